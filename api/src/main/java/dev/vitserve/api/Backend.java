@@ -1,0 +1,31 @@
+package dev.vitserve.api;
+
+import java.nio.file.Path;
+
+/**
+ * A loaded model that maps batches of preprocessed pixels to logits.
+ * Implementations must allow {@link #infer} from several threads at once.
+ */
+public interface Backend extends AutoCloseable {
+
+    /**
+     * Runs the network on a batch.
+     *
+     * @return one row of {@code numLabels} logits per image, in batch order
+     * @throws BackendException when the engine fails; never for a valid batch of the model's shape
+     */
+    Logits infer(PixelBatch batch) throws BackendException;
+
+    /** The device actually in use (never {@code auto}). */
+    Device device();
+
+    /** The file the weights were read from. */
+    Path weightsFile();
+
+    /** The engine and its version, for people, e.g. {@code ONNX Runtime 1.23.2}. */
+    String engine();
+
+    /** Releases native resources; calling {@link #infer} afterwards is an error. */
+    @Override
+    void close();
+}

@@ -1,0 +1,23 @@
+package dev.vitserve.api;
+
+import java.util.Objects;
+
+/**
+ * How an operator wants a backend to run.
+ *
+ * @param device the device asked for (may be {@code auto})
+ * @param threads intra-op threads the engine may use for one inference
+ * @param maxBatchSize the largest batch {@link Backend#infer} will be given
+ */
+public record BackendOptions(DeviceRequest device, int threads, int maxBatchSize) {
+
+    public BackendOptions {
+        Objects.requireNonNull(device, "device");
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        if (maxBatchSize < 1) {
+            throw new IllegalArgumentException("maxBatchSize must be at least 1, got " + maxBatchSize);
+        }
+    }
+}

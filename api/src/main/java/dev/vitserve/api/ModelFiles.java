@@ -1,0 +1,34 @@
+package dev.vitserve.api;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A model folder in the Hugging Face layout, already checked by vitserve: its
+ * {@code config.json} has been read into {@link #config()}.
+ *
+ * @param name how people know the model: a Hub id such as {@code google/vit-base-patch16-224}, or the folder
+ * @param directory the folder holding {@code config.json}, the weights and any exported networks
+ * @param config the network's shape
+ */
+public record ModelFiles(String name, Path directory, VitConfig config) {
+
+    public ModelFiles {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(config, "config");
+    }
+
+    /** The first of the given paths, relative to the folder, that is a regular file. */
+    public Optional<Path> find(String... relativePaths) {
+        for (String relative : relativePaths) {
+            Path candidate = directory.resolve(relative);
+            if (Files.isRegularFile(candidate)) {
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
+    }
+}

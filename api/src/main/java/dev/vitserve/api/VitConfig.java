@@ -1,0 +1,60 @@
+package dev.vitserve.api;
+
+/**
+ * The shape of a Vision Transformer, as {@code config.json} describes it; enough to check
+ * an exported network's input and output, or to build the network from its weights.
+ *
+ * @param imageHeight input height the network was trained at
+ * @param imageWidth input width
+ * @param numChannels input channels (3 for RGB)
+ * @param patchSize side of a square patch
+ * @param hiddenSize width of the transformer
+ * @param numLayers number of encoder layers
+ * @param numHeads attention heads per layer
+ * @param intermediateSize width of the MLP inside each layer
+ * @param layerNormEps epsilon of every LayerNorm
+ * @param qkvBias whether query, key and value projections have a bias
+ * @param numLabels number of classes the classifier scores
+ */
+public record VitConfig(int imageHeight, int imageWidth, int numChannels, int patchSize, int hiddenSize,
+                        int numLayers, int numHeads, int intermediateSize, double layerNormEps,
+                        boolean qkvBias, int numLabels) {
+
+    public VitConfig {
+        positive("image height", imageHeight);
+        positive("image width", imageWidth);
+        positive("num_channels", numChannels);
+        positive("patch_size", patchSize);
+        positive("hidden_size", hiddenSize);
+        positive("num_hidden_layers", numLayers);
+        positive("num_attention_heads", numHeads);
+        positive("intermediate_size", intermediateSize);
+        positive("number of labels", numLabels);
+        if (hiddenSize % numHeads != 0) {
+            throw new IllegalArgumentException("hidden_size " + hiddenSize + " is not a multiple of num_attention_heads " + numHeads);
+        }
+        if (imageHeight % patchSize != 0 || imageWidth % patchSize != 0) {
+            throw new IllegalArgumentException("image size " + imageHeight + "x" + imageWidth
+                    + " is not a multiple of patch_size " + patchSize);
+        }
+        if (!(layerNormEps > 0)) {
+            throw new IllegalArgumentException("layer_norm_eps must be positive, got " + layerNormEps);
+        }
+    }
+
+    /** Patches per image, not counting the class token. */
+    public int numPatches() {
+        return (imageHeight / patchSize) * (imageWidth / patchSize);
+    }
+
+    /** Width of one attention head. */
+    public int headSize() {
+        return hiddenSize / numHeads;
+    }
+
+    private static void positive(String name, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        }
+    }
+}

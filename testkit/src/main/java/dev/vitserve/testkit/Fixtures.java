@@ -1,0 +1,96 @@
+package dev.vitserve.testkit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Finds the shared test fixtures in {@code testkit/fixtures}: the tiny ViT model, the photos,
+ * the files that are not images, and the reference outputs computed with PyTorch and Pillow.
+ * Maven passes the folder as the system property {@code vitserve.testdata}.
+ */
+public final class Fixtures {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Fixtures() {
+    }
+
+    /** The fixtures folder. */
+    public static Path root() {
+        String configured = System.getProperty("vitserve.testdata");
+        Path root = configured != null ? Paths.get(configured) : Paths.get("..", "testkit", "fixtures");
+        if (!Files.isDirectory(root)) {
+            throw new IllegalStateException("test fixtures not found at " + root.toAbsolutePath()
+                    + " (set the system property vitserve.testdata)");
+        }
+        return root.toAbsolutePath().normalize();
+    }
+
+    /** The tiny ViT in the Hugging Face layout, with ONNX, TorchScript and safetensors weights. */
+    public static Path tinyVit() {
+        return root().resolve("tiny-vit");
+    }
+
+    /** A photo from {@code images/}. */
+    public static Path image(String name) {
+        return root().resolve("images").resolve(name);
+    }
+
+    /** Names of the photos that have reference outputs, sorted. */
+    public static List<String> photoNames() {
+        List<String> names = new ArrayList<>();
+        reference().get("images").fieldNames().forEachRemaining(names::add);
+        names.sort(null);
+        return names;
+    }
+
+    /** The files in {@code images/bad}: empty, truncated, not an image. */
+    public static List<Path> badImages() {
+        try (Stream<Path> files = Files.list(root().resolve("images").resolve("bad"))) {
+            return files.sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code tiny-vit/reference.json}: per photo, the logits and the softmax top 5. */
+    public static JsonNode reference() {
+        return json(tinyVit().resolve("reference.json"));
+    }
+
+    /** The reference logits of one photo. */
+    public static float[] referenceLogits(String photo) {
+        JsonNode logits = reference().get("images").get(photo).get("logits");
+        float[] values = new float[logits.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) logits.get(i).asDouble();
+        }
+        return values;
+    }
+
+    /** Reads a JSON file of the fixtures. */
+    public static JsonNode json(Path file) {
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /** The bytes of a fixture file. */
+    public static byte[] bytes(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
