@@ -1,0 +1,107 @@
+package dev.vitserve.core.image;
+
+import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * One ImageIO reader on an in-memory image, with the checks vitserve needs: the pixel cap read
+ * from the header, and the reader's warnings (a truncated JPEG is only a warning to ImageIO).
+ * Not thread-safe; one per decode. Close it to dispose the reader.
+ */
+final class ImageReaderSession implements AutoCloseable {
+
+    static {
+        ImageIO.setUseCache(false); // no temporary files
+    }
+
+    private final ImageFormat format;
+    private final ImageInputStream input;
+    private final ImageReader reader;
+    private final List<String> warnings = new ArrayList<>();
+
+    private ImageReaderSession(ImageFormat format, ImageInputStream input, ImageReader reader) {
+        this.format = format;
+        this.input = input;
+        this.reader = reader;
+    }
+
+    /**
+     * Opens {@code data} with the preferred reader for {@code format} ({@code preferredPrefix} is
+     * the start of the reader's class name; any reader of the format is used if it is missing).
+     */
+    static ImageReaderSession open(byte[] data, ImageFormat format, String formatName, String preferredPrefix,
+            boolean readMetadata) throws ImageDecodeException {
+        ImageReader chosen = null;
+        Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(formatName);
+        while (readers.hasNext()) {
+            ImageReader candidate = readers.next();
+            if (chosen == null || candidate.getClass().getName().startsWith(preferredPrefix)) {
+                if (chosen != null) {
+                    chosen.dispose();
+                }
+                chosen = candidate;
+            } else {
+                candidate.dispose();
+            }
+        }
+        if (chosen == null) {
+            throw new ImageDecodeException(ImageDecodeException.Reason.UNSUPPORTED_FORMAT,
+                    "this server has no " + format.displayName() + " decoder installed");
+        }
+        ImageInputStream input = new ByteArrayImageInputStream(data);
+        ImageReaderSession session = new ImageReaderSession(format, input, chosen);
+        chosen.addIIOReadWarningListener((source, warning) -> session.warnings.add(warning));
+        chosen.setInput(input, true, !readMetadata);
+        return session;
+    }
+
+    ImageReader reader() {
+        return reader;
+    }
+
+    /** Reads the size of the first image from the header and refuses it when it has more than {@code maxPixels}. */
+    void checkPixelLimit(long maxPixels) throws IOException, ImageDecodeException {
+        checkPixelLimit(reader.getWidth(0), reader.getHeight(0), maxPixels);
+    }
+
+    /** Refuses a {@code width x height} image of more than {@code maxPixels}. */
+    void checkPixelLimit(long width, long height, long maxPixels) throws ImageDecodeException {
+        if (width <= 0 || height <= 0) {
+            throw new ImageDecodeException(ImageDecodeException.Reason.CORRUPT, "the " + format.displayName()
+                    + " header gives an impossible size of " + width + "x" + height + " pixels");
+        }
+        if (width * height > maxPixels) {
+            throw new ImageDecodeException(ImageDecodeException.Reason.TOO_MANY_PIXELS, String.format(Locale.ROOT,
+                    "image is %dx%d = %s megapixels, over the limit of %s megapixels", width, height,
+                    megapixels(width * height), megapixels(maxPixels)));
+        }
+    }
+
+    private static String megapixels(long pixels) {
+        double mp = pixels / 1e6;
+        return mp >= 10 || mp == Math.rint(mp) ? String.format(Locale.ROOT, "%.0f", mp)
+                : String.format(Locale.ROOT, "%.1f", mp);
+    }
+
+    /** The warnings the reader reported so far. */
+    List<String> warnings() {
+        return warnings;
+    }
+
+    @Override
+    public void close() {
+        reader.dispose();
+        try {
+            input.close();
+        } catch (IOException ignored) {
+            // an in-memory stream: nothing to release
+        }
+    }
+}

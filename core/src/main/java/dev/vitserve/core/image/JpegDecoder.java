@@ -1,0 +1,51 @@
+package dev.vitserve.core.image;
+
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.util.Locale;
+
+/**
+ * Decodes JPEG with the TwelveMonkeys ImageIO reader (which runs the JDK's libjpeg underneath),
+ * reading the raw decoded components with {@code readRaster} (no colour conversion, no ICC), then
+ * converting them to RGB with libjpeg's own integer arithmetic ({@link JpegColor}).
+ *
+ * <p>The JDK's libjpeg uses the same integer IDCT and "fancy" upsampling as Pillow's
+ * libjpeg-turbo for baseline and progressive JPEGs with 4:4:4, 4:2:2 and 4:2:0 chroma, so the
+ * pixels are Pillow's. Known gap: for 4:4:0 (vertically subsampled) chroma, libjpeg-turbo
+ * interpolates while the JDK's libjpeg repeats rows, so pixels may differ slightly.
+ * A file that ends before its image data does (no EOI marker) is refused as truncated, as Pillow does.
+ */
+final class JpegDecoder implements FormatDecoder {
+
+    private static final String TWELVEMONKEYS = "com.twelvemonkeys.imageio.plugins.jpeg.";
+
+    @Override
+    public RgbImage decode(byte[] data, long maxPixels) throws ImageDecodeException, IOException {
+        Raster raster;
+        try (ImageReaderSession session = ImageReaderSession.open(data, ImageFormat.JPEG, "jpeg", TWELVEMONKEYS, false)) {
+            session.checkPixelLimit(maxPixels);
+            raster = session.reader().readRaster(0, null);
+            for (String warning : session.warnings()) {
+                String w = warning.toLowerCase(Locale.ROOT);
+                if (w.contains("missing eoi") || w.contains("premature end of jpeg file")) {
+                    throw new ImageDecodeException(ImageDecodeException.Reason.CORRUPT,
+                            "the JPEG data ends early (truncated file)");
+                }
+            }
+        }
+        int components = raster.getNumBands();
+        JpegColor.Space space = JpegColor.guess(components, JpegHeader.read(data));
+        if (space == null) {
+            throw new ImageDecodeException(ImageDecodeException.Reason.UNSUPPORTED_FORMAT,
+                    "JPEG images with " + components + " colour components are not supported");
+        }
+        int[] bands = new int[components];
+        for (int i = 0; i < components; i++) {
+            bands[i] = i;
+        }
+        int width = raster.getWidth();
+        int height = raster.getHeight();
+        byte[] samples = RasterPixels.samples(raster, bands);
+        return new RgbImage(width, height, JpegColor.toRgb(samples, width * height, space));
+    }
+}

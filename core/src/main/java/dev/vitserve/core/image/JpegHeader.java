@@ -1,0 +1,66 @@
+package dev.vitserve.core.image;
+
+import com.drew.imaging.jpeg.JpegMetadataReader;
+import com.drew.imaging.jpeg.JpegProcessingException;
+import com.drew.imaging.jpeg.JpegSegmentMetadataReader;
+import com.drew.metadata.Metadata;
+import com.drew.metadata.adobe.AdobeJpegDirectory;
+import com.drew.metadata.adobe.AdobeJpegReader;
+import com.drew.metadata.exif.ExifIFD0Directory;
+import com.drew.metadata.exif.ExifReader;
+import com.drew.metadata.jfif.JfifDirectory;
+import com.drew.metadata.jfif.JfifReader;
+import com.drew.metadata.jpeg.JpegComponent;
+import com.drew.metadata.jpeg.JpegDirectory;
+import com.drew.metadata.jpeg.JpegReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * What a JPEG's marker segments say about how to read it, parsed with metadata-extractor: the
+ * markers libjpeg uses to guess the colour space (JFIF APP0, Adobe APP14 transform, the frame's
+ * component ids) and the EXIF orientation of the first Exif APP1 segment (as Pillow uses).
+ *
+ * @param jfif whether a JFIF APP0 segment is present
+ * @param adobeTransform the Adobe APP14 colour transform (0, 1 or 2), or -1 without that segment
+ * @param componentIds the component ids of the frame header, in order (empty if unknown)
+ * @param orientation the EXIF orientation 1..8, or 1 when absent or unreadable
+ */
+record JpegHeader(boolean jfif, int adobeTransform, int[] componentIds, int orientation) {
+
+    private static final List<JpegSegmentMetadataReader> READERS =
+            List.of(new JpegReader(), new JfifReader(), new AdobeJpegReader(), new ExifReader());
+
+    /** The header facts of a JPEG; missing or unreadable segments give the defaults. */
+    static JpegHeader read(byte[] data) {
+        Metadata metadata;
+        try {
+            metadata = JpegMetadataReader.readMetadata(new ByteArrayInputStream(data), READERS);
+        } catch (JpegProcessingException | IOException | RuntimeException e) {
+            return new JpegHeader(false, -1, new int[0], 1);
+        }
+        boolean jfif = metadata.containsDirectoryOfType(JfifDirectory.class);
+        int adobeTransform = -1;
+        for (AdobeJpegDirectory adobe : metadata.getDirectoriesOfType(AdobeJpegDirectory.class)) {
+            Integer transform = adobe.getInteger(AdobeJpegDirectory.TAG_COLOR_TRANSFORM);
+            if (transform != null) {
+                adobeTransform = transform; // libjpeg keeps the last one it sees
+            }
+        }
+        int[] ids = new int[0];
+        JpegDirectory frame = metadata.getFirstDirectoryOfType(JpegDirectory.class);
+        if (frame != null) {
+            Integer count = frame.getInteger(JpegDirectory.TAG_NUMBER_OF_COMPONENTS);
+            if (count != null && count > 0 && count <= 4) {
+                ids = new int[count];
+                for (int i = 0; i < count; i++) {
+                    JpegComponent component = frame.getComponent(i);
+                    ids[i] = component == null ? -1 : component.getComponentId();
+                }
+            }
+        }
+        ExifIFD0Directory exif = metadata.getFirstDirectoryOfType(ExifIFD0Directory.class);
+        return new JpegHeader(jfif, adobeTransform, ids, ExifOrientation.orientationOf(exif));
+    }
+}

@@ -1,0 +1,91 @@
+package dev.vitserve.core.image;
+
+import java.nio.BufferOverflowException;
+import java.nio.FloatBuffer;
+
+/**
+ * Resize, rescale and normalize into the model's NCHW float32 input, exactly as ViTImageProcessor does.
+ * Thread-safe (immutable after construction).
+ *
+ * <p>Hugging Face computes {@code (float32) (v * rescale_factor)} in float64 and then
+ * {@code (x - mean) / std} in float32. Both depend only on the 8-bit value and the channel, so
+ * they are precomputed as a 256-entry table per channel; the result is identical.
+ */
+public final class Preprocessor {
+
+    private final PreprocessorConfig config;
+    private final float[][] lookup = new float[3][256];
+
+    /** A preprocessor for one model's settings. */
+    public Preprocessor(PreprocessorConfig config) {
+        this.config = config;
+        float[] mean = config.imageMean();
+        float[] std = config.imageStd();
+        for (int c = 0; c < 3; c++) {
+            for (int v = 0; v < 256; v++) {
+                float x = config.doRescale() ? (float) (v * config.rescaleFactor()) : v;
+                if (config.doNormalize()) {
+                    x = (x - mean[c]) / std[c];
+                }
+                lookup[c][v] = x;
+            }
+        }
+    }
+
+    /** The settings this preprocessor applies. */
+    public PreprocessorConfig config() {
+        return config;
+    }
+
+    /** Height of the model input in pixels. */
+    public int height() {
+        return config.height();
+    }
+
+    /** Width of the model input in pixels. */
+    public int width() {
+        return config.width();
+    }
+
+    /** Floats per image: {@code 3 * height * width}. */
+    public int tensorLength() {
+        return 3 * config.height() * config.width();
+    }
+
+    /**
+     * Writes the image's {@link #tensorLength()} floats, channel planes R, G, B each row by row,
+     * at {@code out}'s position and advances it.
+     *
+     * @throws ImageDecodeException {@link ImageDecodeException.Reason#WRONG_SIZE} when resizing is
+     *     switched off and the image is not already {@code width x height}
+     * @throws BufferOverflowException when {@code out} has fewer than {@link #tensorLength()} floats left
+     */
+    public void writeTensor(RgbImage image, FloatBuffer out) throws ImageDecodeException {
+        int width = config.width();
+        int height = config.height();
+        if (out.remaining() < tensorLength()) {
+            throw new BufferOverflowException();
+        }
+        RgbImage sized = image;
+        if (image.width() != width || image.height() != height) {
+            if (!config.doResize()) {
+                throw new ImageDecodeException(ImageDecodeException.Reason.WRONG_SIZE, "image is "
+                        + image.width() + "x" + image.height() + " but this model takes exactly " + width + "x"
+                        + height + " and its preprocessor does not resize (do_resize is false)");
+            }
+            sized = PillowResize.resize(image, width, height);
+        }
+        int plane = width * height;
+        float[] tensor = new float[3 * plane];
+        byte[] pixels = sized.pixels();
+        float[] red = lookup[0];
+        float[] green = lookup[1];
+        float[] blue = lookup[2];
+        for (int i = 0, p = 0; i < plane; i++, p += 3) {
+            tensor[i] = red[pixels[p] & 0xFF];
+            tensor[plane + i] = green[pixels[p + 1] & 0xFF];
+            tensor[2 * plane + i] = blue[pixels[p + 2] & 0xFF];
+        }
+        out.put(tensor);
+    }
+}
