@@ -1,0 +1,109 @@
+package dev.vitserve.core.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vitserve.testkit.Fixtures;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Decoded pixels and their 224x224 BILINEAR resize equal Pillow's
+ * {@code ImageOps.exif_transpose(Image.open(f)).convert("RGB")} byte for byte, for the photos and
+ * for synthetic images covering each format variant (testkit/fixtures/pillow/reference.json).
+ */
+class PillowParityTest {
+
+    /**
+     * Lossy WebP is decoded by TwelveMonkeys' Java VP8 decoder, which upsamples chroma by
+     * repetition and converts YUV its own way, not libwebp's: pixels differ. Measured (2025-11,
+     * TwelveMonkeys 3.12.0 against libwebp 1.2.4): the photo differs by 2.0 levels on average and
+     * 28 at most; the synthetic pictures, whose hard colour edges are the worst case, by 5.3 on
+     * average and 115 at most, on their edges. Bounds: {mean, max} per file, a little above that.
+     */
+    private static final Map<String, double[]> LOSSY = Map.of(
+            "images-extra/lossy-photo.webp", new double[] {2.5, 40},
+            "images-extra/lossy.webp", new double[] {6, 128},
+            "images-extra/lossy-alpha.webp", new double[] {6, 128});
+
+    private final ImageDecoder decoder = new ImageDecoder(40_000_000);
+
+    static Stream<String> exactFiles() {
+        return PillowReference.decodedFiles().stream().filter(f -> !LOSSY.containsKey(f));
+    }
+
+    static Stream<String> lossyFiles() {
+        return LOSSY.keySet().stream().sorted();
+    }
+
+    @Test
+    void everyFixturePhotoHasAReference() {
+        for (String photo : List.of("astronaut-progressive.jpg", "camera-gray.png", "chelsea-exif6.jpg", "chelsea.png",
+                "coffee.jpg", "green-palette.png", "logo-rgba.png", "rocket.jpg")) {
+            assertTrue(PillowReference.json().get("decode").has("images/" + photo), photo);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("exactFiles")
+    void decodesAndResizesLikePillow(String file) throws Exception {
+        JsonNode expected = PillowReference.decode(file);
+        RgbImage image = decoder.decode(PillowReference.bytes(file));
+
+        assertEquals(expected.get("width").asInt(), image.width(), file + " width");
+        assertEquals(expected.get("height").asInt(), image.height(), file + " height");
+        String digest = PillowReference.sha256(image.pixels());
+        if (!digest.equals(expected.get("sha256").asText())) {
+            throw new AssertionError(file + ": decoded pixels differ from Pillow's: " + diagnosis(file, image));
+        }
+        RgbImage resized = PillowResize.resize(image, 224, 224);
+        assertEquals(expected.get("resize224_sha256").asText(), PillowReference.sha256(resized.pixels()),
+                file + ": decoded pixels equal Pillow's but the 224x224 resize does not");
+    }
+
+    @Test
+    void sixteenBitGrayKeepsTheHighByteWherePillowSaturates() throws Exception {
+        String file = "images-extra/gray16.png";
+        JsonNode expected = PillowReference.decode(file);
+        RgbImage image = decoder.decode(PillowReference.bytes(file));
+        // documented deviation: the reference "sha256" is the high byte; Pillow's own result differs
+        assertEquals(expected.get("sha256").asText(), PillowReference.sha256(image.pixels()));
+        assertNotEquals(expected.get("pillow_sha256").asText(), PillowReference.sha256(image.pixels()));
+        // gray16.png's first row runs 0, 1030, 2060, ... so the high bytes are 0, 4, 8, ...
+        assertEquals(4, image.sample(1, 0, 0));
+        assertEquals(image.sample(1, 0, 0), image.sample(1, 0, 2));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("lossyFiles")
+    void lossyWebpIsWithinTheDocumentedToleranceOfLibwebp(String file) throws Exception {
+        RgbImage image = decoder.decode(PillowReference.bytes(file));
+        RgbImage pillow = decoder.decode(Fixtures.bytes(PillowReference.expectedPng(file)));
+        assertEquals(pillow.width(), image.width());
+        assertEquals(pillow.height(), image.height());
+        double[] bounds = LOSSY.get(file);
+        String measured = file + " against libwebp: " + PillowReference.difference(image, pillow)
+                + ", mean difference " + PillowReference.meanDifference(image, pillow);
+        assertTrue(PillowReference.meanDifference(image, pillow) <= bounds[0], measured);
+        assertTrue(PillowReference.maxDifference(image, pillow) <= bounds[1], measured);
+    }
+
+    private String diagnosis(String file, RgbImage image) {
+        Path png = PillowReference.expectedPng(file);
+        if (png == null) {
+            return "SHA-256 " + PillowReference.sha256(image.pixels()) + " (no Pillow PNG kept for this file)";
+        }
+        try {
+            return PillowReference.difference(image, decoder.decode(Fixtures.bytes(png)));
+        } catch (ImageDecodeException e) {
+            return "cannot read " + png + ": " + e.getMessage();
+        }
+    }
+}

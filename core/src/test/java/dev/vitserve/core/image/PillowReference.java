@@ -1,0 +1,105 @@
+package dev.vitserve.core.image;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vitserve.testkit.Fixtures;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/** The Pillow references made by testkit/tools/make-pillow-references.py, and helpers to compare with them. */
+final class PillowReference {
+
+    private static JsonNode reference;
+
+    private PillowReference() {
+    }
+
+    static synchronized JsonNode json() {
+        if (reference == null) {
+            reference = Fixtures.json(Fixtures.root().resolve("pillow").resolve("reference.json"));
+        }
+        return reference;
+    }
+
+    /** Paths relative to the fixtures folder of every file with a decode reference. */
+    static List<String> decodedFiles() {
+        List<String> names = new ArrayList<>();
+        json().get("decode").fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    static JsonNode decode(String file) {
+        return json().get("decode").get(file);
+    }
+
+    static Path file(String relative) {
+        return Fixtures.root().resolve(relative);
+    }
+
+    static byte[] bytes(String relative) {
+        return Fixtures.bytes(file(relative));
+    }
+
+    /** Pillow's RGB result of a synthetic image, kept as a PNG for diagnosis, or null. */
+    static Path expectedPng(String relative) {
+        Path png = Fixtures.root().resolve("pillow").resolve("expected")
+                .resolve(Path.of(relative).getFileName() + ".png");
+        return png.toFile().isFile() ? png : null;
+    }
+
+    static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String sha256(float[] values) {
+        ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(values);
+        return sha256(bytes.array());
+    }
+
+    /** "n of m bytes differ, by at most d", for failure messages. */
+    static String difference(RgbImage actual, RgbImage expected) {
+        if (actual.width() != expected.width() || actual.height() != expected.height()) {
+            return "size " + actual.width() + "x" + actual.height() + " instead of " + expected.width() + "x" + expected.height();
+        }
+        int differing = 0;
+        int max = 0;
+        byte[] a = actual.pixels();
+        byte[] e = expected.pixels();
+        for (int i = 0; i < a.length; i++) {
+            int d = Math.abs((a[i] & 0xFF) - (e[i] & 0xFF));
+            if (d != 0) {
+                differing++;
+                max = Math.max(max, d);
+            }
+        }
+        return differing + " of " + a.length + " bytes differ, by at most " + max;
+    }
+
+    /** The mean absolute difference of the samples of two images of the same size. */
+    static double meanDifference(RgbImage actual, RgbImage expected) {
+        long sum = 0;
+        for (int i = 0; i < actual.pixels().length; i++) {
+            sum += Math.abs((actual.pixels()[i] & 0xFF) - (expected.pixels()[i] & 0xFF));
+        }
+        return (double) sum / actual.pixels().length;
+    }
+
+    /** The largest difference of one sample between two images of the same size. */
+    static int maxDifference(RgbImage actual, RgbImage expected) {
+        int max = 0;
+        for (int i = 0; i < actual.pixels().length; i++) {
+            max = Math.max(max, Math.abs((actual.pixels()[i] & 0xFF) - (expected.pixels()[i] & 0xFF)));
+        }
+        return max;
+    }
+}
