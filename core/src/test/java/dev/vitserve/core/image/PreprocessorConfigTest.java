@@ -1,0 +1,116 @@
+package dev.vitserve.core.image;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reading preprocessor_config.json: ViTImageProcessor's defaults, the accepted forms, clear errors. */
+class PreprocessorConfigTest {
+
+    @TempDir
+    Path temp;
+
+    private PreprocessorConfig read(String json) throws IOException {
+        Path file = temp.resolve("preprocessor_config.json");
+        Files.writeString(file, json);
+        return PreprocessorConfig.read(file);
+    }
+
+    private IOException failure(String json) {
+        return assertThrows(IOException.class, () -> read(json));
+    }
+
+    @Test
+    void defaultsAreViTImageProcessors() {
+        PreprocessorConfig d = PreprocessorConfig.defaults();
+        assertTrue(d.doResize());
+        assertEquals(224, d.height());
+        assertEquals(224, d.width());
+        assertEquals(2, d.resample());
+        assertTrue(d.doRescale());
+        assertEquals(1 / 255.0, d.rescaleFactor());
+        assertTrue(d.doNormalize());
+        assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f}, d.imageMean());
+        assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f}, d.imageStd());
+    }
+
+    @Test
+    void missingKeysTakeTheDefaults() throws IOException {
+        assertEquals(PreprocessorConfig.defaults(), read("{}"));
+        PreprocessorConfig some = read("{\"image_mean\": [0.485, 0.456, 0.406], \"do_rescale\": false}");
+        assertArrayEquals(new float[] {0.485f, 0.456f, 0.406f}, some.imageMean());
+        assertFalse(some.doRescale());
+        assertEquals(224, some.height());
+        assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f}, some.imageStd());
+    }
+
+    @Test
+    void legacyIntegerSizeIsSquare() throws IOException {
+        PreprocessorConfig config = read("{\"size\": 384}");
+        assertEquals(384, config.height());
+        assertEquals(384, config.width());
+    }
+
+    @Test
+    void heightAndWidthMayDiffer() throws IOException {
+        PreprocessorConfig config = read("{\"size\": {\"height\": 160, \"width\": 200}}");
+        assertEquals(160, config.height());
+        assertEquals(200, config.width());
+    }
+
+    @Test
+    void aSingleMeanOrStdNumberServesAllChannels() throws IOException {
+        PreprocessorConfig config = read("{\"image_mean\": 0.25, \"image_std\": 2}");
+        assertArrayEquals(new float[] {0.25f, 0.25f, 0.25f}, config.imageMean());
+        assertArrayEquals(new float[] {2f, 2f, 2f}, config.imageStd());
+    }
+
+    @Test
+    void shortestEdgeIsRefusedNamingTheFile() {
+        IOException e = failure("{\"size\": {\"shortest_edge\": 224}}");
+        assertTrue(e.getMessage().contains("preprocessor_config.json"), e.getMessage());
+        assertTrue(e.getMessage().contains("shortest_edge"), e.getMessage());
+        assertTrue(e.getMessage().contains("\"size\""), e.getMessage());
+    }
+
+    @Test
+    void malformedJsonNamesTheFile() {
+        IOException e = failure("{\"size\": 224,");
+        assertTrue(e.getMessage().contains("preprocessor_config.json"), e.getMessage());
+        assertTrue(e.getMessage().contains("not valid JSON"), e.getMessage());
+    }
+
+    @Test
+    void missingFileIsAClearError() {
+        IOException e = assertThrows(IOException.class, () -> PreprocessorConfig.read(temp.resolve("nope.json")));
+        assertTrue(e.getMessage().contains("nope.json"), e.getMessage());
+    }
+
+    @Test
+    void unsupportedResampleIsNamed() {
+        IOException e = failure("{\"resample\": 3}");
+        assertTrue(e.getMessage().contains("resample 3") && e.getMessage().contains("BICUBIC"), e.getMessage());
+    }
+
+    @Test
+    void wrongTypesNameTheKey() {
+        assertTrue(failure("{\"do_resize\": \"yes\"}").getMessage().contains("\"do_resize\""));
+        assertTrue(failure("{\"image_std\": [1, 2]}").getMessage().contains("\"image_std\""));
+        assertTrue(failure("{\"size\": {\"height\": 0, \"width\": 4}}").getMessage().contains("size.height"));
+        assertTrue(failure("{\"rescale_factor\": \"1/255\"}").getMessage().contains("\"rescale_factor\""));
+        assertTrue(failure("[1, 2]").getMessage().contains("JSON object"));
+    }
+
+    @Test
+    void zeroStdIsRefused() {
+        assertTrue(failure("{\"image_std\": [0.5, 0, 0.5]}").getMessage().contains("image_std"));
+    }
+}
