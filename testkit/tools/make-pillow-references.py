@@ -76,6 +76,24 @@ def write_png(path, samples, color_type, bit_depth):
         f.write(data)
 
 
+def write_bmp16(path, rgb, five_six_five):
+    """Writes a 16-bit BMP byte by byte (Pillow cannot save one): 5-6-5 with BI_BITFIELDS, or 5-5-5 with BI_RGB."""
+    height, width = rgb.shape[:2]
+    r, g, b = (rgb[..., i].astype(np.uint16) for i in range(3))
+    if five_six_five:
+        pixels = ((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3)
+    else:
+        pixels = ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3)
+    row_bytes = (width * 2 + 3) & ~3
+    rows = b"".join(pixels[y].astype("<u2").tobytes().ljust(row_bytes, b"\0") for y in range(height - 1, -1, -1))
+    masks = struct.pack("<III", 0xF800, 0x07E0, 0x001F) if five_six_five else b""
+    offset = 14 + 40 + len(masks)
+    header = struct.pack("<2sIHHI", b"BM", offset + len(rows), 0, 0, offset)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 16, 3 if five_six_five else 0, len(rows), 2835, 2835, 0, 0)
+    with open(path, "wb") as f:
+        f.write(header + info + masks + rows)
+
+
 def exif_orientation(value):
     exif = Image.Exif()
     exif[0x0112] = value
@@ -145,6 +163,9 @@ def make_extra_images():
     save("rgb24.bmp", base)
     save("rgba32.bmp", Image.fromarray(np.dstack([rgb, rgba_alpha]), "RGBA"))
     save("palette8.bmp", palette)
+    write_bmp16(os.path.join(EXTRA, "rgb565.bmp"), rgb, True)
+    write_bmp16(os.path.join(EXTRA, "rgb555.bmp"), rgb, False)
+    made.update({n: os.path.join(EXTRA, n) for n in ("rgb565.bmp", "rgb555.bmp")})
 
     save("lossless.webp", base, lossless=True)
     save("lossless-alpha.webp", Image.fromarray(np.dstack([rgb, rgba_alpha]), "RGBA"), lossless=True, exact=True)
@@ -152,6 +173,8 @@ def make_extra_images():
     with Image.open(os.path.join(PHOTOS, "coffee.jpg")) as coffee:
         save("lossy-photo.webp", coffee.convert("RGB").resize((240, 160), Image.BILINEAR), quality=80)
     save("lossy-alpha.webp", Image.fromarray(np.dstack([rgb, rgba_alpha]), "RGBA"), quality=80)
+    save("animated.webp", base, save_all=True, append_images=[Image.fromarray(255 - rgb, "RGB"),
+         Image.fromarray(np.roll(rgb, 9, axis=1), "RGB")], duration=100, loop=0, lossless=True)
     save("orientation-6.webp", base, lossless=True, exif=exif_orientation(6))
 
     save("cmyk.jpg", base.convert("CMYK"), quality=90)
