@@ -5,6 +5,9 @@ Run from the repository root with Debian's Python (it has Pillow, numpy):
 
     /usr/bin/python3 testkit/tools/make-pillow-references.py
 
+It also needs cjpeg from libjpeg-turbo (apt-get install libjpeg-turbo-progs) for JPEG variants
+Pillow cannot write (4:4:0 and 4:1:1 chroma, arithmetic coding, RGB JPEG, restart markers).
+
 It writes
   testkit/fixtures/images-extra/   small synthetic images made with Pillow (and a few PNG/GIF
                                    files written byte by byte for what Pillow cannot save)
@@ -26,6 +29,7 @@ import io
 import json
 import os
 import struct
+import subprocess
 import sys
 import zlib
 
@@ -193,6 +197,28 @@ def make_extra_images():
     lines = "\n".join(hexed[i : i + 72] for i in range(0, len(hexed), 72))
     raw.add_text("Raw profile type exif", "\nexif\n%8d\n%s\n" % (len(hexed) // 2, lines), zip=True)
     save("orientation-8-raw-profile.png", base, pnginfo=raw)
+    # camera-style JPEG: Exif APP1 but no JFIF APP0, 4:4:4 (libjpeg guesses YCbCr from the component ids)
+    buf = io.BytesIO()
+    base.save(buf, "JPEG", quality=90, subsampling=0, exif=exif_orientation(1))
+    jpeg = buf.getvalue()
+    assert jpeg[2:4] == b"\xff\xe0" and jpeg[6:11] == b"JFIF\0"
+    app0_length = struct.unpack(">H", jpeg[4:6])[0]
+    with open(os.path.join(EXTRA, "no-jfif-444.jpg"), "wb") as f:
+        f.write(jpeg[:2] + jpeg[4 + app0_length :])
+    made["no-jfif-444.jpg"] = os.path.join(EXTRA, "no-jfif-444.jpg")
+
+    with Image.open(os.path.join(PHOTOS, "coffee.jpg")) as coffee:
+        crop = coffee.convert("RGB").crop((100, 100, 260, 220))
+    ppm = os.path.join(EXTRA, "cjpeg-source.ppm")
+    crop.save(ppm)
+    for name, options in [("cjpeg-440.jpg", ["-sample", "1x2"]), ("cjpeg-411.jpg", ["-sample", "4x1"]),
+                          ("cjpeg-arithmetic.jpg", ["-arithmetic"]), ("cjpeg-rgb.jpg", ["-rgb"]),
+                          ("cjpeg-restart.jpg", ["-restart", "2", "-progressive"])]:
+        path = os.path.join(EXTRA, name)
+        subprocess.run(["cjpeg", "-quality", "90", *options, "-outfile", path, ppm], check=True)
+        made[name] = path
+    os.remove(ppm)
+
     with Image.open(os.path.join(PHOTOS, "rocket.jpg")) as rocket:
         icc = rocket.info["icc_profile"]
     save("icc-profile.jpg", base, quality=90, icc_profile=icc)

@@ -9,10 +9,10 @@ import java.util.Locale;
  * reading the raw decoded components with {@code readRaster} (no colour conversion, no ICC), then
  * converting them to RGB with libjpeg's own integer arithmetic ({@link JpegColor}).
  *
- * <p>The JDK's libjpeg uses the same integer IDCT and "fancy" upsampling as Pillow's
- * libjpeg-turbo for baseline and progressive JPEGs with 4:4:4, 4:2:2 and 4:2:0 chroma, so the
- * pixels are Pillow's. Known gap: for 4:4:0 (vertically subsampled) chroma, libjpeg-turbo
- * interpolates while the JDK's libjpeg repeats rows, so pixels may differ slightly.
+ * <p>The components come from the JDK's libjpeg: on Debian and Ubuntu that is the system
+ * libjpeg-turbo, Pillow's own decoder, so the pixels are Pillow's for every variant tested. With
+ * a JDK bundling IJG libjpeg 6b, 4:4:0 chroma may differ slightly and arithmetic coding fails
+ * (see the package documentation).
  * A file that ends before its image data does (no EOI marker) is refused as truncated, as Pillow does.
  */
 final class JpegDecoder implements FormatDecoder {

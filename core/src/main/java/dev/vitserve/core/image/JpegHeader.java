@@ -29,14 +29,13 @@ import java.util.List;
  */
 record JpegHeader(boolean jfif, int adobeTransform, int[] componentIds, int orientation) {
 
-    private static final List<JpegSegmentMetadataReader> READERS =
-            List.of(new JpegReader(), new JfifReader(), new AdobeJpegReader(), new ExifReader());
-
     /** The header facts of a JPEG; missing or unreadable segments give the defaults. */
     static JpegHeader read(byte[] data) {
         Metadata metadata;
         try {
-            metadata = JpegMetadataReader.readMetadata(new ByteArrayInputStream(data), READERS);
+            List<JpegSegmentMetadataReader> readers =
+                    List.of(new JpegReader(), new JfifReader(), new AdobeJpegReader(), new ExifReader());
+            metadata = JpegMetadataReader.readMetadata(new ByteArrayInputStream(data), readers);
         } catch (JpegProcessingException | IOException | RuntimeException e) {
             return new JpegHeader(false, -1, new int[0], 1);
         }
