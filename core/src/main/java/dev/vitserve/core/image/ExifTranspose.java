@@ -7,6 +7,8 @@ package dev.vitserve.core.image;
  */
 final class ExifTranspose {
 
+    private static final int TILE = 32;
+
     private ExifTranspose() {
     }
 
@@ -35,14 +37,22 @@ final class ExifTranspose {
         int outHeight = swapped ? w : h;
         byte[] in = image.pixels();
         byte[] out = new byte[in.length];
-        int o = 0;
-        for (int y = 0; y < outHeight; y++) {
-            int s = base + y * dy;
-            for (int x = 0; x < outWidth; x++, s += dx, o += 3) {
-                int p = s * 3;
-                out[o] = in[p];
-                out[o + 1] = in[p + 1];
-                out[o + 2] = in[p + 2];
+        // tiles keep both the rows read and the rows written in cache when the axes swap
+        int tile = swapped ? TILE : Math.max(outWidth, 1);
+        for (int ty = 0; ty < outHeight; ty += tile) {
+            int yEnd = Math.min(outHeight, ty + tile);
+            for (int tx = 0; tx < outWidth; tx += tile) {
+                int xEnd = Math.min(outWidth, tx + tile);
+                for (int y = ty; y < yEnd; y++) {
+                    int s = base + y * dy + tx * dx;
+                    int o = (y * outWidth + tx) * 3;
+                    for (int x = tx; x < xEnd; x++, s += dx, o += 3) {
+                        int p = s * 3;
+                        out[o] = in[p];
+                        out[o + 1] = in[p + 1];
+                        out[o + 2] = in[p + 2];
+                    }
+                }
             }
         }
         return new RgbImage(outWidth, outHeight, out);
