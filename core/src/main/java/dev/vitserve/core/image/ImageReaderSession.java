@@ -57,8 +57,13 @@ final class ImageReaderSession implements AutoCloseable {
         }
         ImageInputStream input = new ByteArrayImageInputStream(data);
         ImageReaderSession session = new ImageReaderSession(format, input, chosen);
-        chosen.addIIOReadWarningListener((source, warning) -> session.warnings.add(warning));
-        chosen.setInput(input, true, !readMetadata);
+        try {
+            chosen.addIIOReadWarningListener((source, warning) -> session.warnings.add(warning));
+            chosen.setInput(input, true, !readMetadata);
+        } catch (RuntimeException e) {
+            session.close(); // e.g. TwelveMonkeys reports an unreadable header as IllegalStateException
+            throw e;
+        }
         return session;
     }
 
