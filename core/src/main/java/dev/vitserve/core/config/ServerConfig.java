@@ -1,0 +1,235 @@
+package dev.vitserve.core.config;
+
+import dev.vitserve.api.DeviceRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+
+/**
+ * Every setting of a vitserve server. Each option can be given as a flag, as an environment
+ * variable ({@code VITSERVE_} + the flag's name in upper case, dashes as underscores) or as a
+ * key of the {@code --config} file; flags win over the environment, which wins over the file.
+ */
+@Command(name = "vitserve", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        sortOptions = false, usageHelpWidth = 100,
+        description = {
+            "Serves a Hugging Face Vision Transformer image classifier over REST and a web page.",
+            "",
+            "Every option can also be set with an environment variable (VITSERVE_ + the option's name in",
+            "upper case with underscores, e.g. VITSERVE_MAX_BODY_SIZE=50MB) or in the --config file",
+            "(YAML or JSON, keys as the option names, e.g. max-body-size: 50MB).",
+            "Flags win over environment variables, which win over the config file.",
+            ""})
+public final class ServerConfig {
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Model folder in the Hugging Face layout: config.json, preprocessor_config.json and "
+                    + "the weights (onnx/model.onnx or model.onnx for onnx, model.pt for djl).")
+    private String model;
+
+    @Option(names = "--backend", paramLabel = "ID", defaultValue = "onnx",
+            description = "Inference engine: onnx (ONNX Runtime) or djl (DJL + PyTorch), or the id of any backend "
+                    + "on the classpath. Default: ${DEFAULT-VALUE}.")
+    private String backend;
+
+    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "auto", converter = DeviceConverter.class,
+            description = "auto, cpu, gpu or gpu:N. auto takes a GPU when the backend can use one, else the CPU; "
+                    + "gpu fails at start-up when no usable GPU is there. Default: ${DEFAULT-VALUE}.")
+    private DeviceRequest device;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Threads the engine uses for one inference (intra-op). Default: the number of cores.")
+    private Integer threads;
+
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "Address to listen on; 0.0.0.0 for every interface. Default: ${DEFAULT-VALUE}.")
+    private String host;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080",
+            description = "TCP port to listen on; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+    private int port;
+
+    @Option(names = "--max-body-size", paramLabel = "SIZE", defaultValue = "20MB", converter = ByteSizeConverter.class,
+            description = "Largest request body, and largest image fetched from a URL (e.g. 20MB). "
+                    + "Larger ones get 413. Default: ${DEFAULT-VALUE}.")
+    private long maxBodySize;
+
+    @Option(names = "--max-megapixels", paramLabel = "MP", defaultValue = "40",
+            description = "Largest image, in millions of pixels, read from the image header before decoding. "
+                    + "Larger ones get 413. Default: ${DEFAULT-VALUE}.")
+    private double maxMegapixels;
+
+    @Option(names = "--max-files", paramLabel = "N", defaultValue = "16",
+            description = "Most images in one multipart request. Default: ${DEFAULT-VALUE}.")
+    private int maxFiles;
+
+    @Option(names = "--allow-private-urls", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+            paramLabel = "true|false",
+            description = "Let image URLs point at loopback, private and link-local addresses (intranets, tests). "
+                    + "Off by default: fetching them from a public server is a server-side request forgery risk.")
+    private boolean allowPrivateUrls;
+
+    @Option(names = "--url-connect-timeout-ms", paramLabel = "MS", defaultValue = "5000",
+            description = "Time to connect to an image URL's host. Default: ${DEFAULT-VALUE}.")
+    private long urlConnectTimeoutMs;
+
+    @Option(names = "--url-timeout-ms", paramLabel = "MS", defaultValue = "20000",
+            description = "Total time to fetch an image URL, redirects included. Default: ${DEFAULT-VALUE}.")
+    private long urlTimeoutMs;
+
+    @Option(names = "--max-batch", paramLabel = "N",
+            description = "Most images the engine runs at once; requests queued together are batched. "
+                    + "Default: 1 on a CPU (no gain from batching there), 8 on a GPU.")
+    private Integer maxBatch;
+
+    @Option(names = "--max-batch-delay-ms", paramLabel = "MS",
+            description = "How long the first image of a batch may wait for others. "
+                    + "Default: 0 on a CPU, 5 on a GPU.")
+    private Integer maxBatchDelayMs;
+
+    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "64",
+            description = "Images that may wait for the engine; when full, requests get 503 with Retry-After. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    private int maxQueue;
+
+    @Option(names = "--preprocess-threads", paramLabel = "N",
+            description = "Threads that decode and preprocess images, beside the engine's threads. "
+                    + "Default: half the cores, at least 1.")
+    private Integer preprocessThreads;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML or JSON file with any of these options (keys as the option names).")
+    private Path configFile;
+
+    /** Reads flags, environment variables ({@code VITSERVE_*}) and the config file, flags first. */
+    public static ServerConfig fromArgs(String... args) throws ConfigException {
+        return ConfigLoader.load(args, System.getenv());
+    }
+
+    /** As {@link #fromArgs} with a given environment (tests). */
+    public static ServerConfig fromArgs(Map<String, String> environment, String... args) throws ConfigException {
+        return ConfigLoader.load(args, environment);
+    }
+
+    void validate() throws ConfigException {
+        if (model == null || model.isBlank()) {
+            throw new ConfigException("no model given: pass --model DIR (a folder with config.json, "
+                    + "preprocessor_config.json and the weights), or set VITSERVE_MODEL");
+        }
+        check(port >= 0 && port <= 65535, "--port must be between 0 and 65535, got " + port);
+        check(threads == null || threads >= 1, "--threads must be at least 1");
+        check(maxMegapixels > 0, "--max-megapixels must be positive");
+        check(maxFiles >= 1, "--max-files must be at least 1");
+        check(urlConnectTimeoutMs >= 1 && urlTimeoutMs >= 1, "URL timeouts must be at least 1 ms");
+        check(maxBatch == null || maxBatch >= 1, "--max-batch must be at least 1");
+        check(maxBatchDelayMs == null || maxBatchDelayMs >= 0, "--max-batch-delay-ms must be 0 or more");
+        check(maxQueue >= 1, "--max-queue must be at least 1");
+        check(preprocessThreads == null || preprocessThreads >= 1, "--preprocess-threads must be at least 1");
+        check(!backend.isBlank(), "--backend must not be empty");
+    }
+
+    private static void check(boolean condition, String message) throws ConfigException {
+        if (!condition) {
+            throw new ConfigException(message);
+        }
+    }
+
+    private static int cores() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** The model folder or Hub id. */
+    public String model() {
+        return model;
+    }
+
+    public String backend() {
+        return backend;
+    }
+
+    public DeviceRequest device() {
+        return device;
+    }
+
+    /** Intra-op threads of the engine. */
+    public int threads() {
+        return threads != null ? threads : cores();
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** Largest request body or fetched image, in bytes. */
+    public long maxBodySize() {
+        return maxBodySize;
+    }
+
+    /** Largest image, in pixels. */
+    public long maxPixels() {
+        return Math.round(maxMegapixels * 1_000_000);
+    }
+
+    public int maxFiles() {
+        return maxFiles;
+    }
+
+    public boolean allowPrivateUrls() {
+        return allowPrivateUrls;
+    }
+
+    public Duration urlConnectTimeout() {
+        return Duration.ofMillis(urlConnectTimeoutMs);
+    }
+
+    public Duration urlTimeout() {
+        return Duration.ofMillis(urlTimeoutMs);
+    }
+
+    /** Largest batch; {@code gpu} says whether the engine runs on a GPU, which changes the default. */
+    public int maxBatch(boolean gpu) {
+        return maxBatch != null ? maxBatch : gpu ? 8 : 1;
+    }
+
+    /** Longest wait for a batch to fill, in milliseconds. */
+    public int maxBatchDelayMs(boolean gpu) {
+        return maxBatchDelayMs != null ? maxBatchDelayMs : gpu ? 5 : 0;
+    }
+
+    public int maxQueue() {
+        return maxQueue;
+    }
+
+    public int preprocessThreads() {
+        return preprocessThreads != null ? preprocessThreads : Math.max(1, cores() / 2);
+    }
+
+    /** The config file read, if any. */
+    public Path configFile() {
+        return configFile;
+    }
+
+    /** Converts {@code --device} values. */
+    static final class DeviceConverter implements ITypeConverter<DeviceRequest> {
+        @Override
+        public DeviceRequest convert(String value) {
+            try {
+                return DeviceRequest.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "model=" + model + " backend=" + backend + " device=" + device + " host=" + host + " port=" + port;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.vitserve.core.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vitserve.api.DeviceRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServerConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaultsAreSafe() throws Exception {
+        ServerConfig config = ServerConfig.fromArgs(Map.of(), "--model", "m");
+        assertEquals("onnx", config.backend());
+        assertEquals(DeviceRequest.AUTO, config.device());
+        assertEquals("127.0.0.1", config.host());
+        assertEquals(8080, config.port());
+        assertEquals(20L << 20, config.maxBodySize());
+        assertEquals(40_000_000L, config.maxPixels());
+        assertFalse(config.allowPrivateUrls());
+        assertEquals(1, config.maxBatch(false));
+        assertEquals(8, config.maxBatch(true));
+    }
+
+    @Test
+    void flagsWinOverEnvironmentWhichWinsOverTheFile() throws Exception {
+        Path file = Files.writeString(dir.resolve("vitserve.yaml"), String.join("\n",
+                "model: from-file", "port: 7000", "backend: djl", "max-body-size: 5MB", "maxQueue: 7",
+                "allow_private_urls: true", ""));
+        Map<String, String> env = Map.of("VITSERVE_PORT", "7100", "VITSERVE_BACKEND", "onnx",
+                "VITSERVE_CONFIG", file.toString());
+        ServerConfig fileOnly = ServerConfig.fromArgs(Map.of(), "--config", file.toString());
+        assertEquals("from-file", fileOnly.model());
+        assertEquals(7000, fileOnly.port());
+        assertEquals("djl", fileOnly.backend());
+        assertEquals(5L << 20, fileOnly.maxBodySize());
+        assertEquals(7, fileOnly.maxQueue());
+        assertTrue(fileOnly.allowPrivateUrls());
+
+        ServerConfig withEnv = ServerConfig.fromArgs(env);
+        assertEquals(7100, withEnv.port());
+        assertEquals("onnx", withEnv.backend());
+        assertEquals("from-file", withEnv.model());
+
+        ServerConfig withFlags = ServerConfig.fromArgs(env, "--port", "7200", "--allow-private-urls=false");
+        assertEquals(7200, withFlags.port());
+        assertFalse(withFlags.allowPrivateUrls());
+        assertEquals("onnx", withFlags.backend());
+    }
+
+    @Test
+    void jsonConfigFilesWorkToo() throws Exception {
+        Path file = Files.writeString(dir.resolve("vitserve.json"), "{\"model\": \"m\", \"device\": \"cpu\", \"threads\": 3}");
+        ServerConfig config = ServerConfig.fromArgs(Map.of(), "--config", file.toString());
+        assertEquals(DeviceRequest.CPU, config.device());
+        assertEquals(3, config.threads());
+    }
+
+    @Test
+    void mistakesAreNamed() throws Exception {
+        assertMessage("no model given", Map.of());
+        assertMessage("--port must be between 0 and 65535", Map.of(), "--model", "m", "--port", "70000");
+        assertMessage("unknown device 'tpu'", Map.of(), "--model", "m", "--device", "tpu");
+        assertMessage("'lots' is not a size", Map.of(), "--model", "m", "--max-body-size", "lots");
+        assertMessage("Unknown option", Map.of(), "--model", "m", "--colour", "blue");
+        Path typo = Files.writeString(dir.resolve("typo.yaml"), "modle: m\n");
+        assertMessage("unknown setting 'modle'", Map.of(), "--config", typo.toString());
+        Path broken = Files.writeString(dir.resolve("broken.yaml"), "model: [m\n");
+        assertMessage("is not valid YAML or JSON", Map.of(), "--config", broken.toString());
+        assertMessage("does not exist", Map.of(), "--config", dir.resolve("none.yaml").toString());
+        assertMessage("Invalid value", Map.of("VITSERVE_PORT", "eighty"), "--model", "m");
+    }
+
+    @Test
+    void sizesReadLikePeopleWriteThem() {
+        assertEquals(20L << 20, ByteSizeConverter.parse("20MB"));
+        assertEquals(512L << 10, ByteSizeConverter.parse("512 KiB"));
+        assertEquals(1234, ByteSizeConverter.parse("1234"));
+        assertEquals((long) (1.5 * (1 << 30)), ByteSizeConverter.parse("1.5g"));
+        assertEquals("20 MB", ByteSizeConverter.format(20L << 20));
+    }
+
+    private static void assertMessage(String expected, Map<String, String> env, String... args) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ServerConfig.fromArgs(env, args));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+}
