@@ -1,0 +1,185 @@
+package dev.vitserve.core;
+
+import dev.vitserve.api.Backend;
+import dev.vitserve.api.BackendException;
+import dev.vitserve.api.BackendOptions;
+import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.core.config.ServerConfig;
+import dev.vitserve.core.http.ApiVerticle;
+import dev.vitserve.core.image.ImageDecoder;
+import dev.vitserve.core.image.Preprocessor;
+import dev.vitserve.core.inference.ClassificationPipeline;
+import dev.vitserve.core.inference.InferenceScheduler;
+import dev.vitserve.core.inference.Postprocessor;
+import dev.vitserve.core.model.BackendRegistry;
+import dev.vitserve.core.model.LoadedModel;
+import dev.vitserve.core.model.ModelLoadException;
+import dev.vitserve.core.model.ModelLoader;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running vitserve: the HTTP verticle listening at once (ready turns true when the model is
+ * loaded), the model loaded on a thread of its own, the backend, the scheduler and the
+ * preprocessing workers; and their orderly shutdown.
+ */
+public final class VitServer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(VitServer.class);
+
+    private final Vertx vertx;
+    private final ServerConfig config;
+    private final ServerState state = new ServerState();
+    private final Path uploadsDirectory;
+    private ApiVerticle api;
+    private String deploymentId;
+    private WorkerExecutor preprocessWorkers;
+    private Future<VitServer> ready;
+
+    private VitServer(Vertx vertx, ServerConfig config, Path uploadsDirectory) {
+        this.vertx = vertx;
+        this.config = config;
+        this.uploadsDirectory = uploadsDirectory;
+    }
+
+    /** Listens, loads the model, and completes once it answers; on failure, closes and fails with a message for people. */
+    public static Future<VitServer> start(Vertx vertx, ServerConfig config) {
+        return listen(vertx, config).compose(server -> server.ready()
+                .recover(failure -> server.close().transform(closed -> Future.failedFuture(failure))));
+    }
+
+    /**
+     * Listens at once and starts loading the model in the background: until {@link #ready()} completes,
+     * {@code /health/ready} and the classify routes answer 503.
+     */
+    public static Future<VitServer> listen(Vertx vertx, ServerConfig config) {
+        Path uploads;
+        try {
+            uploads = Files.createTempDirectory("vitserve-uploads-");
+        } catch (IOException e) {
+            return Future.failedFuture(new UncheckedIOException("cannot create a folder for uploads", e));
+        }
+        VitServer server = new VitServer(vertx, config, uploads);
+        return server.deployApi().map(v -> {
+            server.ready = server.load().map(server);
+            return server;
+        });
+    }
+
+    /** Completes when the model answers; fails when it cannot be loaded. */
+    public Future<VitServer> ready() {
+        return ready;
+    }
+
+    private Future<Void> deployApi() {
+        state.loading("loading model " + config.model());
+        api = new ApiVerticle(config, state, uploadsDirectory);
+        return vertx.deployVerticle(api).map(id -> {
+            deploymentId = id;
+            LOG.info("listening on http://{}:{}/ ; loading model {} with backend {}",
+                    hostForUrl(config.host()), api.actualPort(), config.model(), config.backend());
+            return null;
+        });
+    }
+
+    private Future<Void> load() {
+        long start = System.nanoTime();
+        CompletableFuture<ServingModel> loading = new CompletableFuture<>();
+        Thread loader = new Thread(() -> {
+            try {
+                loading.complete(loadModel());
+            } catch (Throwable t) {
+                loading.completeExceptionally(t);
+            }
+        }, "vitserve-model-loader");
+        loader.start();
+        return Future.fromCompletionStage(loading).map(serving -> {
+            state.ready(serving);
+            var device = serving.backend().device();
+            LOG.info("ready in {} s: model {} ({} labels, {}x{}), backend {} ({}), device {} ({}), weights {}, "
+                            + "max batch {}, at http://{}:{}/",
+                    String.format("%.1f", (System.nanoTime() - start) / 1e9), serving.model().files().name(),
+                    serving.model().labels().size(), serving.model().preprocessing().width(),
+                    serving.model().preprocessing().height(), serving.backendId(), serving.backend().engine(),
+                    device.id(), device.detail(), serving.backend().weightsFile(), serving.scheduler().maxBatch(),
+                    hostForUrl(config.host()), api.actualPort());
+            return null;
+        });
+    }
+
+    private ServingModel loadModel() throws ModelLoadException, BackendException {
+        Path directory = Path.of(config.model());
+        LoadedModel model = ModelLoader.load(directory, config.model());
+        var provider = BackendRegistry.discover(VitServer.class.getClassLoader()).get(config.backend());
+        int batchBound = config.maxBatch(config.device().kind() != DeviceRequest.Kind.CPU);
+        state.loading("starting backend " + config.backend());
+        Backend backend = provider.open(model.files(), new BackendOptions(config.device(), config.threads(), batchBound));
+        try {
+            boolean gpu = backend.device().isGpu();
+            Preprocessor preprocessor = new Preprocessor(model.preprocessing());
+            InferenceScheduler scheduler = new InferenceScheduler(backend,
+                    new InferenceScheduler.TensorShape(3, preprocessor.height(), preprocessor.width()),
+                    Math.min(batchBound, config.maxBatch(gpu)), config.maxBatchDelayMs(gpu), config.maxQueue());
+            preprocessWorkers = vertx.createSharedWorkerExecutor("vitserve-preprocess", config.preprocessThreads());
+            ClassificationPipeline pipeline = new ClassificationPipeline(new ImageDecoder(config.maxPixels()),
+                    preprocessor, scheduler, new Postprocessor(model.labels()), preprocessWorkers);
+            return new ServingModel(model, config.backend(), backend, scheduler, pipeline);
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
+    }
+
+    /** The port the server listens on. */
+    public int port() {
+        return api.actualPort();
+    }
+
+    /** Readiness and the model being served. */
+    public ServerState state() {
+        return state;
+    }
+
+    /** Stops listening, lets queued images finish, then releases the engine and temporary files. */
+    public Future<Void> close() {
+        state.drain();
+        Future<Void> undeployed = deploymentId != null ? vertx.undeploy(deploymentId) : Future.succeededFuture();
+        return undeployed.transform(done -> vertx.executeBlocking(() -> {
+            ServingModel serving = state.take();
+            if (serving != null) {
+                serving.scheduler().close();
+                serving.backend().close();
+            }
+            if (preprocessWorkers != null) {
+                preprocessWorkers.close();
+            }
+            deleteRecursively(uploadsDirectory);
+            return null;
+        }));
+    }
+
+    private static void deleteRecursively(Path directory) {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(directory)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            LOG.warn("could not remove {}: {}", directory, e.getMessage());
+        }
+    }
+
+    private static String hostForUrl(String host) {
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+}

@@ -1,0 +1,114 @@
+package dev.vitserve.core.http;
+
+import dev.vitserve.core.ServerState;
+import dev.vitserve.core.config.ServerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+
+/**
+ * Serves the REST API, the original service's endpoint, the OpenAPI description and the web
+ * page. Its handlers only parse and route: decoding, preprocessing and inference happen on
+ * worker threads.
+ */
+public final class ApiVerticle extends VerticleBase {
+
+    /** Where web-ui's files are on the classpath. */
+    static final String WEBROOT = "vitserve/webroot";
+    static final String PAGE_POLICY = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+            + "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+            + "form-action 'self'";
+
+    /** Everything but the API's own paths is the web page, so a wrong method on an API path is a 405. */
+    static final String PAGE_PATHS = "^/(?!v1/|health/|predict_image_class|openapi\\.json|metrics).*";
+
+    private final ServerConfig config;
+    private final ServerState state;
+    private final Path uploadsDirectory;
+    private UrlFetcher fetcher;
+    private HttpServer server;
+
+    public ApiVerticle(ServerConfig config, ServerState state, Path uploadsDirectory) {
+        this.config = config;
+        this.state = state;
+        this.uploadsDirectory = uploadsDirectory;
+    }
+
+    @Override
+    public Future<?> start() {
+        fetcher = new UrlFetcher(vertx, new UrlFetcher.Settings(config.allowPrivateUrls(), config.urlConnectTimeout(),
+                config.urlTimeout(), config.maxBodySize()));
+        ImageRequestReader reader = new ImageRequestReader(vertx, fetcher, config.maxFiles());
+        server = vertx.createHttpServer(new HttpServerOptions()
+                .setMaxFormFields(config.maxFiles() + 16)
+                .setMaxFormAttributeSize(8192)
+                .setIdleTimeout(120));
+        return server.requestHandler(router(reader)).listen(config.port(), config.host());
+    }
+
+    private Router router(ImageRequestReader reader) {
+        Router router = Router.router(vertx);
+        BodyHandler body = BodyHandler.create(uploadsDirectory.toString())
+                .setBodyLimit(config.maxBodySize())
+                .setDeleteUploadedFilesOnEnd(true)
+                .setMergeFormAttributes(false);
+        InfoHandlers info = new InfoHandlers(state);
+        ClassifyHandler classify = new ClassifyHandler(state, reader);
+        CompatibilityHandlers compatibility = new CompatibilityHandlers(state, reader);
+        Buffer openApi = classpathFile("vitserve/openapi.json");
+
+        router.route().handler(ApiVerticle::commonHeaders);
+        router.get("/health/live").handler(info::live);
+        router.get("/health/ready").handler(info::ready);
+        router.get("/v1/models").handler(info::models);
+        router.post("/v1/classify").handler(body).handler(classify);
+        router.get("/predict_image_class").handler(compatibility::byUrl);
+        router.post("/predict_image_class").handler(body).handler(compatibility::byUpload);
+        router.get("/openapi.json").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "application/json").end(openApi));
+        router.getWithRegex(PAGE_PATHS).handler(ApiVerticle::pageHeaders).handler(StaticHandler.create(WEBROOT));
+        ErrorResponses.install(router);
+        return router;
+    }
+
+    private static void commonHeaders(RoutingContext ctx) {
+        ctx.response().putHeader("X-Content-Type-Options", "nosniff").putHeader("Referrer-Policy", "no-referrer");
+        ctx.next();
+    }
+
+    private static void pageHeaders(RoutingContext ctx) {
+        ctx.response().putHeader("Content-Security-Policy", PAGE_POLICY).putHeader("X-Frame-Options", "DENY");
+        ctx.next();
+    }
+
+    private static Buffer classpathFile(String name) {
+        try (InputStream in = ApiVerticle.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException(name + " is missing from the classpath");
+            }
+            return Buffer.buffer(in.readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The port actually bound (useful with {@code --port 0}). */
+    public int actualPort() {
+        return server.actualPort();
+    }
+
+    @Override
+    public Future<?> stop() {
+        return fetcher.close();
+    }
+}

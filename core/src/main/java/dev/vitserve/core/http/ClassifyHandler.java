@@ -1,0 +1,129 @@
+package dev.vitserve.core.http;
+
+import dev.vitserve.core.ServerState;
+import dev.vitserve.core.ServingModel;
+import dev.vitserve.core.inference.Classification;
+import dev.vitserve.core.inference.Postprocessor.Prediction;
+import dev.vitserve.core.inference.ScoreFunction;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code POST /v1/classify}: every image of the request, classified, in order. */
+final class ClassifyHandler implements Handler<RoutingContext> {
+
+    static final int DEFAULT_TOP_K = 5;
+
+    private final ServerState state;
+    private final ImageRequestReader reader;
+
+    ClassifyHandler(ServerState state, ImageRequestReader reader) {
+        this.state = state;
+        this.reader = reader;
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        long start = System.nanoTime();
+        ServingModel serving;
+        int topK;
+        ScoreFunction function;
+        try {
+            serving = Readiness.require(state);
+            topK = topK(ctx);
+            function = function(ctx, serving.model().defaultFunction());
+        } catch (ApiException e) {
+            ErrorResponses.send(ctx, e);
+            return;
+        }
+        reader.read(ctx)
+                .compose(images -> classifyAll(serving, images, topK, function, start))
+                .onSuccess(results -> ctx.response()
+                        .putHeader("Content-Type", "application/json")
+                        .end(answer(serving, results).encode()))
+                .onFailure(failure -> ErrorResponses.fail(ctx, failure));
+    }
+
+    private record Named(String name, Classification classification) {
+    }
+
+    static Future<List<Named>> classifyAll(ServingModel serving, List<RequestImage> images, int topK,
+                                           ScoreFunction function, long start) {
+        List<Future<Named>> results = new ArrayList<>();
+        for (RequestImage image : images) {
+            results.add(serving.pipeline().classify(image.bytes(), topK, function, start)
+                    .map(classification -> new Named(image.name(), classification))
+                    .recover(failure -> {
+                        ApiException known = ErrorResponses.fromFailure(failure);
+                        return Future.failedFuture(known != null && images.size() > 1 ? known.about(image.name()) : failure);
+                    }));
+        }
+        return Future.all(results).map(all -> all.<Named>list());
+    }
+
+    private static JsonObject answer(ServingModel serving, List<Named> results) {
+        JsonArray items = new JsonArray();
+        for (Named result : results) {
+            JsonArray predictions = new JsonArray();
+            for (Prediction p : result.classification().predictions()) {
+                predictions.add(new JsonObject().put("label", p.label()).put("index", p.index()).put("score", p.score()));
+            }
+            Classification.Timings t = result.classification().timings();
+            items.add(new JsonObject()
+                    .put("name", result.name())
+                    .put("predictions", predictions)
+                    .put("timing_ms", new JsonObject()
+                            .put("decode", round(t.decodeMs()))
+                            .put("preprocess", round(t.preprocessMs()))
+                            .put("queue", round(t.queueMs()))
+                            .put("inference", round(t.inferenceMs()))
+                            .put("total", round(t.totalMs())))
+                    .put("batch_size", t.batchSize()));
+        }
+        return new JsonObject()
+                .put("model", serving.model().files().name())
+                .put("backend", serving.backendId())
+                .put("device", serving.backend().device().id())
+                .put("results", items);
+    }
+
+    private static double round(double ms) {
+        return Math.round(ms * 1000) / 1000.0;
+    }
+
+    /** {@code top_k}: a whole number of at least 1, default 5; larger values are clamped to the labels. */
+    static int topK(RoutingContext ctx) {
+        String value = ctx.request().getParam("top_k");
+        if (value == null || value.isBlank()) {
+            return DEFAULT_TOP_K;
+        }
+        try {
+            int topK = Integer.parseInt(value.trim());
+            if (topK >= 1) {
+                return topK;
+            }
+        } catch (NumberFormatException e) {
+            if (value.trim().matches("\\d+")) {
+                return Integer.MAX_VALUE;
+            }
+        }
+        throw ApiException.badRequest("invalid_parameter", "top_k must be a whole number of at least 1, got '" + value + "'");
+    }
+
+    /** {@code function}: softmax, sigmoid or none; the model's default otherwise. */
+    static ScoreFunction function(RoutingContext ctx, ScoreFunction fallback) {
+        String value = ctx.request().getParam("function");
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            return ScoreFunction.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("invalid_parameter", e.getMessage());
+        }
+    }
+}

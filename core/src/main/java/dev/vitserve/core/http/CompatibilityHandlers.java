@@ -1,0 +1,60 @@
+package dev.vitserve.core.http;
+
+import dev.vitserve.core.ServerState;
+import dev.vitserve.core.ServingModel;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The original Python service's endpoint, answered exactly as it did:
+ * {@code GET /predict_image_class?image_url=URL} and {@code POST /predict_image_class} with a
+ * multipart field {@code image}, both giving {@code {"predicted_class": "<top label>"}}.
+ */
+final class CompatibilityHandlers {
+
+    private final ServerState state;
+    private final ImageRequestReader reader;
+
+    CompatibilityHandlers(ServerState state, ImageRequestReader reader) {
+        this.state = state;
+        this.reader = reader;
+    }
+
+    void byUrl(RoutingContext ctx) {
+        String url = ctx.request().getParam("image_url");
+        if (url == null || url.isBlank()) {
+            ErrorResponses.send(ctx, ApiException.badRequest("missing_parameter", "the query parameter image_url is required"));
+            return;
+        }
+        answer(ctx, () -> reader.fetch(url));
+    }
+
+    void byUpload(RoutingContext ctx) {
+        List<FileUpload> images = ctx.fileUploads().stream().filter(upload -> upload.name().equals("image")).toList();
+        if (images.size() != 1) {
+            ErrorResponses.send(ctx, ApiException.badRequest("missing_field",
+                    "send the photo as one multipart/form-data file field named 'image'"));
+            return;
+        }
+        answer(ctx, () -> reader.uploads(images).map(all -> all.get(0)));
+    }
+
+    private void answer(RoutingContext ctx, Supplier<Future<RequestImage>> image) {
+        long start = System.nanoTime();
+        ServingModel serving;
+        try {
+            serving = Readiness.require(state);
+        } catch (ApiException e) {
+            ErrorResponses.send(ctx, e);
+            return;
+        }
+        image.get().compose(img -> serving.pipeline().classify(img.bytes(), 1, serving.model().defaultFunction(), start))
+                .onSuccess(result -> ctx.response().putHeader("Content-Type", "application/json")
+                        .end(new JsonObject().put("predicted_class", result.predictions().get(0).label()).encode()))
+                .onFailure(failure -> ErrorResponses.fail(ctx, failure));
+    }
+}

@@ -1,0 +1,99 @@
+package dev.vitserve.core.http;
+
+import dev.vitserve.core.image.ImageDecodeException;
+import dev.vitserve.core.inference.QueueFullException;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every error leaves vitserve as {@code {"error": {"code": ..., "message": ...}}} with the
+ * right status; unexpected failures are logged with their stack trace and answered with a
+ * plain 500 that reveals nothing inside.
+ */
+public final class ErrorResponses {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
+
+    private ErrorResponses() {
+    }
+
+    /** Installs the JSON error pages on the router for the statuses Vert.x produces itself. */
+    public static void install(Router router) {
+        router.errorHandler(400, ctx -> send(ctx, toApiException(ctx, 400, "bad_request", "the request is malformed")));
+        router.errorHandler(404, ctx -> send(ctx, new ApiException(404, "not_found",
+                "no such resource: " + ctx.request().method() + " " + ctx.request().path())));
+        router.errorHandler(405, ctx -> send(ctx, new ApiException(405, "method_not_allowed",
+                ctx.request().method() + " is not allowed on " + ctx.request().path())));
+        router.errorHandler(413, ctx -> send(ctx, toApiException(ctx, 413, "body_too_large",
+                "the request body is larger than this server accepts")));
+        router.errorHandler(415, ctx -> send(ctx, toApiException(ctx, 415, "unsupported_media_type",
+                "unsupported Content-Type")));
+        router.errorHandler(500, ctx -> send(ctx, toApiException(ctx, 500, "internal_error",
+                "the server failed to answer; the failure is in its log")));
+        router.errorHandler(503, ctx -> send(ctx, toApiException(ctx, 503, "unavailable",
+                "the server cannot answer now; try again shortly")));
+    }
+
+    private static ApiException toApiException(RoutingContext ctx, int status, String code, String message) {
+        ApiException known = fromFailure(ctx.failure());
+        if (known != null) {
+            return known;
+        }
+        if (status >= 500 && ctx.failure() != null) {
+            LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+        }
+        return new ApiException(status, code, message);
+    }
+
+    /** Maps what vitserve's own code throws to an API error; null when the failure is unexpected. */
+    static ApiException fromFailure(Throwable failure) {
+        if (failure instanceof ApiException api) {
+            return api;
+        }
+        if (failure instanceof ImageDecodeException decode) {
+            return switch (decode.reason()) {
+                case EMPTY -> new ApiException(400, "empty_image", decode.getMessage());
+                case TOO_MANY_PIXELS -> new ApiException(413, "too_many_pixels", decode.getMessage());
+                case UNSUPPORTED_FORMAT -> new ApiException(415, "unsupported_format", decode.getMessage());
+                default -> new ApiException(415, "corrupt_image", decode.getMessage());
+            };
+        }
+        if (failure instanceof QueueFullException full) {
+            return ApiException.unavailable("overloaded", "the server is busy: " + full.getMessage()
+                    + "; retry after the time in Retry-After", 1);
+        }
+        if (failure != null && failure.getCause() != null && failure.getCause() != failure) {
+            return fromFailure(failure.getCause());
+        }
+        return null;
+    }
+
+    /** Answers with the error unless a response has already started. */
+    public static void send(RoutingContext ctx, ApiException error) {
+        HttpServerResponse response = ctx.response();
+        if (response.headWritten() || response.ended() || response.closed()) {
+            return;
+        }
+        response.setStatusCode(error.status()).putHeader("Content-Type", "application/json");
+        if (error.retryAfterSeconds() != null) {
+            response.putHeader("Retry-After", String.valueOf(error.retryAfterSeconds()));
+        }
+        JsonObject body = new JsonObject().put("error",
+                new JsonObject().put("code", error.code()).put("message", error.getMessage()));
+        response.end(body.encode());
+    }
+
+    /** Fails the request with whatever went wrong, as a JSON error. */
+    public static void fail(RoutingContext ctx, Throwable failure) {
+        ApiException known = fromFailure(failure);
+        if (known != null) {
+            send(ctx, known);
+        } else {
+            ctx.fail(500, failure);
+        }
+    }
+}

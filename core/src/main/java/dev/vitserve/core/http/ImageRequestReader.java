@@ -1,0 +1,142 @@
+package dev.vitserve.core.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Finds the images in a classify request, whatever form it takes: a raw body
+ * ({@code image/*} or {@code application/octet-stream}), multipart with one or more files
+ * (any field names), or JSON {@code {"url": ...}}, {@code {"image": "<base64>"}} or
+ * {@code {"inputs": "<base64 or url>"}}. URLs are fetched with the {@link UrlFetcher}.
+ */
+final class ImageRequestReader {
+
+    private final Vertx vertx;
+    private final UrlFetcher fetcher;
+    private final int maxFiles;
+
+    ImageRequestReader(Vertx vertx, UrlFetcher fetcher, int maxFiles) {
+        this.vertx = vertx;
+        this.fetcher = fetcher;
+        this.maxFiles = maxFiles;
+    }
+
+    /** Every image of the request, in order. */
+    Future<List<RequestImage>> read(RoutingContext ctx) {
+        String type = mediaType(ctx.request().getHeader("Content-Type"));
+        if (type.equals("multipart/form-data")) {
+            return uploads(ctx.fileUploads());
+        }
+        if (type.equals("application/json") || type.endsWith("+json")) {
+            return json(ctx);
+        }
+        if (type.isEmpty() || type.startsWith("image/") || type.equals("application/octet-stream")) {
+            byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+            if (body.length == 0) {
+                return Future.failedFuture(ApiException.badRequest("empty_body",
+                        "the request has no body: send an image, a multipart upload or JSON with a url"));
+            }
+            return Future.succeededFuture(List.of(new RequestImage(null, body)));
+        }
+        return Future.failedFuture(new ApiException(415, "unsupported_media_type", "Content-Type '" + type
+                + "' is not accepted: send the image as the body (image/* or application/octet-stream), "
+                + "as multipart/form-data, or as JSON {\"url\": ...} or {\"image\": \"<base64>\"}"));
+    }
+
+    /** The uploaded files of a multipart body, in order, after checking how many there are. */
+    Future<List<RequestImage>> uploads(List<FileUpload> uploads) {
+        if (uploads.isEmpty()) {
+            return Future.failedFuture(ApiException.badRequest("no_file", "the multipart body holds no file"));
+        }
+        if (uploads.size() > maxFiles) {
+            return Future.failedFuture(ApiException.tooLarge("too_many_files", "the request holds "
+                    + uploads.size() + " files; this server takes at most " + maxFiles + " per request"));
+        }
+        List<Future<RequestImage>> files = new ArrayList<>();
+        for (FileUpload upload : uploads) {
+            files.add(vertx.fileSystem().readFile(upload.uploadedFileName())
+                    .map(buffer -> new RequestImage(upload.fileName(), buffer.getBytes())));
+        }
+        return Future.all(files).map(all -> all.<RequestImage>list());
+    }
+
+    private Future<List<RequestImage>> json(RoutingContext ctx) {
+        JsonObject body;
+        try {
+            body = ctx.body().asJsonObject();
+        } catch (DecodeException | ClassCastException e) {
+            return Future.failedFuture(ApiException.badRequest("invalid_json", "the body is not a JSON object"));
+        }
+        if (body == null) {
+            return Future.failedFuture(ApiException.badRequest("invalid_json", "the JSON body is empty"));
+        }
+        Object url = body.getValue("url");
+        Object image = body.getValue("image");
+        Object inputs = body.getValue("inputs");
+        int given = (url != null ? 1 : 0) + (image != null ? 1 : 0) + (inputs != null ? 1 : 0);
+        if (given != 1) {
+            return Future.failedFuture(ApiException.badRequest("invalid_json",
+                    "give exactly one of \"url\", \"image\" (base64) or \"inputs\" (base64 or url)"));
+        }
+        Object value = url != null ? url : image != null ? image : inputs;
+        String key = url != null ? "url" : image != null ? "image" : "inputs";
+        if (!(value instanceof String text) || text.isBlank()) {
+            return Future.failedFuture(ApiException.badRequest("invalid_json", "\"" + key + "\" must be a non-empty string"));
+        }
+        boolean isUrl = url != null || (inputs != null && looksLikeUrl(text));
+        if (isUrl) {
+            return fetch(text).map(List::of);
+        }
+        try {
+            return Future.succeededFuture(List.of(new RequestImage(null, base64(key, text))));
+        } catch (ApiException e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    /** Fetches an image URL; the result is named by the URL. */
+    Future<RequestImage> fetch(String url) {
+        return fetcher.fetch(url).map(fetched -> new RequestImage(url, fetched.bytes()));
+    }
+
+    private static boolean looksLikeUrl(String text) {
+        String lower = text.trim().toLowerCase(Locale.ROOT);
+        return lower.startsWith("http://") || lower.startsWith("https://");
+    }
+
+    private static byte[] base64(String key, String text) {
+        String data = text.trim();
+        if (data.startsWith("data:")) {
+            int comma = data.indexOf(',');
+            if (comma < 0 || !data.substring(0, comma).endsWith(";base64")) {
+                throw ApiException.badRequest("invalid_base64", "\"" + key + "\" is a data URL without base64 data");
+            }
+            data = data.substring(comma + 1);
+        }
+        try {
+            byte[] bytes = Base64.getMimeDecoder().decode(data.replace('-', '+').replace('_', '/'));
+            if (bytes.length == 0) {
+                throw ApiException.badRequest("invalid_base64", "\"" + key + "\" decodes to no bytes");
+            }
+            return bytes;
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("invalid_base64", "\"" + key + "\" is not valid base64: " + e.getMessage());
+        }
+    }
+
+    static String mediaType(String contentType) {
+        if (contentType == null) {
+            return "";
+        }
+        int semicolon = contentType.indexOf(';');
+        return (semicolon >= 0 ? contentType.substring(0, semicolon) : contentType).trim().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,82 @@
+package dev.vitserve.core.http;
+
+import dev.vitserve.api.VitConfig;
+import dev.vitserve.core.ServerState;
+import dev.vitserve.core.ServingModel;
+import dev.vitserve.core.image.PreprocessorConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.file.Path;
+
+/** {@code GET /v1/models}, {@code /health/live} and {@code /health/ready}. */
+final class InfoHandlers {
+
+    private final ServerState state;
+
+    InfoHandlers(ServerState state) {
+        this.state = state;
+    }
+
+    void live(RoutingContext ctx) {
+        json(ctx, 200, new JsonObject().put("status", "live"));
+    }
+
+    void ready(RoutingContext ctx) {
+        if (state.serving() != null) {
+            json(ctx, 200, new JsonObject().put("status", "ready"));
+        } else {
+            ctx.response().putHeader("Retry-After", "5");
+            json(ctx, 503, new JsonObject().put("status", "not_ready").put("reason", state.loadingStatus()));
+        }
+    }
+
+    void models(RoutingContext ctx) {
+        ServingModel serving;
+        try {
+            serving = Readiness.require(state);
+        } catch (ApiException e) {
+            ErrorResponses.send(ctx, e);
+            return;
+        }
+        json(ctx, 200, describe(serving));
+    }
+
+    static JsonObject describe(ServingModel serving) {
+        VitConfig shape = serving.model().files().config();
+        PreprocessorConfig pre = serving.model().preprocessing();
+        Path directory = serving.model().files().directory();
+        Path weights = serving.backend().weightsFile();
+        return new JsonObject()
+                .put("model", serving.model().files().name())
+                .put("path", directory.toString())
+                .put("labels", serving.model().labels().size())
+                .put("image_size", new JsonObject().put("height", shape.imageHeight()).put("width", shape.imageWidth()))
+                .put("backend", serving.backendId())
+                .put("engine", serving.backend().engine())
+                .put("device", serving.backend().device().id())
+                .put("device_detail", serving.backend().device().detail())
+                .put("weights", weights.startsWith(directory) ? directory.relativize(weights).toString() : weights.toString())
+                .put("max_batch", serving.scheduler().maxBatch())
+                .put("default_function", serving.model().defaultFunction().id())
+                .put("preprocessing", new JsonObject()
+                        .put("resize", pre.doResize())
+                        .put("size", new JsonObject().put("height", pre.height()).put("width", pre.width()))
+                        .put("resample", pre.resample())
+                        .put("rescale_factor", pre.doRescale() ? pre.rescaleFactor() : null)
+                        .put("image_mean", pre.doNormalize() ? floats(pre.imageMean()) : null)
+                        .put("image_std", pre.doNormalize() ? floats(pre.imageStd()) : null));
+    }
+
+    private static JsonArray floats(float[] values) {
+        JsonArray array = new JsonArray();
+        for (float value : values) {
+            array.add(Double.parseDouble(Float.toString(value)));
+        }
+        return array;
+    }
+
+    private static void json(RoutingContext ctx, int status, JsonObject body) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+    }
+}

@@ -1,0 +1,72 @@
+package dev.vitserve.core.inference;
+
+import dev.vitserve.core.image.ImageDecoder;
+import dev.vitserve.core.image.Preprocessor;
+import dev.vitserve.core.image.RgbImage;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.nio.FloatBuffer;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One image's way from bytes to labelled scores: decode and preprocess on the preprocessing
+ * workers, infer through the {@link InferenceScheduler}, then score on the caller's context.
+ * Nothing here runs on an event loop except the final, cheap top-k.
+ */
+public final class ClassificationPipeline {
+
+    private final ImageDecoder decoder;
+    private final Preprocessor preprocessor;
+    private final InferenceScheduler scheduler;
+    private final Postprocessor postprocessor;
+    private final WorkerExecutor workers;
+
+    public ClassificationPipeline(ImageDecoder decoder, Preprocessor preprocessor, InferenceScheduler scheduler,
+                                  Postprocessor postprocessor, WorkerExecutor workers) {
+        this.decoder = decoder;
+        this.preprocessor = preprocessor;
+        this.scheduler = scheduler;
+        this.postprocessor = postprocessor;
+        this.workers = workers;
+    }
+
+    private record Prepared(double decodeMs, double preprocessMs,
+                            CompletableFuture<InferenceResult> inference) {
+    }
+
+    /**
+     * Classifies one encoded image.
+     *
+     * @param startNanos when the request began, for the total time
+     * @return fails with the decoder's {@code ImageDecodeException} or {@link QueueFullException} for bad
+     *     input or overload, so callers can answer 4xx/503
+     */
+    public Future<Classification> classify(byte[] image, int topK, ScoreFunction function, long startNanos) {
+        Context context = Vertx.currentContext();
+        Future<Prepared> prepared = workers.executeBlocking(() -> {
+            long t0 = System.nanoTime();
+            RgbImage decoded = decoder.decode(image);
+            long t1 = System.nanoTime();
+            float[] pixels = new float[preprocessor.tensorLength()];
+            preprocessor.writeTensor(decoded, FloatBuffer.wrap(pixels));
+            long t2 = System.nanoTime();
+            return new Prepared((t1 - t0) / 1e6, (t2 - t1) / 1e6, scheduler.submit(pixels));
+        }, false);
+        return prepared.compose(p -> {
+            Future<InferenceResult> inferred = context != null
+                    ? Future.fromCompletionStage(p.inference(), context)
+                    : Future.fromCompletionStage(p.inference());
+            return inferred.map(result -> new Classification(
+                    postprocessor.top(result.logits(), topK, function),
+                    new Classification.Timings(p.decodeMs(), p.preprocessMs(), result.queueMs(),
+                            result.inferenceMs(), (System.nanoTime() - startNanos) / 1e6, result.batchSize())));
+        });
+    }
+
+    /** The number of labels, the largest useful top_k. */
+    public int numLabels() {
+        return postprocessor.numLabels();
+    }
+}

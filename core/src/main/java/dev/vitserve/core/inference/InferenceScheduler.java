@@ -1,0 +1,160 @@
+package dev.vitserve.core.inference;
+
+import dev.vitserve.api.Backend;
+import dev.vitserve.api.Logits;
+import dev.vitserve.api.PixelBatch;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands preprocessed images to the backend on a thread of its own, never an event loop:
+ * a bounded queue, drained into batches of up to {@code maxBatch} images, waiting at most
+ * {@code maxBatchDelayMs} for a batch to fill.
+ */
+public final class InferenceScheduler implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InferenceScheduler.class);
+
+    /** The shape of one image's tensor, CHW. */
+    public record TensorShape(int channels, int height, int width) {
+        public int length() {
+            return channels * height * width;
+        }
+    }
+
+    private record Job(float[] pixels, long enqueuedNanos, CompletableFuture<InferenceResult> result) {
+    }
+
+    private final Backend backend;
+    private final TensorShape shape;
+    private final int maxBatch;
+    private final long maxBatchDelayNanos;
+    private final BlockingQueue<Job> queue;
+    private final FloatBuffer batchBuffer;
+    private final Thread worker;
+    private volatile boolean accepting = true;
+
+    public InferenceScheduler(Backend backend, TensorShape shape, int maxBatch, int maxBatchDelayMs, int maxQueue) {
+        this.backend = backend;
+        this.shape = shape;
+        this.maxBatch = maxBatch;
+        this.maxBatchDelayNanos = TimeUnit.MILLISECONDS.toNanos(maxBatchDelayMs);
+        this.queue = new ArrayBlockingQueue<>(maxQueue);
+        this.batchBuffer = ByteBuffer.allocateDirect(Math.multiplyExact(maxBatch * Float.BYTES, shape.length()))
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        this.worker = new Thread(this::run, "vitserve-inference");
+        this.worker.start();
+    }
+
+    /**
+     * Queues one image's CHW tensor.
+     *
+     * @return completes on the inference thread with the logits, or with the engine's failure
+     * @throws QueueFullException at once when the queue is full or the scheduler is closing
+     */
+    public CompletableFuture<InferenceResult> submit(float[] pixels) {
+        if (pixels.length != shape.length()) {
+            throw new IllegalArgumentException("tensor has " + pixels.length + " values, model takes " + shape.length());
+        }
+        if (!accepting) {
+            throw new QueueFullException("the server is shutting down");
+        }
+        Job job = new Job(pixels, System.nanoTime(), new CompletableFuture<>());
+        if (!queue.offer(job)) {
+            throw new QueueFullException("all " + (queue.size() + queue.remainingCapacity())
+                    + " places in the inference queue are taken");
+        }
+        return job.result();
+    }
+
+    /** Images waiting for the engine now. */
+    public int queueDepth() {
+        return queue.size();
+    }
+
+    /** Largest batch the engine is given. */
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    private void run() {
+        List<Job> batch = new ArrayList<>(maxBatch);
+        while (accepting || !queue.isEmpty()) {
+            try {
+                Job first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                long deadline = System.nanoTime() + maxBatchDelayNanos;
+                while (batch.size() < maxBatch) {
+                    long wait = deadline - System.nanoTime();
+                    Job next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                    if (next == null) {
+                        break;
+                    }
+                    batch.add(next);
+                }
+                runBatch(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } finally {
+                batch.clear();
+            }
+        }
+        Job left;
+        while ((left = queue.poll()) != null) {
+            left.result().completeExceptionally(new QueueFullException("the server stopped before this image ran"));
+        }
+    }
+
+    private void runBatch(List<Job> batch) {
+        batch.removeIf(job -> job.result().isDone());
+        if (batch.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        batchBuffer.clear();
+        for (Job job : batch) {
+            batchBuffer.put(job.pixels());
+        }
+        batchBuffer.flip();
+        try {
+            Logits logits = backend.infer(new PixelBatch(batchBuffer, batch.size(),
+                    shape.channels(), shape.height(), shape.width()));
+            long end = System.nanoTime();
+            double inferenceMs = (end - start) / 1e6;
+            for (int i = 0; i < batch.size(); i++) {
+                Job job = batch.get(i);
+                job.result().complete(new InferenceResult(logits.row(i), (start - job.enqueuedNanos()) / 1e6,
+                        inferenceMs, batch.size()));
+            }
+        } catch (Exception | Error e) {
+            LOG.error("inference failed for a batch of {}", batch.size(), e);
+            for (Job job : batch) {
+                job.result().completeExceptionally(e);
+            }
+        }
+    }
+
+    /** Stops taking images, lets the queued ones run, and waits for the inference thread. */
+    @Override
+    public void close() {
+        accepting = false;
+        try {
+            worker.join(TimeUnit.SECONDS.toMillis(60));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.vitserve.core.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vitserve.api.VitConfig;
+import dev.vitserve.core.inference.ScoreFunction;
+import dev.vitserve.testkit.Fixtures;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void readsTheTinyFixture() throws Exception {
+        LoadedModel model = ModelLoader.load(Fixtures.tinyVit(), "tiny");
+        assertEquals(10, model.labels().size());
+        assertEquals("tabby cat", model.labels().get(0));
+        assertEquals("lighthouse", model.labels().get(9));
+        VitConfig shape = model.files().config();
+        assertEquals(new VitConfig(224, 224, 3, 16, 32, 2, 4, 64, 1e-12, true, 10), shape);
+        assertEquals(ScoreFunction.SOFTMAX, model.defaultFunction());
+        assertEquals("tiny", model.files().name());
+    }
+
+    @Test
+    void missingOrMalformedFilesAreNamed() throws Exception {
+        assertMessage("does not exist", dir.resolve("nowhere"));
+        assertMessage("config.json is missing", dir);
+        write("config.json", "{ not json");
+        assertMessage("config.json is not valid JSON", dir);
+        write("config.json", tinyConfig());
+        assertMessage("preprocessor_config.json is missing", dir);
+    }
+
+    @Test
+    void otherArchitecturesAreRefusedWithWhatIsSupported() throws Exception {
+        copyPreprocessor();
+        write("config.json", tinyConfig().replace("\"model_type\": \"vit\"", "\"model_type\": \"deit\""));
+        assertMessage("model_type 'deit' is not supported", dir);
+        write("config.json", tinyConfig().replace("ViTForImageClassification", "ViTModel"));
+        assertMessage("has no ViTForImageClassification", dir);
+    }
+
+    @Test
+    void labelsMustBeCompleteAndProblemTypeChoosesTheFunction() throws Exception {
+        copyPreprocessor();
+        write("config.json", tinyConfig().replace("\"9\": \"lighthouse\"", "\"12\": \"lighthouse\""));
+        assertMessage("id2label must number its 10 classes", dir);
+        write("config.json", tinyConfig().replace("\"model_type\"", "\"problem_type\": \"multi_label_classification\", \"model_type\""));
+        assertEquals(ScoreFunction.SIGMOID, ModelLoader.load(dir, "m").defaultFunction());
+    }
+
+    @Test
+    void preprocessorSizeMustMatchTheModel() throws Exception {
+        copyPreprocessor();
+        write("config.json", tinyConfig().replace("\"image_size\": 224", "\"image_size\": 384"));
+        assertMessage("resizes to 224x224 but", dir);
+    }
+
+    private String tinyConfig() throws IOException {
+        return Files.readString(Fixtures.tinyVit().resolve("config.json"));
+    }
+
+    private void copyPreprocessor() throws IOException {
+        Files.copy(Fixtures.tinyVit().resolve("preprocessor_config.json"), dir.resolve("preprocessor_config.json"));
+    }
+
+    private void write(String name, String text) throws IOException {
+        Files.writeString(dir.resolve(name), text);
+    }
+
+    private static void assertMessage(String expected, Path directory) {
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> ModelLoader.load(directory, "m"));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+}
