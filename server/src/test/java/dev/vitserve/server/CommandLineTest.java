@@ -1,0 +1,107 @@
+package dev.vitserve.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vitserve.testkit.Fixtures;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What an operator sees running {@code java -jar vitserve.jar}: help, start-up errors, the ready line, config files. */
+class CommandLineTest {
+
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void helpExplainsEveryOptionAndExitsZero() throws Exception {
+        try (ServerProcess help = ServerProcess.start(Map.of(), "--help")) {
+            assertEquals(0, help.awaitExit());
+            for (String option : new String[] {"--model", "--backend", "--device", "--host", "--port", "--config",
+                "--allow-private-urls", "--threads", "--max-body-size", "--max-megapixels", "--max-files", "VITSERVE_"}) {
+                assertTrue(help.output().contains(option), option + " in\n" + help.output());
+            }
+        }
+    }
+
+    @Test
+    void anUnknownBackendStopsStartUpListingTheBackendsFound() throws Exception {
+        try (ServerProcess server = ServerProcess.start(Map.of(), "--model", Fixtures.tinyVit().toString(),
+                "--backend", "tensorrt", "--port", "0")) {
+            assertEquals(1, server.awaitExit());
+            assertTrue(server.output().contains("unknown backend 'tensorrt'"), server.output());
+            assertTrue(server.output().contains("djl") && server.output().contains("onnx"), server.output());
+        }
+    }
+
+    @Test
+    void aBrokenModelFolderStopsStartUpNamingTheFile() throws Exception {
+        Files.copy(Fixtures.tinyVit().resolve("preprocessor_config.json"), dir.resolve("preprocessor_config.json"));
+        Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"vit\", \"id2label\": [1, 2]}");
+        try (ServerProcess server = ServerProcess.start(Map.of(), "--model", dir.toString(), "--port", "0")) {
+            assertEquals(1, server.awaitExit());
+            assertTrue(server.output().contains(dir.resolve("config.json") + ": id2label must be"), server.output());
+        }
+        try (ServerProcess server = ServerProcess.start(Map.of(), "--port", "0")) {
+            assertEquals(2, server.awaitExit());
+            assertTrue(server.output().contains("no model given"), server.output());
+        }
+    }
+
+    @Test
+    void aConfigFileThatDiffersOnlyInBackendSwitchesTheEngine() throws Exception {
+        String common = "model: " + Fixtures.tinyVit() + "\nport: 0\ndevice: cpu\n";
+        Path onnx = Files.writeString(dir.resolve("onnx.yaml"), common + "backend: onnx\n");
+        Path djl = Files.writeString(dir.resolve("djl.yaml"), common + "backend: djl\n");
+        String onnxTop = null;
+        for (Path config : new Path[] {onnx, djl}) {
+            try (ServerProcess server = ServerProcess.start(Map.of(), "--config", config.toString())) {
+                int port = server.awaitReady();
+                assertTrue(server.output().contains("device cpu"), server.output());
+                String models = get(port, "/v1/models");
+                String backend = config == onnx ? "onnx" : "djl";
+                assertTrue(models.contains("\"backend\":\"" + backend + "\""), models);
+                assertTrue(models.contains(config == onnx ? "ONNX Runtime" : "PyTorch"), models);
+                String top = classifyTop(port);
+                if (onnxTop == null) {
+                    onnxTop = top;
+                } else {
+                    assertEquals(onnxTop, top);
+                }
+            }
+        }
+    }
+
+    @Test
+    void environmentVariablesConfigureTheServerAndFlagsWin() throws Exception {
+        try (ServerProcess server = ServerProcess.start(
+                Map.of("VITSERVE_MODEL", Fixtures.tinyVit().toString(), "VITSERVE_BACKEND", "djl", "VITSERVE_PORT", "1"),
+                "--port", "0", "--backend", "onnx")) {
+            int port = server.awaitReady();
+            assertTrue(get(port, "/v1/models").contains("\"backend\":\"onnx\""));
+        }
+    }
+
+    private static String classifyTop(int port) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/classify?top_k=1"))
+                .header("Content-Type", "image/png")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(Fixtures.bytes(Fixtures.image("chelsea.png")))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        return response.body().replaceAll(".*\"label\":\"([^\"]+)\".*", "$1");
+    }
+
+    private static String get(int port, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+}
