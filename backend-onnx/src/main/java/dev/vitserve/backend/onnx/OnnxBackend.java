@@ -6,7 +6,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
-import ai.onnxruntime.TensorInfo;
 import dev.vitserve.api.Backend;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
@@ -131,7 +130,7 @@ public final class OnnxBackend implements Backend {
                 throw new BackendException("output " + signature.outputName() + " of " + weightsFile + " is not a tensor");
             }
             OnnxTensor logits = (OnnxTensor) output;
-            long[] shape = ((TensorInfo) logits.getInfo()).getShape();
+            long[] shape = logits.getInfo().getShape();
             if (shape.length != 2 || shape[0] != batch.batchSize() || shape[1] != config.numLabels()) {
                 throw new BackendException("the ONNX network " + weightsFile + " returned logits of shape " + Arrays.toString(shape)
                         + " for a batch of " + batch.batchSize() + "; expected [" + batch.batchSize() + ", " + config.numLabels() + "]");

@@ -22,9 +22,8 @@ final class OrtCudaProbe implements OnnxDeviceSelector.CudaProbe {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.addCUDA(index);
-            try (OrtSession session = environment.createSession(IdentityGraph.bytes(), options)) {
-                return Optional.empty();
-            }
+            environment.createSession(IdentityGraph.bytes(), options).close();
+            return Optional.empty();
         } catch (OrtException | RuntimeException e) {
             return Optional.of(String.valueOf(e.getMessage()));
         }
