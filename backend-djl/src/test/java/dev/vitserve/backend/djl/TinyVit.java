@@ -1,0 +1,66 @@
+package dev.vitserve.backend.djl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.PixelBatch;
+import dev.vitserve.api.VitConfig;
+import dev.vitserve.testkit.Fixtures;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+
+/** The tiny ViT fixture, the deterministic inputs of {@code testkit/tools/backend-expected.py} and their logits. */
+final class TinyVit {
+
+    static final int SIZE = 224;
+    static final int CHANNELS = 3;
+    static final int LABELS = 10;
+
+    private TinyVit() {
+    }
+
+    /** config.json of the fixture, with another number of labels if asked. */
+    static VitConfig config(int numLabels) {
+        return new VitConfig(SIZE, SIZE, CHANNELS, 16, 32, 2, 4, 64, 1e-12, true, numLabels);
+    }
+
+    static ModelFiles model() {
+        return new ModelFiles("tiny-vit", Fixtures.tinyVit(), config(LABELS));
+    }
+
+    static ModelFiles modelIn(Path directory) {
+        return new ModelFiles("tiny-vit", directory, config(LABELS));
+    }
+
+    /** Images {@code first .. first+count-1}: x[n,c,h,w] = ((n*7 + c*13 + h*3 + w*5) % 17 - 8) / 8. */
+    static PixelBatch pixels(int first, int count) {
+        int perImage = CHANNELS * SIZE * SIZE;
+        FloatBuffer buffer = ByteBuffer.allocateDirect(count * perImage * Float.BYTES)
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int n = first; n < first + count; n++) {
+            for (int c = 0; c < CHANNELS; c++) {
+                for (int h = 0; h < SIZE; h++) {
+                    for (int w = 0; w < SIZE; w++) {
+                        buffer.put(((n * 7 + c * 13 + h * 3 + w * 5) % 17 - 8) / 8.0f);
+                    }
+                }
+            }
+        }
+        buffer.flip();
+        return new PixelBatch(buffer, count, CHANNELS, SIZE, SIZE);
+    }
+
+    /** PyTorch's logits for images 0, 1 and 2. */
+    static float[][] expectedLogits() {
+        JsonNode rows = Fixtures.json(Fixtures.root().resolve("backend").resolve("expected-logits.json")).get("logits");
+        float[][] logits = new float[rows.size()][];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = new float[rows.get(i).size()];
+            for (int j = 0; j < logits[i].length; j++) {
+                logits[i][j] = (float) rows.get(i).get(j).asDouble();
+            }
+        }
+        return logits;
+    }
+}

@@ -1,0 +1,192 @@
+package dev.vitserve.backend.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import dev.vitserve.api.Backend;
+import dev.vitserve.api.BackendException;
+import dev.vitserve.api.BackendOptions;
+import dev.vitserve.api.Device;
+import dev.vitserve.api.Logits;
+import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.PixelBatch;
+import dev.vitserve.api.VitConfig;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A model loaded in ONNX Runtime: one session shared by all threads (ONNX Runtime allows concurrent
+ * runs), fed straight from the batch's direct buffer.
+ */
+public final class OnnxBackend implements Backend {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OnnxBackend.class);
+
+    private final String modelName;
+    private final VitConfig config;
+    private final OrtEnvironment environment;
+    private final OrtSession session;
+    private final OnnxSignature signature;
+    private final Path weightsFile;
+    private final Device device;
+    private final String engine;
+    /** Runs hold the read lock, {@link #close()} the write lock: a session is never closed under a run. */
+    private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private OnnxBackend(ModelFiles model, OrtEnvironment environment, OrtSession session, OnnxSignature signature,
+                        Path weightsFile, Device device) {
+        this.modelName = model.name();
+        this.config = model.config();
+        this.environment = environment;
+        this.session = session;
+        this.signature = signature;
+        this.weightsFile = weightsFile;
+        this.device = device;
+        this.engine = "ONNX Runtime " + environment.getVersion();
+    }
+
+    /**
+     * Loads a model on the device the options ask for.
+     *
+     * @throws BackendException when the network is missing or does not fit config.json, or the device cannot be used
+     */
+    static OnnxBackend open(ModelFiles model, BackendOptions options, OnnxDeviceSelector.CudaProbe probe)
+            throws BackendException {
+        OnnxGraphSource graph = OnnxGraphSource.locate(model);
+        OrtEnvironment environment = OrtEnvironment.getEnvironment();
+        OnnxDeviceSelector.Choice choice = OnnxDeviceSelector.select(options.device(), probe);
+        Device device = choice.isGpu()
+                ? Device.gpu(choice.gpuIndex(), "CUDA device " + choice.gpuIndex() + ", ONNX Runtime CUDAExecutionProvider")
+                : Device.cpu("CPU, " + options.threads() + " intra-op thread" + (options.threads() == 1 ? "" : "s")
+                        + ", ONNX Runtime CPUExecutionProvider");
+        OrtSession session = createSession(environment, graph, options, choice);
+        try {
+            OnnxSignature signature = OnnxSignature.check(session, model.config(), graph.weightsFile());
+            if (signature.fixedBatchSize() > 0 && signature.fixedBatchSize() < options.maxBatchSize()) {
+                throw new BackendException("the ONNX network " + graph.weightsFile() + " takes batches of exactly "
+                        + signature.fixedBatchSize() + " images, but the largest batch is set to " + options.maxBatchSize()
+                        + ": lower the maximum batch size to " + signature.fixedBatchSize()
+                        + " or export the network with a dynamic batch axis");
+            }
+            OnnxBackend backend = new OnnxBackend(model, environment, session, signature, graph.weightsFile(), device);
+            LOG.info("{} loaded {} from {} on {} [{}]", backend.engine, model.name(), graph.weightsFile(), device,
+                    choice.reason());
+            return backend;
+        } catch (BackendException | RuntimeException e) {
+            closeQuietly(session);
+            throw e;
+        }
+    }
+
+    private static OrtSession createSession(OrtEnvironment environment, OnnxGraphSource graph, BackendOptions options,
+                                            OnnxDeviceSelector.Choice choice) throws BackendException {
+        try (SessionOptions sessionOptions = new SessionOptions()) {
+            sessionOptions.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
+            sessionOptions.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
+            sessionOptions.setIntraOpNumThreads(options.threads());
+            sessionOptions.setInterOpNumThreads(1);
+            if (choice.isGpu()) {
+                sessionOptions.addCUDA(choice.gpuIndex());
+            }
+            return graph.createSession(environment, sessionOptions);
+        } catch (OrtException e) {
+            throw new BackendException("ONNX Runtime cannot load " + graph.weightsFile()
+                    + (choice.isGpu() ? " on CUDA device " + choice.gpuIndex() : "") + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Logits infer(PixelBatch batch) throws BackendException {
+        checkShape(batch);
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("the ONNX Runtime backend of " + modelName + " is closed");
+            }
+            return run(batch);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    private Logits run(PixelBatch batch) throws BackendException {
+        // a duplicate: the tensor reads from the buffer's position, and the caller's position stays untouched
+        FloatBuffer pixels = batch.pixels().duplicate();
+        try (OnnxTensor input = OnnxTensor.createTensor(environment, pixels, batch.shape());
+             OrtSession.Result result = session.run(Map.of(signature.inputName(), input))) {
+            OnnxValue output = result.get(signature.outputName())
+                    .orElseThrow(() -> new BackendException("ONNX Runtime returned no output " + signature.outputName()));
+            if (!(output instanceof OnnxTensor)) {
+                throw new BackendException("output " + signature.outputName() + " of " + weightsFile + " is not a tensor");
+            }
+            OnnxTensor logits = (OnnxTensor) output;
+            long[] shape = logits.getInfo().getShape();
+            if (shape.length != 2 || shape[0] != batch.batchSize() || shape[1] != config.numLabels()) {
+                throw new BackendException("the ONNX network " + weightsFile + " returned logits of shape " + Arrays.toString(shape)
+                        + " for a batch of " + batch.batchSize() + "; expected [" + batch.batchSize() + ", " + config.numLabels() + "]");
+            }
+            FloatBuffer values = logits.getFloatBuffer();
+            float[] array = new float[values.remaining()];
+            values.get(array);
+            return new Logits(array, batch.batchSize(), config.numLabels());
+        } catch (OrtException e) {
+            throw new BackendException("ONNX Runtime failed on a batch of " + batch.batchSize() + " for " + modelName
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void checkShape(PixelBatch batch) {
+        if (batch.channels() != config.numChannels() || batch.height() != config.imageHeight()
+                || batch.width() != config.imageWidth()) {
+            throw new IllegalArgumentException("model " + modelName + " takes " + config.numChannels() + "x"
+                    + config.imageHeight() + "x" + config.imageWidth() + " images, got a batch of " + batch.channels()
+                    + "x" + batch.height() + "x" + batch.width());
+        }
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public Path weightsFile() {
+        return weightsFile;
+    }
+
+    @Override
+    public String engine() {
+        return engine;
+    }
+
+    @Override
+    public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                closeQuietly(session);
+            }
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+
+    private static void closeQuietly(OrtSession session) {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            LOG.warn("closing the ONNX Runtime session failed: {}", e.getMessage());
+        }
+    }
+}

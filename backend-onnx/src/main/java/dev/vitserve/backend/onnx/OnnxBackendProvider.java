@@ -1,0 +1,24 @@
+package dev.vitserve.backend.onnx;
+
+import dev.vitserve.api.Backend;
+import dev.vitserve.api.BackendException;
+import dev.vitserve.api.BackendOptions;
+import dev.vitserve.api.BackendProvider;
+import dev.vitserve.api.ModelFiles;
+
+/** Runs models with ONNX Runtime ({@code --backend onnx}), on the CPU or a CUDA GPU. */
+public final class OnnxBackendProvider implements BackendProvider {
+
+    /** The id operators choose this backend by. */
+    public static final String ID = "onnx";
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public Backend open(ModelFiles model, BackendOptions options) throws BackendException {
+        return OnnxBackend.open(model, options, new OrtCudaProbe());
+    }
+}

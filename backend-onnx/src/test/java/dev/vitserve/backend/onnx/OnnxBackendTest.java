@@ -1,0 +1,151 @@
+package dev.vitserve.backend.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vitserve.api.Backend;
+import dev.vitserve.api.BackendException;
+import dev.vitserve.api.BackendOptions;
+import dev.vitserve.api.BackendProvider;
+import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.api.Logits;
+import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.PixelBatch;
+import dev.vitserve.testkit.Fixtures;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OnnxBackendTest {
+
+    private static final BackendOptions CPU = new BackendOptions(DeviceRequest.CPU, 2, 8);
+    private static final float[][] EXPECTED = TinyVit.expectedLogits();
+
+    private static Backend backend;
+
+    @BeforeAll
+    static void load() throws BackendException {
+        backend = new OnnxBackendProvider().open(TinyVit.model(), CPU);
+    }
+
+    @AfterAll
+    static void close() {
+        backend.close();
+    }
+
+    @Test
+    void logitsMatchPyTorch() throws BackendException {
+        Logits logits = backend.infer(TinyVit.pixels(0, 3));
+
+        assertEquals(3, logits.batchSize());
+        assertEquals(TinyVit.LABELS, logits.numLabels());
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(EXPECTED[i], logits.row(i), 1e-4f, "image " + i);
+        }
+    }
+
+    @Test
+    void reportsEngineFileAndDevice() {
+        assertEquals("ONNX Runtime 1.23.2", backend.engine());
+        assertEquals(Fixtures.tinyVit().resolve("onnx/model.onnx"), backend.weightsFile());
+        assertEquals("cpu", backend.device().id());
+        assertEquals("CPU, 2 intra-op threads, ONNX Runtime CPUExecutionProvider", backend.device().detail());
+    }
+
+    @Test
+    void batchGivesTheRowsOfSingleImages() throws BackendException {
+        Logits batch = backend.infer(TinyVit.pixels(0, 3));
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(backend.infer(TinyVit.pixels(i, 1)).row(0), batch.row(i), 1e-5f, "image " + i);
+        }
+    }
+
+    @Test
+    void leavesTheCallersBufferAsItWas() throws BackendException {
+        PixelBatch batch = TinyVit.pixels(0, 1);
+        int position = batch.pixels().position();
+        backend.infer(batch);
+        assertEquals(position, batch.pixels().position());
+        assertEquals(TinyVit.CHANNELS * TinyVit.SIZE * TinyVit.SIZE, batch.pixels().remaining());
+    }
+
+    @Test
+    void concurrentCallersGetTheirOwnAnswers() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> calls = new ArrayList<>();
+            for (int thread = 0; thread < 4; thread++) {
+                int image = thread % 3;
+                calls.add(pool.submit(() -> {
+                    for (int round = 0; round < 5; round++) {
+                        assertArrayEquals(EXPECTED[image], backend.infer(TinyVit.pixels(image, 1)).row(0), 1e-4f);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> call : calls) {
+                call.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void refusesImagesOfAnotherSize() {
+        PixelBatch small = new PixelBatch(TinyVit.pixels(0, 1).pixels().limit(3 * 16 * 16), 1, 3, 16, 16);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.infer(small));
+        assertTrue(e.getMessage().contains("3x224x224"), e.getMessage());
+    }
+
+    @Test
+    void inferAfterCloseFailsClearly() throws BackendException {
+        Backend closing = new OnnxBackendProvider().open(TinyVit.model(), new BackendOptions(DeviceRequest.CPU, 1, 1));
+        closing.close();
+        closing.close();
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> closing.infer(TinyVit.pixels(0, 1)));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    @Test
+    void folderWithoutNetworkIsReported(@TempDir Path empty) {
+        BackendException e = assertThrows(BackendException.class,
+                () -> new OnnxBackendProvider().open(TinyVit.modelIn(empty), CPU));
+        assertTrue(e.getMessage().contains(empty.toAbsolutePath().toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("onnx/model.onnx and model.onnx"), e.getMessage());
+    }
+
+    @Test
+    void labelCountDifferentFromConfigIsReported() {
+        ModelFiles sevenLabels = new ModelFiles("tiny-vit", Fixtures.tinyVit(), TinyVit.config(7));
+        BackendException e = assertThrows(BackendException.class, () -> new OnnxBackendProvider().open(sevenLabels, CPU));
+        assertTrue(e.getMessage().contains("has shape [-1, 10] but config.json says [batch, 7]"), e.getMessage());
+    }
+
+    @Test
+    void imageSizeDifferentFromConfigIsReported() {
+        ModelFiles small = new ModelFiles("tiny-vit", Fixtures.tinyVit(),
+                new dev.vitserve.api.VitConfig(32, 32, 3, 16, 32, 2, 4, 64, 1e-12, true, 10));
+        BackendException e = assertThrows(BackendException.class, () -> new OnnxBackendProvider().open(small, CPU));
+        assertTrue(e.getMessage().contains("but config.json says [batch, 3, 32, 32]"), e.getMessage());
+    }
+
+    @Test
+    void isFoundByServiceLoader() {
+        List<String> ids = ServiceLoader.load(BackendProvider.class).stream().map(p -> p.get().id()).toList();
+        assertTrue(ids.contains("onnx"), ids.toString());
+        assertFalse(ids.contains("djl"), "backend-onnx alone should not see djl: " + ids);
+    }
+}
