@@ -19,6 +19,7 @@
   let previewUrl = null;    // object URL of the previewed file
   let pendingFile = null;   // a large file waiting for "Send anyway"
   let modelShown = false;
+  const emptyState = els.results.querySelector('.empty');  // the placeholder shown before any result
 
   // ---- small helpers --------------------------------------------------------------------------
 
@@ -296,6 +297,7 @@
     if (file.size > WARN_BYTES) {
       pendingFile = file;
       clearResults(false);
+      if (emptyState) els.results.replaceChildren(emptyState.cloneNode(true));
       els.noticeText.textContent = `“${file.name}” is a large file (${formatBytes(file.size)}).`;
       els.notice.hidden = false;
       reveal(els.notice);
