@@ -1,0 +1,254 @@
+package dev.vitserve.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vitserve.core.VitServer;
+import dev.vitserve.core.config.ServerConfig;
+import dev.vitserve.testkit.Fixtures;
+import io.vertx.core.Vertx;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Drives the web page in a real, headless Chromium against the real server running the tiny ViT.
+ * Uses only the browser and driver that Debian installs ({@code /usr/bin/chromium},
+ * {@code /usr/bin/chromedriver}); Selenium Manager is never asked to download anything.
+ * Skipped when either is missing.
+ */
+class WebPageBrowserTest {
+
+    private static final File CHROMIUM = new File("/usr/bin/chromium");
+    private static final File CHROMEDRIVER = new File("/usr/bin/chromedriver");
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    /** What the page shows as a score: "93.2 %", or "< 0.1 %" for a tiny one. */
+    private static final Pattern PERCENT = Pattern.compile("(< )?(\\d{1,3}\\.\\d) %");
+
+    private static Vertx vertx;
+    private static VitServer server;
+    private static String pageUrl;
+
+    private final List<WebDriver> drivers = new ArrayList<>();
+    private final List<Path> profiles = new ArrayList<>();
+
+    @BeforeAll
+    static void startServer() {
+        assumeTrue(CHROMIUM.canExecute(),
+                "no Chromium at /usr/bin/chromium (apt-get install chromium): browser test skipped");
+        assumeTrue(CHROMEDRIVER.canExecute(),
+                "no chromedriver at /usr/bin/chromedriver (apt-get install chromium-driver): browser test skipped");
+        vertx = Vertx.vertx();
+        server = VitServer.start(vertx, ServerConfig.fromArgs(
+                "--model", Fixtures.tinyVit().toString(), "--backend", "onnx",
+                "--host", "127.0.0.1", "--port", "0")).await();
+        pageUrl = "http://127.0.0.1:" + server.port() + "/";
+    }
+
+    @AfterAll
+    static void stopServer() {
+        if (server != null) {
+            server.close().await();
+        }
+        if (vertx != null) {
+            vertx.close().await();
+        }
+    }
+
+    @AfterEach
+    void closeBrowsers() {
+        for (WebDriver driver : drivers) {
+            try {
+                driver.quit();
+            } catch (RuntimeException e) {
+                // the browser is already gone; nothing left to close
+            }
+        }
+        for (Path profile : profiles) {
+            deleteQuietly(profile);
+        }
+    }
+
+    @Test
+    void classifiesAnUploadedPhoto() {
+        WebDriver driver = browser(1280, 900);
+        driver.get(pageUrl);
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+
+        WebElement backend = wait.until(d -> first(d, "#model-info [data-field=backend]"));
+        assertEquals("onnx", backend.getText().lines().findFirst().orElse(""),
+                "model info: " + driver.findElement(By.id("model-info")).getText());
+
+        upload(driver, Fixtures.image("chelsea.png"));
+        List<WebElement> predictions = waitForPredictions(driver);
+
+        JsonNode expected = Fixtures.reference().get("images").get("chelsea.png").get("top");
+        assertEquals(expected.get(0).get("label").asText(), labelOf(predictions.get(0)), "top label");
+        assertEquals(5, predictions.size(), "predictions shown");
+        for (int i = 0; i < predictions.size(); i++) {
+            assertEquals(expected.get(i).get("label").asText(), labelOf(predictions.get(i)), "label " + i);
+            String score = predictions.get(i).findElement(By.className("score")).getText();
+            Matcher percent = PERCENT.matcher(score);
+            assertTrue(percent.matches(), "score shown as a percentage: '" + score + "'");
+            double expectedPercent = expected.get(i).get("score").asDouble() * 100;
+            if (percent.group(1) == null) {
+                assertEquals(expectedPercent, Double.parseDouble(percent.group(2)), 0.11, "score " + i);
+            } else {
+                assertTrue(expectedPercent < 0.1, "score " + i + " shown as tiny: " + expectedPercent);
+            }
+        }
+
+        WebElement preview = driver.findElement(By.id("preview"));
+        assertTrue(preview.isDisplayed(), "the photo is previewed");
+        WebElement timings = driver.findElement(By.id("timings"));
+        assertTrue(timings.isDisplayed(), "timings shown");
+        for (String step : List.of("Decode", "Preprocess", "Inference", "Total")) {
+            assertTrue(timings.getText().contains(step), "timings show " + step + ": " + timings.getText());
+        }
+        assertTrue(timings.getText().contains(" ms"), "timings in ms: " + timings.getText());
+        assertFalse(driver.findElement(By.id("error")).isDisplayed(), "no error shown");
+    }
+
+    @Test
+    void showsAReadableErrorAndRecovers() {
+        WebDriver driver = browser(1280, 900);
+        driver.get(pageUrl);
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        WebElement error = driver.findElement(By.id("error"));
+
+        upload(driver, Fixtures.root().resolve("images").resolve("bad").resolve("not-an-image.txt"));
+        wait.until(d -> error.isDisplayed());
+        assertHumanSentence(error.getText());
+        assertTrue(driver.findElements(By.cssSelector("#results .prediction")).isEmpty(), "no predictions for text");
+
+        // An empty file has an image name, so the page sends it and the server has the final word.
+        String before = error.getText();
+        upload(driver, Fixtures.root().resolve("images").resolve("bad").resolve("empty.jpg"));
+        wait.until(d -> error.isDisplayed() && !error.getText().equals(before));
+        assertHumanSentence(error.getText());
+
+        upload(driver, Fixtures.image("chelsea.png"));
+        List<WebElement> predictions = waitForPredictions(driver);
+        assertEquals(Fixtures.reference().get("images").get("chelsea.png").get("top").get(0).get("label").asText(),
+                labelOf(predictions.get(0)), "top label after an error");
+        assertFalse(error.isDisplayed(), "the error is gone once a photo is classified");
+    }
+
+    @Test
+    void fitsAPhoneScreen() {
+        WebDriver driver = browser(360, 740);
+        driver.get(pageUrl);
+        JavascriptExecutor js = (JavascriptExecutor) driver;
+        long viewport = ((Number) js.executeScript("return window.innerWidth")).longValue();
+        assertTrue(viewport <= 400, "the window is phone-sized, innerWidth = " + viewport);
+        new WebDriverWait(driver, WAIT).until(d -> first(d, "#model-info dl, #model-info .unavailable"));
+        assertNoHorizontalOverflow(js, "empty page");
+
+        upload(driver, Fixtures.image("chelsea.png"));
+        waitForPredictions(driver);
+        assertNoHorizontalOverflow(js, "page with results");
+
+        upload(driver, Fixtures.root().resolve("images").resolve("bad").resolve("not-an-image.txt"));
+        new WebDriverWait(driver, WAIT).until(d -> d.findElement(By.id("error")).isDisplayed());
+        assertNoHorizontalOverflow(js, "page with an error");
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------
+
+    private WebDriver browser(int width, int height) {
+        Path profile;
+        try {
+            profile = Files.createTempDirectory("vitserve-chromium-");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot make a Chromium profile folder", e);
+        }
+        profiles.add(profile);
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments(
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--user-data-dir=" + profile, "--window-size=" + width + "," + height);
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER)
+                .usingAnyFreePort()
+                .build();
+        WebDriver driver = new ChromeDriver(service, options);
+        drivers.add(driver);
+        driver.manage().window().setSize(new Dimension(width, height));
+        return driver;
+    }
+
+    private static void upload(WebDriver driver, Path file) {
+        driver.findElement(By.id("file-input")).sendKeys(file.toAbsolutePath().toString());
+    }
+
+    private static List<WebElement> waitForPredictions(WebDriver driver) {
+        return new WebDriverWait(driver, WAIT)
+                .withMessage(() -> "no predictions; #error says: " + driver.findElement(By.id("error")).getText())
+                .until(d -> {
+                    List<WebElement> found = d.findElements(By.cssSelector("#results .prediction"));
+                    return found.isEmpty() ? null : found;
+                });
+    }
+
+    private static WebElement first(WebDriver driver, String css) {
+        List<WebElement> found = driver.findElements(By.cssSelector(css));
+        return found.isEmpty() ? null : found.get(0);
+    }
+
+    private static String labelOf(WebElement prediction) {
+        return prediction.findElement(By.className("label")).getText();
+    }
+
+    private static void assertHumanSentence(String text) {
+        String trimmed = text.strip();
+        assertFalse(trimmed.isEmpty(), "an error message is shown");
+        assertFalse(trimmed.startsWith("{") || trimmed.startsWith("["), "not JSON: " + trimmed);
+        assertFalse(trimmed.contains("\"error\"") || trimmed.contains("\"code\""), "no raw JSON: " + trimmed);
+        String first = trimmed.lines().findFirst().orElse("");
+        assertTrue(first.matches("[A-Z][^{}]*[.!?]"), "a sentence: " + first);
+        assertTrue(first.split("\\s+").length >= 4, "a sentence of several words: " + first);
+    }
+
+    private static void assertNoHorizontalOverflow(JavascriptExecutor js, String what) {
+        List<?> widths = (List<?>) js.executeScript(
+                "return [document.documentElement.scrollWidth, window.innerWidth]");
+        long scrollWidth = ((Number) widths.get(0)).longValue();
+        long innerWidth = ((Number) widths.get(1)).longValue();
+        assertTrue(scrollWidth <= innerWidth,
+                what + " scrolls sideways: scrollWidth " + scrollWidth + " > innerWidth " + innerWidth);
+    }
+
+    private static void deleteQuietly(Path folder) {
+        try (Stream<Path> files = Files.walk(folder)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException | RuntimeException e) {
+            // a temp folder left behind is harmless
+        }
+    }
+}
