@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -57,13 +58,13 @@ class WebPageBrowserTest {
     private final List<Path> profiles = new ArrayList<>();
 
     @BeforeAll
-    static void startServer() {
+    static void startServer() throws Exception {
         assumeTrue(CHROMIUM.canExecute(),
                 "no Chromium at /usr/bin/chromium (apt-get install chromium): browser test skipped");
         assumeTrue(CHROMEDRIVER.canExecute(),
                 "no chromedriver at /usr/bin/chromedriver (apt-get install chromium-driver): browser test skipped");
         vertx = Vertx.vertx();
-        server = VitServer.start(vertx, ServerConfig.fromArgs(
+        server = VitServer.start(vertx, ServerConfig.fromArgs(Map.of(),
                 "--model", Fixtures.tinyVit().toString(), "--backend", "onnx",
                 "--host", "127.0.0.1", "--port", "0")).await();
         pageUrl = "http://127.0.0.1:" + server.port() + "/";
