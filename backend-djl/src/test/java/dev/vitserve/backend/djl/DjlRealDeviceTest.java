@@ -1,5 +1,6 @@
 package dev.vitserve.backend.djl;
 
+import dev.vitserve.testkit.TinyVit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
 package dev.vitserve.backend.onnx;
 
+import dev.vitserve.testkit.TinyVit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

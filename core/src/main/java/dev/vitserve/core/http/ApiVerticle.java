@@ -76,7 +76,9 @@ public final class ApiVerticle extends VerticleBase {
         router.post("/predict_image_class").handler(body).handler(compatibility::byUpload);
         router.get("/openapi.json").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json").end(openApi));
-        router.getWithRegex(PAGE_PATHS).handler(ApiVerticle::pageHeaders).handler(StaticHandler.create(WEBROOT));
+        StaticHandler page = StaticHandler.create(WEBROOT);
+        router.getWithRegex(PAGE_PATHS).handler(ApiVerticle::pageHeaders).handler(page);
+        router.headWithRegex(PAGE_PATHS).handler(ApiVerticle::pageHeaders).handler(page);
         ErrorResponses.install(router);
         return router;
     }

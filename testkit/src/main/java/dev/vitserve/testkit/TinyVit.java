@@ -1,40 +1,39 @@
-package dev.vitserve.backend.djl;
+package dev.vitserve.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.PixelBatch;
 import dev.vitserve.api.VitConfig;
-import dev.vitserve.testkit.Fixtures;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 
 /** The tiny ViT fixture, the deterministic inputs of {@code testkit/tools/backend-expected.py} and their logits. */
-final class TinyVit {
+public final class TinyVit {
 
-    static final int SIZE = 224;
-    static final int CHANNELS = 3;
-    static final int LABELS = 10;
+    public static final int SIZE = 224;
+    public static final int CHANNELS = 3;
+    public static final int LABELS = 10;
 
     private TinyVit() {
     }
 
     /** config.json of the fixture, with another number of labels if asked. */
-    static VitConfig config(int numLabels) {
+    public static VitConfig config(int numLabels) {
         return new VitConfig(SIZE, SIZE, CHANNELS, 16, 32, 2, 4, 64, 1e-12, true, numLabels);
     }
 
-    static ModelFiles model() {
+    public static ModelFiles model() {
         return new ModelFiles("tiny-vit", Fixtures.tinyVit(), config(LABELS));
     }
 
-    static ModelFiles modelIn(Path directory) {
+    public static ModelFiles modelIn(Path directory) {
         return new ModelFiles("tiny-vit", directory, config(LABELS));
     }
 
     /** Images {@code first .. first+count-1}: x[n,c,h,w] = ((n*7 + c*13 + h*3 + w*5) % 17 - 8) / 8. */
-    static PixelBatch pixels(int first, int count) {
+    public static PixelBatch pixels(int first, int count) {
         int perImage = CHANNELS * SIZE * SIZE;
         FloatBuffer buffer = ByteBuffer.allocateDirect(count * perImage * Float.BYTES)
                 .order(ByteOrder.nativeOrder()).asFloatBuffer();
@@ -52,7 +51,7 @@ final class TinyVit {
     }
 
     /** PyTorch's logits for images 0, 1 and 2. */
-    static float[][] expectedLogits() {
+    public static float[][] expectedLogits() {
         JsonNode rows = Fixtures.json(Fixtures.root().resolve("backend").resolve("expected-logits.json")).get("logits");
         float[][] logits = new float[rows.size()][];
         for (int i = 0; i < logits.length; i++) {
