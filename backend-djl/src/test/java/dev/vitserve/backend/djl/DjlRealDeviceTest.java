@@ -1,6 +1,5 @@
 package dev.vitserve.backend.djl;
 
-import dev.vitserve.testkit.TinyVit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +10,7 @@ import dev.vitserve.api.Backend;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.testkit.TinyVit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,5 @@
 package dev.vitserve.backend.onnx;
 
-import dev.vitserve.testkit.TinyVit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +15,7 @@ import dev.vitserve.api.Logits;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.PixelBatch;
 import dev.vitserve.testkit.Fixtures;
+import dev.vitserve.testkit.TinyVit;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,5 @@
 package dev.vitserve.backend.onnx;
 
-import dev.vitserve.testkit.TinyVit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +12,7 @@ import dev.vitserve.api.Backend;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.testkit.TinyVit;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
