@@ -12,13 +12,20 @@ import java.util.Optional;
  * @param name how people know the model: a Hub id such as {@code google/vit-base-patch16-224}, or the folder
  * @param directory the folder holding {@code config.json}, the weights and any exported networks
  * @param config the network's shape
+ * @param weights the tensors of {@code model.safetensors}, when the folder has that file
  */
-public record ModelFiles(String name, Path directory, VitConfig config) {
+public record ModelFiles(String name, Path directory, VitConfig config, Optional<ModelWeights> weights) {
 
     public ModelFiles {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(weights, "weights");
+    }
+
+    /** A folder without safetensors weights (the network comes from an exported file). */
+    public ModelFiles(String name, Path directory, VitConfig config) {
+        this(name, directory, config, Optional.empty());
     }
 
     /** The first of the given paths, relative to the folder, that is a regular file. */

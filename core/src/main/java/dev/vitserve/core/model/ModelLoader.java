@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
 import dev.vitserve.core.image.PreprocessorConfig;
 import dev.vitserve.core.inference.ScoreFunction;
@@ -13,6 +14,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Reads a model folder in the Hugging Face layout: {@code config.json} (the network's shape,
@@ -23,6 +25,7 @@ public final class ModelLoader {
 
     static final String CONFIG = "config.json";
     static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
+    static final String WEIGHTS = "model.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ModelLoader() {
@@ -61,7 +64,10 @@ public final class ModelLoader {
                     + shape.imageHeight() + "; the model cannot take that input");
         }
         String problemType = config.path("problem_type").isTextual() ? config.get("problem_type").asText() : null;
-        return new LoadedModel(new ModelFiles(name, directory, shape), labels, preprocessing,
+        Path weightsFile = directory.resolve(WEIGHTS);
+        Optional<ModelWeights> weights = Files.isRegularFile(weightsFile)
+                ? Optional.of(SafetensorsFile.open(weightsFile)) : Optional.empty();
+        return new LoadedModel(new ModelFiles(name, directory, shape, weights), labels, preprocessing,
                 ScoreFunction.defaultFor(problemType, labels.size()));
     }
 
