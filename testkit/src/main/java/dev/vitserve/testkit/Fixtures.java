@@ -39,6 +39,21 @@ public final class Fixtures {
         return root().resolve("tiny-vit");
     }
 
+    /**
+     * A model folder of the fixtures: {@code tiny-vit} (224 px, patch 16, hidden 32), {@code vit-shape-a}
+     * (64 px, patch 8, hidden 48, 3 layers, 6 heads, no qkv bias, eps 1e-6, ImageNet mean/std, 7 labels) or
+     * {@code vit-shape-b} (96 px, patch 32, hidden 24, 1 layer, 2 heads, eps 1e-5, 3 labels). Each holds
+     * config.json, preprocessor_config.json, model.safetensors, onnx/model.onnx, model.pt and reference.json.
+     */
+    public static Path model(String name) {
+        return root().resolve(name);
+    }
+
+    /** The names of every fixture model folder. */
+    public static List<String> modelNames() {
+        return List.of("tiny-vit", "vit-shape-a", "vit-shape-b");
+    }
+
     /** A photo from {@code images/}. */
     public static Path image(String name) {
         return root().resolve("images").resolve(name);
@@ -63,12 +78,22 @@ public final class Fixtures {
 
     /** {@code tiny-vit/reference.json}: per photo, the logits and the softmax top 5. */
     public static JsonNode reference() {
-        return json(tinyVit().resolve("reference.json"));
+        return reference("tiny-vit");
     }
 
-    /** The reference logits of one photo. */
+    /** A fixture model's {@code reference.json}. */
+    public static JsonNode reference(String model) {
+        return json(model(model).resolve("reference.json"));
+    }
+
+    /** The reference logits of one photo with the tiny ViT. */
     public static float[] referenceLogits(String photo) {
-        JsonNode logits = reference().get("images").get(photo).get("logits");
+        return referenceLogits("tiny-vit", photo);
+    }
+
+    /** The reference logits of one photo with a fixture model. */
+    public static float[] referenceLogits(String model, String photo) {
+        JsonNode logits = reference(model).get("images").get(photo).get("logits");
         float[] values = new float[logits.size()];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) logits.get(i).asDouble();
