@@ -15,12 +15,22 @@ package dev.vitserve.api;
  * @param layerNormEps epsilon of every LayerNorm
  * @param qkvBias whether query, key and value projections have a bias
  * @param numLabels number of classes the classifier scores
+ * @param hiddenAct the MLP's activation as config.json names it ({@code gelu} is exact erf GELU)
  */
 public record VitConfig(int imageHeight, int imageWidth, int numChannels, int patchSize, int hiddenSize,
                         int numLayers, int numHeads, int intermediateSize, double layerNormEps,
-                        boolean qkvBias, int numLabels) {
+                        boolean qkvBias, int numLabels, String hiddenAct) {
+
+    /** A ViT with the exact GELU of the Google checkpoints. */
+    public VitConfig(int imageHeight, int imageWidth, int numChannels, int patchSize, int hiddenSize,
+                     int numLayers, int numHeads, int intermediateSize, double layerNormEps,
+                     boolean qkvBias, int numLabels) {
+        this(imageHeight, imageWidth, numChannels, patchSize, hiddenSize, numLayers, numHeads, intermediateSize,
+                layerNormEps, qkvBias, numLabels, "gelu");
+    }
 
     public VitConfig {
+        java.util.Objects.requireNonNull(hiddenAct, "hiddenAct");
         positive("image height", imageHeight);
         positive("image width", imageWidth);
         positive("num_channels", numChannels);

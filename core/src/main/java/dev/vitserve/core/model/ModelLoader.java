@@ -148,7 +148,8 @@ public final class ModelLoader {
             return new VitConfig(imageSize[0], imageSize[1], integer(file, config, "num_channels", 3), patch,
                     integer(file, config, "hidden_size", 768), integer(file, config, "num_hidden_layers", 12),
                     integer(file, config, "num_attention_heads", 12), integer(file, config, "intermediate_size", 3072),
-                    config.path("layer_norm_eps").asDouble(1e-12), config.path("qkv_bias").asBoolean(true), numLabels);
+                    config.path("layer_norm_eps").asDouble(1e-12), config.path("qkv_bias").asBoolean(true), numLabels,
+                    config.path("hidden_act").asText("gelu"));
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(file + ": " + e.getMessage(), e);
         }
