@@ -11,6 +11,7 @@ import dev.vitserve.core.image.Preprocessor;
 import dev.vitserve.core.inference.ClassificationPipeline;
 import dev.vitserve.core.inference.InferenceScheduler;
 import dev.vitserve.core.inference.Postprocessor;
+import dev.vitserve.core.metrics.ServerMetrics;
 import dev.vitserve.core.model.BackendRegistry;
 import dev.vitserve.core.model.LoadedModel;
 import dev.vitserve.core.model.ModelLoadException;
@@ -40,6 +41,7 @@ public final class VitServer {
     private final Vertx vertx;
     private final ServerConfig config;
     private final ServerState state = new ServerState();
+    private final ServerMetrics metrics = ServerMetrics.of();
     private final Path uploadsDirectory;
     private ApiVerticle api;
     private String deploymentId;
@@ -83,7 +85,7 @@ public final class VitServer {
 
     private Future<Void> deployApi() {
         state.loading("loading model " + config.model());
-        api = new ApiVerticle(config, state, uploadsDirectory);
+        api = new ApiVerticle(config, state, uploadsDirectory, metrics.registry());
         return vertx.deployVerticle(api).map(id -> {
             deploymentId = id;
             LOG.info("listening on http://{}:{}/ ; loading model {} with backend {}",
@@ -105,6 +107,7 @@ public final class VitServer {
         loader.start();
         return Future.fromCompletionStage(loading).map(serving -> {
             state.ready(serving);
+            metrics.modelLoaded((System.nanoTime() - start) / 1e9);
             var device = serving.backend().device();
             LOG.info("ready in {} s: model {} ({} labels, {}x{}), backend {} ({}), device {} ({}), weights {}, "
                             + "max batch {}, at http://{}:{}/",
@@ -129,10 +132,11 @@ public final class VitServer {
             Preprocessor preprocessor = new Preprocessor(model.preprocessing());
             InferenceScheduler scheduler = new InferenceScheduler(backend,
                     new InferenceScheduler.TensorShape(3, preprocessor.height(), preprocessor.width()),
-                    Math.min(batchBound, config.maxBatch(gpu)), config.maxBatchDelayMs(gpu), config.maxQueue());
+                    Math.min(batchBound, config.maxBatch(gpu)), config.maxBatchDelayMs(gpu), config.maxQueue(), metrics);
+            metrics.queueDepth(scheduler::queueDepth);
             preprocessWorkers = vertx.createSharedWorkerExecutor("vitserve-preprocess", config.preprocessThreads());
             ClassificationPipeline pipeline = new ClassificationPipeline(new ImageDecoder(config.maxPixels()),
-                    preprocessor, scheduler, new Postprocessor(model.labels()), preprocessWorkers);
+                    preprocessor, scheduler, new Postprocessor(model.labels()), preprocessWorkers, metrics);
             return new ServingModel(model, config.backend(), backend, scheduler, pipeline);
         } catch (RuntimeException e) {
             backend.close();

@@ -3,6 +3,7 @@ package dev.vitserve.server;
 import dev.vitserve.core.VitServer;
 import dev.vitserve.core.config.ConfigException;
 import dev.vitserve.core.config.ServerConfig;
+import dev.vitserve.core.metrics.ServerMetrics;
 import io.vertx.core.Vertx;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -46,7 +47,7 @@ public final class Main {
             return 2;
         }
 
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = Vertx.vertx(ServerMetrics.vertxOptions());
         VitServer server;
         try {
             server = VitServer.start(vertx, config).await(30, TimeUnit.DAYS);

@@ -2,15 +2,18 @@ package dev.vitserve.core.http;
 
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.config.ServerConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -35,10 +38,12 @@ public final class ApiVerticle extends VerticleBase {
     private final ServerConfig config;
     private final ServerState state;
     private final Path uploadsDirectory;
+    private final PrometheusMeterRegistry metrics;
     private UrlFetcher fetcher;
     private HttpServer server;
 
-    public ApiVerticle(ServerConfig config, ServerState state, Path uploadsDirectory) {
+    public ApiVerticle(ServerConfig config, ServerState state, Path uploadsDirectory, PrometheusMeterRegistry metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.state = state;
         this.uploadsDirectory = uploadsDirectory;
@@ -74,11 +79,11 @@ public final class ApiVerticle extends VerticleBase {
         router.post("/v1/classify").handler(body).handler(classify);
         router.get("/predict_image_class").handler(compatibility::byUrl);
         router.post("/predict_image_class").handler(body).handler(compatibility::byUpload);
+        router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
         router.get("/openapi.json").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json").end(openApi));
-        StaticHandler page = StaticHandler.create(WEBROOT);
-        router.getWithRegex(PAGE_PATHS).handler(ApiVerticle::pageHeaders).handler(page);
-        router.headWithRegex(PAGE_PATHS).handler(ApiVerticle::pageHeaders).handler(page);
+        router.routeWithRegex(PAGE_PATHS).method(HttpMethod.GET).method(HttpMethod.HEAD)
+                .handler(ApiVerticle::pageHeaders).handler(StaticHandler.create(WEBROOT));
         ErrorResponses.install(router);
         return router;
     }

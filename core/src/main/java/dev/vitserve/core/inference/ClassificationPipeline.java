@@ -22,9 +22,11 @@ public final class ClassificationPipeline {
     private final InferenceScheduler scheduler;
     private final Postprocessor postprocessor;
     private final WorkerExecutor workers;
+    private final InferenceObserver observer;
 
     public ClassificationPipeline(ImageDecoder decoder, Preprocessor preprocessor, InferenceScheduler scheduler,
-                                  Postprocessor postprocessor, WorkerExecutor workers) {
+                                  Postprocessor postprocessor, WorkerExecutor workers, InferenceObserver observer) {
+        this.observer = observer;
         this.decoder = decoder;
         this.preprocessor = preprocessor;
         this.scheduler = scheduler;
@@ -52,13 +54,17 @@ public final class ClassificationPipeline {
             float[] pixels = new float[preprocessor.tensorLength()];
             preprocessor.writeTensor(decoded, FloatBuffer.wrap(pixels));
             long t2 = System.nanoTime();
+            observer.imagePrepared((t1 - t0) / 1e6, (t2 - t1) / 1e6);
             return new Prepared((t1 - t0) / 1e6, (t2 - t1) / 1e6, scheduler.submit(pixels));
         }, false);
         return prepared.compose(p -> {
             Future<InferenceResult> inferred = context != null
                     ? Future.fromCompletionStage(p.inference(), context)
                     : Future.fromCompletionStage(p.inference());
-            return inferred.map(result -> new Classification(
+            return inferred.map(result -> {
+                observer.imageQueued(result.queueMs());
+                return result;
+            }).map(result -> new Classification(
                     postprocessor.top(result.logits(), topK, function),
                     new Classification.Timings(p.decodeMs(), p.preprocessMs(), result.queueMs(),
                             result.inferenceMs(), (System.nanoTime() - startNanos) / 1e6, result.batchSize())));

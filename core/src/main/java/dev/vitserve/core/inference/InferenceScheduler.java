@@ -41,10 +41,17 @@ public final class InferenceScheduler implements AutoCloseable {
     private final BlockingQueue<Job> queue;
     private final FloatBuffer batchBuffer;
     private final Thread worker;
+    private final InferenceObserver observer;
     private volatile boolean accepting = true;
 
     public InferenceScheduler(Backend backend, TensorShape shape, int maxBatch, int maxBatchDelayMs, int maxQueue) {
+        this(backend, shape, maxBatch, maxBatchDelayMs, maxQueue, InferenceObserver.NONE);
+    }
+
+    public InferenceScheduler(Backend backend, TensorShape shape, int maxBatch, int maxBatchDelayMs, int maxQueue,
+                              InferenceObserver observer) {
         this.backend = backend;
+        this.observer = observer;
         this.shape = shape;
         this.maxBatch = maxBatch;
         this.maxBatchDelayNanos = TimeUnit.MILLISECONDS.toNanos(maxBatchDelayMs);
@@ -70,6 +77,7 @@ public final class InferenceScheduler implements AutoCloseable {
         }
         Job job = new Job(pixels, System.nanoTime(), new CompletableFuture<>());
         if (!queue.offer(job)) {
+            observer.refused();
             throw new QueueFullException("all " + (queue.size() + queue.remainingCapacity())
                     + " places in the inference queue are taken");
         }
@@ -133,6 +141,7 @@ public final class InferenceScheduler implements AutoCloseable {
             Logits logits = backend.infer(new PixelBatch(batchBuffer, batch.size(),
                     shape.channels(), shape.height(), shape.width()));
             long end = System.nanoTime();
+            observer.batchRan(batch.size(), end - start);
             double inferenceMs = (end - start) / 1e6;
             for (int i = 0; i < batch.size(); i++) {
                 Job job = batch.get(i);

@@ -1,0 +1,25 @@
+package dev.vitserve.core.inference;
+
+/** Told where each image's time goes and when the queue refuses one, for metrics. */
+public interface InferenceObserver {
+
+    /** Observes nothing. */
+    InferenceObserver NONE = new InferenceObserver() {
+    };
+
+    /** One image was decoded and preprocessed. */
+    default void imagePrepared(double decodeMs, double preprocessMs) {
+    }
+
+    /** One image waited that long for the engine. */
+    default void imageQueued(double queueMs) {
+    }
+
+    /** A batch of {@code size} images took {@code nanos} in the engine. */
+    default void batchRan(int size, long nanos) {
+    }
+
+    /** An image was refused because the queue was full. */
+    default void refused() {
+    }
+}
