@@ -1,0 +1,232 @@
+package dev.vitserve.server.bench;
+
+import dev.vitserve.api.Backend;
+import dev.vitserve.api.BackendOptions;
+import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.core.image.Preprocessor;
+import dev.vitserve.core.model.BackendRegistry;
+import dev.vitserve.core.model.LoadedModel;
+import dev.vitserve.core.model.ModelLoader;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * One command that measures vitserve on a model and prints, in one run: the engine alone per
+ * batch size; decoding and preprocessing per image kind next to Pillow; the server over HTTP
+ * under 1, 4 and 16 clients; the ratios the performance goals are stated in; and, on request,
+ * a soak run with the server's resident memory over time.
+ */
+@Command(name = "vitserve-benchmark", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Measures vitserve on a model: engine, preprocessing (and Pillow), HTTP end to end, soak.")
+public final class Benchmark implements Callable<Integer> {
+
+    /** The parts that can be run. */
+    enum Part { ENGINE, PREPROCESS, HTTP, SOAK }
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder to measure.")
+    Path model;
+
+    @Option(names = "--backend", defaultValue = "onnx", description = "Backend id. Default: ${DEFAULT-VALUE}.")
+    String backend;
+
+    @Option(names = "--threads", description = "Engine intra-op threads. Default: the number of cores.")
+    Integer threads;
+
+    @Option(names = "--photo", defaultValue = "testkit/fixtures/images/coffee.jpg", paramLabel = "FILE",
+            description = "Photo the test images are made from. Default: ${DEFAULT-VALUE}.")
+    Path photo;
+
+    @Option(names = "--parts", split = ",", defaultValue = "engine,preprocess,http",
+            description = "Parts to run: engine, preprocess, http, soak. Default: ${DEFAULT-VALUE}.")
+    Set<Part> parts = EnumSet.noneOf(Part.class);
+
+    @Option(names = "--batches", split = ",", defaultValue = "1,2,4,8", description = "Engine batch sizes.")
+    int[] batches;
+
+    @Option(names = "--clients", split = ",", defaultValue = "1,4,16", description = "Concurrent HTTP clients.")
+    int[] clients;
+
+    @Option(names = "--seconds", defaultValue = "15", description = "Measuring time of each HTTP step, after a warm-up.")
+    double seconds;
+
+    @Option(names = "--engine-seconds", defaultValue = "8", description = "Measuring time of each engine batch size.")
+    double engineSeconds;
+
+    @Option(names = "--soak-clients", defaultValue = "4", description = "Clients of the soak run.")
+    int soakClients;
+
+    @Option(names = "--soak-seconds", defaultValue = "600", description = "Length of the soak run.")
+    int soakSeconds;
+
+    @Option(names = "--server-arg", paramLabel = "ARG", description = "Extra argument for the server (repeatable).")
+    List<String> serverArgs = new ArrayList<>();
+
+    private final Map<String, Double> figures = new LinkedHashMap<>();
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Benchmark()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        LoadedModel loaded = ModelLoader.load(model, model.toString());
+        int engineThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        System.out.printf(Locale.ROOT, "vitserve benchmark: model %s (%dx%d, %d labels), backend %s, %d engine threads,"
+                        + " Java %s, %d cores%n%n", model, loaded.preprocessing().width(), loaded.preprocessing().height(),
+                loaded.labels().size(), backend, engineThreads, System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors());
+        Path folder = Files.createTempDirectory("vitserve-bench-");
+        Map<String, Path> images = BenchImages.make(photo, folder);
+        if (parts.contains(Part.ENGINE)) {
+            engine(loaded, engineThreads);
+        }
+        if (parts.contains(Part.PREPROCESS)) {
+            preprocess(loaded, images);
+        }
+        if (parts.contains(Part.HTTP) || parts.contains(Part.SOAK)) {
+            List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--backend", backend,
+                    "--threads", String.valueOf(engineThreads), "--device", "cpu"));
+            args.addAll(serverArgs);
+            try (ServerUnderTest server = ServerUnderTest.start(args)) {
+                if (parts.contains(Part.HTTP)) {
+                    http(server, images);
+                }
+                if (parts.contains(Part.SOAK)) {
+                    soak(server, images.get("600x400 JPEG"));
+                }
+            }
+        }
+        ratios();
+        return 0;
+    }
+
+    private void engine(LoadedModel loaded, int engineThreads) throws Exception {
+        int maxBatch = java.util.Arrays.stream(batches).max().orElse(1);
+        try (Backend engine = BackendRegistry.discover(Benchmark.class.getClassLoader()).get(backend)
+                .open(loaded.files(), new BackendOptions(DeviceRequest.CPU, engineThreads, maxBatch))) {
+            System.out.println("1. Engine only (" + engine.engine() + ", " + engine.device().detail() + ")");
+            System.out.println("   batch   latency p50 ms   images/s");
+            double best = 0;
+            for (EngineBenchmark.Result r : EngineBenchmark.run(engine, loaded.files().config(), batches, engineSeconds)) {
+                System.out.printf(Locale.ROOT, "   %5d   %14.1f   %8.2f%n", r.batchSize(), r.latency().median(), r.imagesPerSecond());
+                if (r.batchSize() == 1) {
+                    figures.put("engine.latency.batch1", r.latency().median());
+                }
+                best = Math.max(best, r.imagesPerSecond());
+            }
+            figures.put("engine.best", best);
+            System.out.printf(Locale.ROOT, "   best throughput: %.2f images/s%n%n", best);
+        }
+    }
+
+    private void preprocess(LoadedModel loaded, Map<String, Path> images) throws Exception {
+        Preprocessor preprocessor = new Preprocessor(loaded.preprocessing());
+        String python = PillowBaseline.findPython();
+        Map<Path, Double> pillow = python == null ? Map.of()
+                : PillowBaseline.run(python, new ArrayList<>(images.values()), loaded.preprocessing(), 21);
+        System.out.println("2. Decode + preprocess, one image on one thread (median ms)");
+        System.out.println("   image           bytes      decode   decode+preprocess   Pillow   vitserve/Pillow");
+        for (Map.Entry<String, Path> image : images.entrySet()) {
+            PreprocessBenchmark.Result r = PreprocessBenchmark.run(image.getValue(), preprocessor,
+                    image.getKey().startsWith("12") ? 11 : 41);
+            Double baseline = pillow.get(image.getValue());
+            System.out.printf(Locale.ROOT, "   %-14s %8d   %7.2f   %17.2f   %6s   %15s%n", image.getKey(),
+                    Files.size(image.getValue()), r.decode().median(), r.total().median(),
+                    baseline == null ? "-" : String.format(Locale.ROOT, "%.2f", baseline),
+                    baseline == null ? "-" : String.format(Locale.ROOT, "%.2f", r.total().median() / baseline));
+            figures.put("preprocess." + image.getKey(), r.total().median());
+            if (baseline != null) {
+                figures.put("pillow." + image.getKey(), baseline);
+            }
+        }
+        System.out.println(python == null ? "   (Pillow not found: apt-get install python3-pil python3-numpy)\n"
+                : "   Pillow: " + python + ", same files, decode + EXIF + RGB + BILINEAR resize + rescale + normalize\n");
+    }
+
+    private void http(ServerUnderTest server, Map<String, Path> images) throws Exception {
+        URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/classify");
+        System.out.println("3. End to end over HTTP (POST /v1/classify, raw JPEG body, closed-loop clients, server in its own JVM)");
+        System.out.println("   image           clients   images/s   p50 ms   p99 ms   requests   statuses");
+        for (String kind : List.of("600x400 JPEG", "12 MP JPEG")) {
+            byte[] body = Files.readAllBytes(images.get(kind));
+            for (int c : clients) {
+                HttpLoad.Result r = HttpLoad.run(uri, body, "image/jpeg", c, Duration.ofSeconds(3),
+                        Duration.ofMillis((long) (seconds * 1000)));
+                System.out.printf(Locale.ROOT, "   %-14s %8d   %8.2f   %6.1f   %6.1f   %8d   %s%n", kind, c,
+                        r.okPerSecond(), r.latencyOf200().median(), r.latencyOf200().percentile(99),
+                        r.latencyOf200().count(), r.statuses());
+                figures.put("http." + kind + "." + c + ".throughput", r.okPerSecond());
+                figures.put("http." + kind + "." + c + ".p50", r.latencyOf200().median());
+            }
+        }
+        System.out.printf(Locale.ROOT, "   server resident memory after the runs: %.0f MB%n%n", server.residentMb());
+    }
+
+    private void soak(ServerUnderTest server, Path image) throws Exception {
+        URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/classify");
+        byte[] body = Files.readAllBytes(image);
+        System.out.printf(Locale.ROOT, "4. Soak: %d clients for %d s, 600x400 JPEG; resident memory every 30 s%n",
+                soakClients, soakSeconds);
+        System.out.println("   time s   images/s   p50 ms   p99 ms   statuses   503 without Retry-After   failed   RSS MB");
+        List<Double> rss = new ArrayList<>();
+        boolean onlyOkOrRetry = true;
+        for (int elapsed = 0; elapsed < soakSeconds; elapsed += 30) {
+            int step = Math.min(30, soakSeconds - elapsed);
+            HttpLoad.Result r = HttpLoad.run(uri, body, "image/jpeg", soakClients, Duration.ZERO, Duration.ofSeconds(step));
+            double mb = server.residentMb();
+            rss.add(mb);
+            onlyOkOrRetry &= r.statuses().keySet().stream().allMatch(s -> s == 200 || s == 503)
+                    && r.unavailableWithoutRetryAfter() == 0 && r.failedConnections() == 0;
+            System.out.printf(Locale.ROOT, "   %6d   %8.2f   %6.1f   %6.1f   %-10s %23d   %6d   %6.0f%n", elapsed + step,
+                    r.okPerSecond(), r.latencyOf200().median(), r.latencyOf200().percentile(99), r.statuses(),
+                    r.unavailableWithoutRetryAfter(), r.failedConnections(), mb);
+        }
+        double settled = rss.get(Math.min(rss.size() - 1, 1));
+        double last = rss.get(rss.size() - 1);
+        System.out.printf(Locale.ROOT, "   resident memory from the second interval to the end: %.0f MB -> %.0f MB (%+.1f%%)%n",
+                settled, last, (last - settled) / settled * 100);
+        System.out.println("   every answer 200, or 503 with Retry-After, no failed connection: " + (onlyOkOrRetry ? "yes" : "NO"));
+        System.out.println();
+    }
+
+    private void ratios() {
+        System.out.println("5. Ratios (goals for a full-size ViT-B/16, fp32, ONNX, 2 cores)");
+        Double best = figures.get("engine.best");
+        Double serverAt4 = figures.get("http.600x400 JPEG.4.throughput");
+        if (best != null && serverAt4 != null) {
+            System.out.printf(Locale.ROOT, "   server throughput at 4 clients / engine best:      %.3f   (goal >= 0.95)%n",
+                    serverAt4 / best);
+        }
+        Double engineLatency = figures.get("engine.latency.batch1");
+        Double p50 = figures.get("http.600x400 JPEG.1.p50");
+        if (engineLatency != null && p50 != null) {
+            System.out.printf(Locale.ROOT, "   p50 at 1 client - engine latency (600x400 JPEG):   %+.1f ms (goal <= 10 ms)%n",
+                    p50 - engineLatency);
+        }
+        for (String kind : List.of("600x400 JPEG", "12 MP JPEG", "600x400 PNG")) {
+            Double java = figures.get("preprocess." + kind);
+            Double pillow = figures.get("pillow." + kind);
+            if (java != null && pillow != null) {
+                System.out.printf(Locale.ROOT, "   vitserve/Pillow decode+preprocess, %-13s %.2f   (goal <= 1.00)%n",
+                        kind + ":", java / pillow);
+            }
+        }
+        Double small = figures.get("preprocess.600x400 JPEG");
+        if (small != null) {
+            System.out.printf(Locale.ROOT, "   decode+preprocess of a 600x400 JPEG:               %.2f ms (goal < 3 ms)%n", small);
+        }
+    }
+}
