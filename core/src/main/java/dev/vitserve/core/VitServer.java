@@ -132,7 +132,7 @@ public final class VitServer {
             Preprocessor preprocessor = new Preprocessor(model.preprocessing());
             InferenceScheduler scheduler = new InferenceScheduler(backend,
                     new InferenceScheduler.TensorShape(3, preprocessor.height(), preprocessor.width()),
-                    Math.min(batchBound, config.maxBatch(gpu)), config.maxBatchDelayMs(gpu), config.maxQueue(), metrics);
+                    Math.min(batchBound, config.maxBatch(gpu)), config.maxBatchDelayMs(gpu), config.maxQueue(), config.maxQueueWait(), metrics);
             metrics.queueDepth(scheduler::queueDepth);
             preprocessWorkers = vertx.createSharedWorkerExecutor("vitserve-preprocess", config.preprocessThreads());
             ClassificationPipeline pipeline = new ClassificationPipeline(new ImageDecoder(config.maxPixels()),
@@ -149,9 +149,36 @@ public final class VitServer {
         return api.actualPort();
     }
 
+    /** The folder multipart uploads are written to while a request runs (removed with the server). */
+    public Path uploadsDirectory() {
+        return uploadsDirectory;
+    }
+
     /** Readiness and the model being served. */
     public ServerState state() {
         return state;
+    }
+
+    /**
+     * Stops gracefully: readiness turns 503 and new requests are refused at once, requests in
+     * progress get up to {@code --drain-timeout-ms} to finish, then everything is closed.
+     */
+    public Future<Void> shutdown() {
+        state.drain();
+        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
+        vertx.setPeriodic(0, 20, timer -> {
+            int left = api != null ? api.requestsInProgress() : 0;
+            if (left == 0 || System.nanoTime() > deadline) {
+                vertx.cancelTimer(timer);
+                if (left > 0) {
+                    LOG.warn("{} requests still in progress after {} ms; stopping anyway", left,
+                            config.drainTimeout().toMillis());
+                }
+                drained.tryComplete();
+            }
+        });
+        return drained.future().compose(v -> close());
     }
 
     /** Stops listening, lets queued images finish, then releases the engine and temporary files. */

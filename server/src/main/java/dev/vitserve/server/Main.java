@@ -6,10 +6,12 @@ import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.metrics.ServerMetrics;
 import io.vertx.core.Vertx;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
+import sun.misc.Signal;
 
 /** Starts vitserve from the command line: {@code java -jar vitserve.jar --model DIR}. */
 public final class Main {
@@ -57,15 +59,29 @@ public final class Main {
             vertx.close().await();
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LOG.info("shutting down");
+        AtomicBoolean stopping = new AtomicBoolean();
+        Runnable stop = () -> {
+            if (!stopping.compareAndSet(false, true)) {
+                return;
+            }
+            LOG.info("stopping: not ready any more, finishing the requests in progress (up to {} ms)",
+                    config.drainTimeout().toMillis());
             try {
-                server.close().await(60, TimeUnit.SECONDS);
+                server.shutdown().await(config.drainTimeout().toMillis() + 60_000, TimeUnit.MILLISECONDS);
                 vertx.close().await(10, TimeUnit.SECONDS);
+                LOG.info("stopped");
             } catch (Exception e) {
                 LOG.warn("shutdown was not clean: {}", describe(e));
             }
-        }, "vitserve-shutdown"));
+        };
+        // SIGTERM and Ctrl-C drain and exit with status 0; other exits still close the server
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(name), signal -> new Thread(() -> {
+                stop.run();
+                System.exit(0);
+            }, "vitserve-stop").start());
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "vitserve-shutdown"));
         return -1;
     }
 

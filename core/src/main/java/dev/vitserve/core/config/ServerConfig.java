@@ -3,7 +3,10 @@ package dev.vitserve.core.config;
 import dev.vitserve.api.DeviceRequest;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -72,6 +75,15 @@ public final class ServerConfig {
                     + "Off by default: fetching them from a public server is a server-side request forgery risk.")
     private boolean allowPrivateUrls;
 
+    @Option(names = "--url-allow", paramLabel = "HOST", split = ",",
+            description = "Fetch image URLs only from these hosts (comma-separated; *.example.com allows its subdomains). "
+                    + "Default: any public host.")
+    private List<String> urlAllow = new ArrayList<>();
+
+    @Option(names = "--no-url-fetch", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+            paramLabel = "true|false", description = "Never fetch image URLs; clients must upload images.")
+    private boolean noUrlFetch;
+
     @Option(names = "--url-connect-timeout-ms", paramLabel = "MS", defaultValue = "5000",
             description = "Time to connect to an image URL's host. Default: ${DEFAULT-VALUE}.")
     private long urlConnectTimeoutMs;
@@ -95,10 +107,34 @@ public final class ServerConfig {
                     + "Default: ${DEFAULT-VALUE}.")
     private int maxQueue;
 
+    @Option(names = "--max-queue-wait-ms", paramLabel = "MS", defaultValue = "20000",
+            description = "Longest an image may wait for the engine; then 503 with Retry-After. Default: ${DEFAULT-VALUE}.")
+    private long maxQueueWaitMs;
+
+    @Option(names = "--max-requests", paramLabel = "N", defaultValue = "64",
+            description = "Classify requests being read, decoded or waiting at once; beyond it, 503 with Retry-After "
+                    + "before the body is read. Default: ${DEFAULT-VALUE}.")
+    private int maxRequests;
+
     @Option(names = "--preprocess-threads", paramLabel = "N",
             description = "Threads that decode and preprocess images, beside the engine's threads. "
                     + "Default: half the cores, at least 1.")
     private Integer preprocessThreads;
+
+    @Option(names = "--drain-timeout-ms", paramLabel = "MS", defaultValue = "30000",
+            description = "On SIGTERM, how long requests in progress may take to finish before the server stops. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    private long drainTimeoutMs;
+
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "Require 'Authorization: Bearer KEY' on the API (/v1/*, /predict_image_class). "
+                    + "Health, metrics, the page and /openapi.json stay open. Default: no key.")
+    private String apiKey;
+
+    @Option(names = "--cors-origins", paramLabel = "ORIGIN", split = ",",
+            description = "Origins allowed to call the API from browsers (comma-separated, e.g. https://app.example.com). "
+                    + "Default: none (CORS off).")
+    private List<String> corsOrigins = new ArrayList<>();
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML or JSON file with any of these options (keys as the option names).")
@@ -128,6 +164,14 @@ public final class ServerConfig {
         check(maxBatchDelayMs == null || maxBatchDelayMs >= 0, "--max-batch-delay-ms must be 0 or more");
         check(maxQueue >= 1, "--max-queue must be at least 1");
         check(preprocessThreads == null || preprocessThreads >= 1, "--preprocess-threads must be at least 1");
+        check(maxQueueWaitMs >= 1, "--max-queue-wait-ms must be at least 1");
+        check(maxRequests >= 1, "--max-requests must be at least 1");
+        check(drainTimeoutMs >= 0, "--drain-timeout-ms must be 0 or more");
+        check(apiKey == null || apiKey.length() >= 16, "--api-key must be at least 16 characters long");
+        for (String origin : corsOrigins) {
+            check(origin.matches("https?://[^/\\s]+"), "--cors-origins: '" + origin
+                    + "' is not an origin such as https://app.example.com");
+        }
         check(!backend.isBlank(), "--backend must not be empty");
     }
 
@@ -185,6 +229,16 @@ public final class ServerConfig {
         return allowPrivateUrls;
     }
 
+    /** Hosts image URLs may come from; empty means any public host. */
+    public List<String> urlAllow() {
+        return List.copyOf(urlAllow);
+    }
+
+    /** Whether image URLs are fetched at all. */
+    public boolean urlFetchEnabled() {
+        return !noUrlFetch;
+    }
+
     public Duration urlConnectTimeout() {
         return Duration.ofMillis(urlConnectTimeoutMs);
     }
@@ -205,6 +259,28 @@ public final class ServerConfig {
 
     public int maxQueue() {
         return maxQueue;
+    }
+
+    public Duration maxQueueWait() {
+        return Duration.ofMillis(maxQueueWaitMs);
+    }
+
+    public int maxRequests() {
+        return maxRequests;
+    }
+
+    public Duration drainTimeout() {
+        return Duration.ofMillis(drainTimeoutMs);
+    }
+
+    /** The API key clients must send, or empty. */
+    public Optional<String> apiKey() {
+        return Optional.ofNullable(apiKey).filter(key -> !key.isEmpty());
+    }
+
+    /** Origins allowed by CORS; empty means CORS is off. */
+    public List<String> corsOrigins() {
+        return List.copyOf(corsOrigins);
     }
 
     public int preprocessThreads() {
@@ -230,6 +306,7 @@ public final class ServerConfig {
 
     @Override
     public String toString() {
-        return "model=" + model + " backend=" + backend + " device=" + device + " host=" + host + " port=" + port;
+        return "model=" + model + " backend=" + backend + " device=" + device + " host=" + host + " port=" + port
+                + (apiKey != null ? " api-key=(set)" : "");
     }
 }

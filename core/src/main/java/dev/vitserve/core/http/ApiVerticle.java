@@ -9,15 +9,18 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * Serves the REST API, the original service's endpoint, the OpenAPI description and the web
@@ -41,6 +44,7 @@ public final class ApiVerticle extends VerticleBase {
     private final PrometheusMeterRegistry metrics;
     private UrlFetcher fetcher;
     private HttpServer server;
+    private RequestLimiter limiter;
 
     public ApiVerticle(ServerConfig config, ServerState state, Path uploadsDirectory, PrometheusMeterRegistry metrics) {
         this.metrics = metrics;
@@ -51,8 +55,8 @@ public final class ApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        fetcher = new UrlFetcher(vertx, new UrlFetcher.Settings(config.allowPrivateUrls(), config.urlConnectTimeout(),
-                config.urlTimeout(), config.maxBodySize()));
+        fetcher = new UrlFetcher(vertx, new UrlFetcher.Settings(config.urlFetchEnabled(), config.allowPrivateUrls(),
+                config.urlAllow(), config.urlConnectTimeout(), config.urlTimeout(), config.maxBodySize()));
         ImageRequestReader reader = new ImageRequestReader(vertx, fetcher, config.maxFiles());
         server = vertx.createHttpServer(new HttpServerOptions()
                 .setMaxFormFields(config.maxFiles() + 16)
@@ -72,13 +76,20 @@ public final class ApiVerticle extends VerticleBase {
         CompatibilityHandlers compatibility = new CompatibilityHandlers(state, reader);
         Buffer openApi = classpathFile("vitserve/openapi.json");
 
+        limiter = new RequestLimiter(config.maxRequests(), config.maxBodySize());
+        ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
         router.route().handler(ApiVerticle::commonHeaders);
+        if (!config.corsOrigins().isEmpty()) {
+            router.route().handler(CorsHandler.create().addOrigins(config.corsOrigins())
+                    .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
+                    .allowedHeaders(Set.of("Content-Type", "Authorization")).maxAgeSeconds(600));
+        }
         router.get("/health/live").handler(info::live);
         router.get("/health/ready").handler(info::ready);
-        router.get("/v1/models").handler(info::models);
-        router.post("/v1/classify").handler(body).handler(classify);
-        router.get("/predict_image_class").handler(compatibility::byUrl);
-        router.post("/predict_image_class").handler(body).handler(compatibility::byUpload);
+        guarded(router.get("/v1/models"), apiKey, null).handler(info::models);
+        guarded(router.post("/v1/classify"), apiKey, limiter).handler(body).handler(classify);
+        guarded(router.get("/predict_image_class"), apiKey, limiter).handler(compatibility::byUrl);
+        guarded(router.post("/predict_image_class"), apiKey, limiter).handler(body).handler(compatibility::byUpload);
         router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
         router.get("/openapi.json").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json").end(openApi));
@@ -86,6 +97,17 @@ public final class ApiVerticle extends VerticleBase {
                 .handler(ApiVerticle::pageHeaders).handler(StaticHandler.create(WEBROOT));
         ErrorResponses.install(router);
         return router;
+    }
+
+    /** The API key check and the admission limit, when there are, run before the body is read. */
+    private static Route guarded(Route route, ApiKeyCheck apiKey, RequestLimiter limiter) {
+        if (apiKey != null) {
+            route.handler(apiKey);
+        }
+        if (limiter != null) {
+            route.handler(limiter);
+        }
+        return route;
     }
 
     private static void commonHeaders(RoutingContext ctx) {
@@ -107,6 +129,11 @@ public final class ApiVerticle extends VerticleBase {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Classify requests admitted and not yet answered. */
+    public int requestsInProgress() {
+        return limiter.inProgress();
     }
 
     /** The port actually bound (useful with {@code --port 0}). */

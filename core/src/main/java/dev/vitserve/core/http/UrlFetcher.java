@@ -16,10 +16,12 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * Fetches images from URLs without becoming a way into the server's own network: http and
@@ -35,10 +37,22 @@ public final class UrlFetcher {
     /**
      * How fetching is limited.
      *
+     * @param enabled whether URLs are fetched at all
      * @param allowPrivate lift the address rule (intranets, tests)
+     * @param allowedHosts when not empty, the only hosts fetched from ({@code *.example.com} for subdomains)
      * @param maxBytes largest body accepted
      */
-    public record Settings(boolean allowPrivate, Duration connectTimeout, Duration totalTimeout, long maxBytes) {
+    public record Settings(boolean enabled, boolean allowPrivate, List<String> allowedHosts, Duration connectTimeout,
+                           Duration totalTimeout, long maxBytes) {
+        public Settings {
+            allowedHosts = allowedHosts.stream().map(h -> h.trim().toLowerCase(Locale.ROOT)).filter(h -> !h.isEmpty()).toList();
+        }
+    }
+
+    /** Turns a host name into addresses: the JDK's resolver, or a stand-in in tests. */
+    @FunctionalInterface
+    interface HostResolver {
+        InetAddress[] resolve(String host) throws UnknownHostException;
     }
 
     /** The body of a fetched URL and where it finally came from. */
@@ -48,10 +62,19 @@ public final class UrlFetcher {
     private final Vertx vertx;
     private final Settings settings;
     private final HttpClientAgent client;
+    private final HostResolver resolver;
+    private final Function<InetAddress, Optional<String>> addressRule;
 
     public UrlFetcher(Vertx vertx, Settings settings) {
+        this(vertx, settings, InetAddress::getAllByName, AddressPolicy::refusal);
+    }
+
+    /** With another resolver and address rule, for tests of rebinding and of redirect checks. */
+    UrlFetcher(Vertx vertx, Settings settings, HostResolver resolver, Function<InetAddress, Optional<String>> addressRule) {
         this.vertx = vertx;
         this.settings = settings;
+        this.resolver = resolver;
+        this.addressRule = addressRule;
         this.client = vertx.createHttpClient(new HttpClientOptions()
                 .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
                 .setVerifyHost(true)
@@ -60,6 +83,10 @@ public final class UrlFetcher {
 
     /** Fetches the URL; failures are {@link ApiException}s a client can act on. */
     public Future<FetchedImage> fetch(String url) {
+        if (!settings.enabled()) {
+            return Future.failedFuture(new ApiException(403, "url_fetch_disabled",
+                    "this server does not fetch image URLs; upload the image instead"));
+        }
         Target target;
         try {
             target = parse(url);
@@ -137,11 +164,29 @@ public final class UrlFetcher {
         if (host.isEmpty()) {
             throw ApiException.badRequest("invalid_url", "the URL '" + url + "' has no host");
         }
+        if (!hostAllowed(host)) {
+            throw new ApiException(403, "url_not_allowed", "this server fetches images only from "
+                    + String.join(", ", settings.allowedHosts()) + ", not from '" + host + "'");
+        }
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         if (uri.getRawQuery() != null) {
             path += "?" + uri.getRawQuery();
         }
         return new Target(uri, https, host, portNumber, path);
+    }
+
+    private boolean hostAllowed(String host) {
+        if (settings.allowedHosts().isEmpty()) {
+            return true;
+        }
+        String h = host.toLowerCase(Locale.ROOT);
+        h = h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+        for (String allowed : settings.allowedHosts()) {
+            if (allowed.startsWith("*.") ? h.endsWith(allowed.substring(1)) : h.equals(allowed)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Resolves the host once (blocking lookup on a worker thread) and checks every address. */
@@ -151,15 +196,18 @@ public final class UrlFetcher {
             Optional<InetAddress> numeric = AddressPolicy.numericIpv4(bare);
             InetAddress[] addresses;
             try {
-                addresses = numeric.isPresent() ? new InetAddress[] {numeric.get()} : InetAddress.getAllByName(bare);
+                addresses = numeric.isPresent() ? new InetAddress[] {numeric.get()} : resolver.resolve(bare);
             } catch (UnknownHostException e) {
                 throw new ApiException(502, "url_fetch_failed", "the host '" + bare + "' could not be resolved");
             }
+            if (addresses.length == 0) {
+                throw new ApiException(502, "url_fetch_failed", "the host '" + bare + "' has no address");
+            }
             if (!settings.allowPrivate()) {
                 for (InetAddress address : addresses) {
-                    Optional<String> refusal = AddressPolicy.refusal(address);
+                    Optional<String> refusal = addressRule.apply(address);
                     if (refusal.isPresent()) {
-                        throw ApiException.badRequest("url_not_allowed", "the host '" + bare + "' resolves to "
+                        throw new ApiException(403, "url_not_allowed", "the host '" + bare + "' resolves to "
                                 + address.getHostAddress() + ", " + refusal.get()
                                 + "; this server does not fetch from private networks");
                     }

@@ -6,6 +6,7 @@ import dev.vitserve.api.PixelBatch;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -41,16 +42,21 @@ public final class InferenceScheduler implements AutoCloseable {
     private final BlockingQueue<Job> queue;
     private final FloatBuffer batchBuffer;
     private final Thread worker;
+    private final long maxWaitNanos;
     private final InferenceObserver observer;
     private volatile boolean accepting = true;
 
     public InferenceScheduler(Backend backend, TensorShape shape, int maxBatch, int maxBatchDelayMs, int maxQueue) {
-        this(backend, shape, maxBatch, maxBatchDelayMs, maxQueue, InferenceObserver.NONE);
+        this(backend, shape, maxBatch, maxBatchDelayMs, maxQueue, Duration.ofMinutes(10), InferenceObserver.NONE);
     }
 
+    /**
+     * @param maxWait how long an image may wait for the engine; past it, it fails with {@link QueueFullException}
+     */
     public InferenceScheduler(Backend backend, TensorShape shape, int maxBatch, int maxBatchDelayMs, int maxQueue,
-                              InferenceObserver observer) {
+                              Duration maxWait, InferenceObserver observer) {
         this.backend = backend;
+        this.maxWaitNanos = maxWait.toNanos();
         this.observer = observer;
         this.shape = shape;
         this.maxBatch = maxBatch;
@@ -127,7 +133,16 @@ public final class InferenceScheduler implements AutoCloseable {
     }
 
     private void runBatch(List<Job> batch) {
-        batch.removeIf(job -> job.result().isDone());
+        long now = System.nanoTime();
+        batch.removeIf(job -> {
+            if (!job.result().isDone() && now - job.enqueuedNanos() > maxWaitNanos) {
+                observer.refused();
+                job.result().completeExceptionally(new QueueFullException("the image waited "
+                        + (now - job.enqueuedNanos()) / 1_000_000 + " ms for the engine, longer than the "
+                        + maxWaitNanos / 1_000_000 + " ms allowed"));
+            }
+            return job.result().isDone();
+        });
         if (batch.isEmpty()) {
             return;
         }

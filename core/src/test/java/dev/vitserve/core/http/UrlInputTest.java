@@ -52,9 +52,9 @@ class UrlInputTest {
                 "http://127.1:" + host.port() + "/images/chelsea.png",
                 "http://[::1]:" + host.port() + "/images/chelsea.png",
                 "http://[::ffff:127.0.0.1]:" + host.port() + "/images/chelsea.png"}) {
-            JsonObject error = assertError(classifyUrl(guarded, url), 400, "url_not_allowed");
+            JsonObject error = assertError(classifyUrl(guarded, url), 403, "url_not_allowed");
             assertTrue(error.getString("message").contains("private"), error.getString("message"));
-            assertError(guarded.get("/predict_image_class?image_url=" + url), 400, "url_not_allowed");
+            assertError(guarded.get("/predict_image_class?image_url=" + url), 403, "url_not_allowed");
         }
         assertEquals(before, host.requests.get(), "the canary server must see no request");
     }

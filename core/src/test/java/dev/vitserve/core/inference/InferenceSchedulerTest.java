@@ -144,4 +144,24 @@ class InferenceSchedulerTest {
             assertEquals(i, results.get(i).get(1, TimeUnit.SECONDS).logits()[0]);
         }
     }
+
+    @Test
+    void anImageThatWaitedTooLongIsRefusedInsteadOfRun() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        RecordingBackend backend = new RecordingBackend(gate);
+        try (InferenceScheduler scheduler = new InferenceScheduler(backend, SHAPE, 1, 0, 8,
+                java.time.Duration.ofMillis(100), InferenceObserver.NONE)) {
+            CompletableFuture<InferenceResult> running = scheduler.submit(image(1));
+            Thread.sleep(50);
+            CompletableFuture<InferenceResult> waiting = scheduler.submit(image(2));
+            Thread.sleep(300);
+            gate.countDown();
+            assertEquals(1, running.get(10, TimeUnit.SECONDS).logits()[0]);
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> waiting.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof QueueFullException, e.getCause().toString());
+            assertTrue(e.getCause().getMessage().contains("longer than the 100 ms allowed"), e.getCause().getMessage());
+            assertEquals(List.of(1), backend.batchSizes, "the late image never reached the engine");
+        }
+    }
 }

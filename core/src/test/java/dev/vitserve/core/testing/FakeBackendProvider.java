@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class FakeBackendProvider implements BackendProvider {
 
-    /** Milliseconds each batch takes. */
-    public static volatile long inferDelayMs;
+    /** Milliseconds each batch takes (a child JVM sets it with -Dvitserve.fake.delay-ms). */
+    public static volatile long inferDelayMs = Long.getLong("vitserve.fake.delay-ms", 0);
     /** When set, {@code open} waits for it: the server stays "loading". */
     public static volatile CountDownLatch openGate;
     /** Batches run so far. */

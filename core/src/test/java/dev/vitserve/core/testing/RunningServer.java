@@ -52,8 +52,12 @@ public final class RunningServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        client.close();
-        server.close().await(60, TimeUnit.SECONDS);
+    public void close() {
+        try {
+            client.close();
+            server.close().await(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not stop the server", e);
+        }
     }
 }

@@ -1,0 +1,31 @@
+package dev.vitserve.core.http;
+
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.PlatformHandler;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/** Requires {@code Authorization: Bearer <key>} (compared in constant time); 401 otherwise. */
+final class ApiKeyCheck implements PlatformHandler {
+
+    private final byte[] expected;
+    private final long maxBodySize;
+
+    ApiKeyCheck(String key, long maxBodySize) {
+        this.expected = ("Bearer " + key).getBytes(StandardCharsets.UTF_8);
+        this.maxBodySize = maxBodySize;
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        String given = ctx.request().getHeader("Authorization");
+        if (given != null && MessageDigest.isEqual(expected, given.trim().getBytes(StandardCharsets.UTF_8))) {
+            ctx.next();
+            return;
+        }
+        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"vitserve\"");
+        EarlyAnswer.send(ctx, new ApiException(401, "unauthorized", given == null
+                ? "this server needs an API key: send 'Authorization: Bearer <key>'"
+                : "the API key is wrong"), maxBodySize);
+    }
+}
