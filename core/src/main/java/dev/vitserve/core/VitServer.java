@@ -110,11 +110,12 @@ public final class VitServer {
             metrics.modelLoaded((System.nanoTime() - start) / 1e9);
             var device = serving.backend().device();
             LOG.info("ready in {} s: model {} ({} labels, {}x{}), backend {} ({}), device {} ({}), weights {}, "
-                            + "max batch {}, at http://{}:{}/",
+                            + "max batch {}, threads: {} engine + {} preprocessing on {} cores, at http://{}:{}/",
                     String.format("%.1f", (System.nanoTime() - start) / 1e9), serving.model().files().name(),
                     serving.model().labels().size(), serving.model().preprocessing().width(),
                     serving.model().preprocessing().height(), serving.backendId(), serving.backend().engine(),
                     device.id(), device.detail(), serving.backend().weightsFile(), serving.scheduler().maxBatch(),
+                    config.threads(), config.preprocessThreads(), Runtime.getRuntime().availableProcessors(),
                     hostForUrl(config.host()), api.actualPort());
             return null;
         });
