@@ -255,6 +255,7 @@ public final class ServerConfig {
 
     @Override
     public String toString() {
-        return "model=" + model + " revision=" + revision + " backend=" + backend + " device=" + device + " host=" + host + " port=" + port;
+        return "model=" + model + " revision=" + revision + " backend=" + backend + " device=" + device + " host=" + host
+                + " port=" + port;
     }
 }
