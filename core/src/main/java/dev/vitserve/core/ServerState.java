@@ -9,9 +9,19 @@ public final class ServerState {
     private volatile boolean draining;
     private volatile String loadingStatus = "starting";
 
-    /** The model answering requests, or null while loading or after shutdown began. */
+    /** The model answering requests, or null while loading and once closed; requests in progress keep it while draining. */
     public ServingModel serving() {
-        return draining ? null : serving.get();
+        return serving.get();
+    }
+
+    /** Whether new requests are taken: the model is loaded and shutdown has not begun. */
+    public boolean ready() {
+        return !draining && serving.get() != null;
+    }
+
+    /** Whether shutdown has begun: new requests are refused, those in progress finish. */
+    public boolean draining() {
+        return draining;
     }
 
     /** What the server is doing while not ready, for people (e.g. "loading model"). */

@@ -6,6 +6,7 @@ import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.DeviceRequest;
 import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.http.ApiVerticle;
+import dev.vitserve.core.hub.ModelResolver;
 import dev.vitserve.core.image.ImageDecoder;
 import dev.vitserve.core.image.Preprocessor;
 import dev.vitserve.core.inference.ClassificationPipeline;
@@ -122,7 +123,9 @@ public final class VitServer {
     }
 
     private ServingModel loadModel() throws ModelLoadException, BackendException {
-        Path directory = Path.of(config.model());
+        Path directory = new ModelResolver(vertx, config.hub(), state::loading)
+                .resolve(config.model(), config.revision());
+        state.loading("loading model " + config.model());
         LoadedModel model = ModelLoader.load(directory, config.model());
         var provider = BackendRegistry.discover(VitServer.class.getClassLoader()).get(config.backend());
         int batchBound = config.maxBatch(config.device().kind() != DeviceRequest.Kind.CPU);

@@ -51,9 +51,12 @@ class CommandLineTest {
             assertEquals(1, server.awaitExit());
             assertTrue(server.output().contains(dir.resolve("config.json") + ": id2label must be"), server.output());
         }
-        try (ServerProcess server = ServerProcess.start(Map.of(), "--port", "0")) {
-            assertEquals(2, server.awaitExit());
-            assertTrue(server.output().contains("no model given"), server.output());
+        // no --model: google/vit-base-patch16-224 from the Hub; offline with an empty cache, it cannot be had
+        try (ServerProcess server = ServerProcess.start(Map.of("HF_HUB_OFFLINE", "1",
+                "HF_HUB_CACHE", dir.resolve("empty-cache").toString()), "--port", "0")) {
+            assertEquals(1, server.awaitExit());
+            assertTrue(server.output().contains("google/vit-base-patch16-224 is not in the cache at "
+                    + dir.resolve("empty-cache") + " and offline mode is on (HF_HUB_OFFLINE=1)"), server.output());
         }
     }
 

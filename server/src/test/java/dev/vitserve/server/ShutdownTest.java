@@ -18,6 +18,21 @@ import org.junit.jupiter.api.Test;
 /** SIGTERM: readiness turns 503, new requests are refused, every accepted request is answered, exit 0. */
 class ShutdownTest {
 
+    /** Waits until the server has admitted that many requests, as its metrics say. */
+    private static void awaitInProgress(HttpClient http, int port, int expected) throws Exception {
+        HttpRequest metrics = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+        String line = "";
+        for (int i = 0; i < 300; i++) {
+            String body = http.send(metrics, HttpResponse.BodyHandlers.ofString()).body();
+            line = body.lines().filter(l -> l.startsWith("vitserve_requests_in_progress ")).findFirst().orElse("");
+            if (line.equals("vitserve_requests_in_progress " + expected + ".0")) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("the server never had " + expected + " requests in progress: " + line);
+    }
+
     @Test
     void sigtermFinishesEveryAcceptedRequestThenExitsZero() throws Exception {
         try (ServerProcess server = ServerProcess.start(Map.of(), List.of("-Dvitserve.fake.delay-ms=400"),
@@ -31,7 +46,7 @@ class ShutdownTest {
             for (int i = 0; i < 5; i++) {
                 accepted.add(http.sendAsync(classify, HttpResponse.BodyHandlers.ofString()));
             }
-            Thread.sleep(600);
+            awaitInProgress(http, port, 5);
 
             server.process.toHandle().destroy(); // SIGTERM, keeping the output pipe open
             Thread.sleep(300);
@@ -39,7 +54,12 @@ class ShutdownTest {
             HttpResponse<String> ready = http.send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + port + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(503, ready.statusCode(), "not ready while draining");
-            HttpResponse<String> late = http.send(classify, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> late;
+            try {
+                late = http.send(classify, HttpResponse.BodyHandlers.ofString());
+            } catch (java.io.IOException e) {
+                throw new AssertionError("late request failed; output:\n" + server.output(), e);
+            }
             assertEquals(503, late.statusCode(), late.body());
             assertTrue(late.headers().firstValue("Retry-After").isPresent());
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.vitserve.core.hub.HubSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -45,6 +46,7 @@ final class ConfigLoader {
         layered.addAll(List.of(args));
         ServerConfig config = parse(layered);
         config.validate();
+        config.hub(HubSettings.fromEnvironment(environment));
         return config;
     }
 

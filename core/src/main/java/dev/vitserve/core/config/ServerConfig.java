@@ -1,6 +1,7 @@
 package dev.vitserve.core.config;
 
 import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.core.hub.HubSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,10 +29,16 @@ import picocli.CommandLine.Option;
             ""})
 public final class ServerConfig {
 
-    @Option(names = "--model", paramLabel = "DIR",
-            description = "Model folder in the Hugging Face layout: config.json, preprocessor_config.json and "
-                    + "the weights (onnx/model.onnx or model.onnx for onnx, model.pt for djl).")
+    @Option(names = "--model", paramLabel = "ID|DIR", defaultValue = "google/vit-base-patch16-224",
+            description = "Hugging Face Hub id (org/name), downloaded into the huggingface_hub cache like "
+                    + "from_pretrained does (HF_ENDPOINT, HF_HUB_CACHE or HF_HOME, HF_TOKEN, HF_HUB_OFFLINE=1 "
+                    + "apply), or a model folder in the Hugging Face layout (config.json, preprocessor_config.json, "
+                    + "model.safetensors); an existing folder wins. Default: ${DEFAULT-VALUE}.")
     private String model;
+
+    @Option(names = "--revision", paramLabel = "REV", defaultValue = "main",
+            description = "Branch, tag or commit hash of the Hub repository. Default: ${DEFAULT-VALUE}.")
+    private String revision;
 
     @Option(names = "--backend", paramLabel = "ID", defaultValue = "onnx",
             description = "Inference engine: onnx (ONNX Runtime) or djl (DJL + PyTorch), or the id of any backend "
@@ -140,6 +147,9 @@ public final class ServerConfig {
             description = "YAML or JSON file with any of these options (keys as the option names).")
     private Path configFile;
 
+    /** Hub settings from the HF_* environment variables, set by {@link ConfigLoader}. */
+    private HubSettings hub;
+
     /** Reads flags, environment variables ({@code VITSERVE_*}) and the config file, flags first. */
     public static ServerConfig fromArgs(String... args) throws ConfigException {
         return ConfigLoader.load(args, System.getenv());
@@ -152,8 +162,8 @@ public final class ServerConfig {
 
     void validate() throws ConfigException {
         if (model == null || model.isBlank()) {
-            throw new ConfigException("no model given: pass --model DIR (a folder with config.json, "
-                    + "preprocessor_config.json and the weights), or set VITSERVE_MODEL");
+            throw new ConfigException("no model given: pass --model with a Hugging Face Hub id (org/name) or a "
+                    + "folder with config.json, preprocessor_config.json and model.safetensors, or set VITSERVE_MODEL");
         }
         check(port >= 0 && port <= 65535, "--port must be between 0 and 65535, got " + port);
         check(threads == null || threads >= 1, "--threads must be at least 1");
@@ -173,6 +183,7 @@ public final class ServerConfig {
                     + "' is not an origin such as https://app.example.com");
         }
         check(!backend.isBlank(), "--backend must not be empty");
+        check(revision != null && !revision.isBlank(), "--revision must not be empty");
     }
 
     private static void check(boolean condition, String message) throws ConfigException {
@@ -188,6 +199,20 @@ public final class ServerConfig {
     /** The model folder or Hub id. */
     public String model() {
         return model;
+    }
+
+    /** The branch, tag or commit of a Hub model. */
+    public String revision() {
+        return revision;
+    }
+
+    /** Where and how Hub models are fetched (HF_ENDPOINT, the cache, the token, offline mode). */
+    public HubSettings hub() {
+        return hub;
+    }
+
+    void hub(HubSettings settings) {
+        this.hub = settings;
     }
 
     public String backend() {
@@ -306,7 +331,7 @@ public final class ServerConfig {
 
     @Override
     public String toString() {
-        return "model=" + model + " backend=" + backend + " device=" + device + " host=" + host + " port=" + port
-                + (apiKey != null ? " api-key=(set)" : "");
+        return "model=" + model + " revision=" + revision + " backend=" + backend + " device=" + device + " host=" + host
+                + " port=" + port + (apiKey != null ? " api-key=(set)" : "");
     }
 }

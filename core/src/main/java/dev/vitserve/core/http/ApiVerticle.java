@@ -2,6 +2,7 @@ package dev.vitserve.core.http;
 
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.config.ServerConfig;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -76,7 +77,9 @@ public final class ApiVerticle extends VerticleBase {
         CompatibilityHandlers compatibility = new CompatibilityHandlers(state, reader);
         Buffer openApi = classpathFile("vitserve/openapi.json");
 
-        limiter = new RequestLimiter(config.maxRequests(), config.maxBodySize());
+        limiter = new RequestLimiter(config.maxRequests(), config.maxBodySize(), state);
+        Gauge.builder("vitserve.requests.in.progress", limiter::inProgress)
+                .description("Classify requests admitted and not yet answered").register(metrics);
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
         router.route().handler(ApiVerticle::commonHeaders);
         if (!config.corsOrigins().isEmpty()) {

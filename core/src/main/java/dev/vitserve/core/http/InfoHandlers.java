@@ -23,7 +23,7 @@ final class InfoHandlers {
     }
 
     void ready(RoutingContext ctx) {
-        if (state.serving() != null) {
+        if (state.ready()) {
             json(ctx, 200, new JsonObject().put("status", "ready"));
         } else {
             ctx.response().putHeader("Retry-After", "5");

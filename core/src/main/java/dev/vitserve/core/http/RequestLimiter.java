@@ -1,5 +1,6 @@
 package dev.vitserve.core.http;
 
+import dev.vitserve.core.ServerState;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.PlatformHandler;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -7,21 +8,28 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Bounds the classify requests in progress (reading, decoding, waiting, running): past the
  * limit a request gets 503 with Retry-After before its body is read, so an overloaded server
- * answers at once and its memory stays bounded. Also counts what is in progress, for draining.
+ * answers at once and its memory stays bounded. Once shutdown begins, new requests get 503 here
+ * while the admitted ones finish; the count of those in progress tells when draining is done.
  */
 final class RequestLimiter implements PlatformHandler {
 
     private final AtomicInteger inProgress = new AtomicInteger();
     private final int limit;
     private final long maxBodySize;
+    private final ServerState state;
 
-    RequestLimiter(int limit, long maxBodySize) {
+    RequestLimiter(int limit, long maxBodySize, ServerState state) {
         this.limit = limit;
+        this.state = state;
         this.maxBodySize = maxBodySize;
     }
 
     @Override
     public void handle(RoutingContext ctx) {
+        if (state.draining()) {
+            EarlyAnswer.send(ctx, ApiException.unavailable("not_ready", "the server is shutting down", 5), maxBodySize);
+            return;
+        }
         if (inProgress.incrementAndGet() > limit) {
             inProgress.decrementAndGet();
             EarlyAnswer.send(ctx, ApiException.unavailable("overloaded", "the server is handling " + limit

@@ -32,6 +32,18 @@ class ServerConfigTest {
     }
 
     @Test
+    void withoutOptionsTheModelIsGooglesVitFromTheHub() throws Exception {
+        ServerConfig config = ServerConfig.fromArgs(Map.of("HF_ENDPOINT", "https://mirror.example",
+                "HF_HUB_CACHE", dir.toString(), "HF_HUB_OFFLINE", "1"));
+        assertEquals("google/vit-base-patch16-224", config.model());
+        assertEquals("main", config.revision());
+        assertEquals("https://mirror.example", config.hub().endpoint());
+        assertEquals(dir, config.hub().cacheDir());
+        assertTrue(config.hub().offline());
+        assertEquals("v2", ServerConfig.fromArgs(Map.of("VITSERVE_REVISION", "v2")).revision());
+    }
+
+    @Test
     void flagsWinOverEnvironmentWhichWinsOverTheFile() throws Exception {
         Path file = Files.writeString(dir.resolve("vitserve.yaml"), String.join("\n",
                 "model: from-file", "port: 7000", "backend: djl", "max-body-size: 5MB", "maxQueue: 7",
@@ -67,7 +79,8 @@ class ServerConfigTest {
 
     @Test
     void mistakesAreNamed() throws Exception {
-        assertMessage("no model given", Map.of());
+        assertMessage("no model given", Map.of(), "--model", "");
+        assertMessage("--revision must not be empty", Map.of(), "--revision", " ");
         assertMessage("--port must be between 0 and 65535", Map.of(), "--model", "m", "--port", "70000");
         assertMessage("unknown device 'tpu'", Map.of(), "--model", "m", "--device", "tpu");
         assertMessage("'lots' is not a size", Map.of(), "--model", "m", "--max-body-size", "lots");

@@ -1,0 +1,69 @@
+package dev.vitserve.core.hub;
+
+import dev.vitserve.core.hub.HubException.Kind;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Brings the files vitserve reads of a model repository into one snapshot folder, the way
+ * {@code from_pretrained} does: {@code config.json} at the requested revision first, then the other files
+ * at the very commit it resolved to (so one snapshot holds them all, and a warm start revalidates with a
+ * single HEAD). Refuses, with the way out, repositories whose weights are not one {@code model.safetensors}.
+ */
+final class HubModelFetcher {
+
+    static final String CONFIG = "config.json";
+    static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
+    static final String WEIGHTS = "model.safetensors";
+    static final String SHARDED_WEIGHTS_INDEX = "model.safetensors.index.json";
+    static final String PYTORCH_WEIGHTS = "pytorch_model.bin";
+    /** What vitserve needs, in the order it is fetched. */
+    static final List<String> FILES = List.of(CONFIG, PREPROCESSOR_CONFIG, WEIGHTS);
+
+    private final HubFileFetcher files;
+    private final RepoId repo;
+
+    HubModelFetcher(HubFileFetcher files, RepoId repo) {
+        this.files = files;
+        this.repo = repo;
+    }
+
+    /** The snapshot folder of the revision, holding every file of {@link #FILES}. */
+    Path fetch(String revision) throws HubException {
+        HubFileFetcher.CachedFile config = files.fetch(revision, CONFIG);
+        String commit = config.commit();
+        try {
+            files.fetch(commit, PREPROCESSOR_CONFIG);
+        } catch (HubException e) {
+            throw e.kind() != Kind.ENTRY_NOT_FOUND ? e : new HubException(Kind.ENTRY_NOT_FOUND, repo + " has no "
+                    + PREPROCESSOR_CONFIG + " at revision " + revision + ": vitserve needs it to prepare images "
+                    + "exactly as Hugging Face does, so it serves image classifiers that have one", commit);
+        }
+        try {
+            files.fetch(commit, WEIGHTS);
+        } catch (HubException e) {
+            if (e.kind() != Kind.ENTRY_NOT_FOUND) {
+                throw e;
+            }
+            throw missingWeights(revision, commit);
+        }
+        return config.path().getParent();
+    }
+
+    private HubException missingWeights(String revision, String commit) throws HubException {
+        if (files.exists(commit, SHARDED_WEIGHTS_INDEX)) {
+            return new HubException(Kind.UNSUPPORTED, repo + " keeps its weights in several safetensors files ("
+                    + SHARDED_WEIGHTS_INDEX + "), which vitserve does not support yet: serve a checkpoint with one "
+                    + WEIGHTS + ", or merge the shards into one with the safetensors library and pass that folder");
+        }
+        if (files.exists(commit, PYTORCH_WEIGHTS)) {
+            return new HubException(Kind.UNSUPPORTED, repo + " has only PyTorch weights (" + PYTORCH_WEIGHTS
+                    + ") and vitserve reads safetensors weights only: convert them, e.g. in Python "
+                    + "ViTForImageClassification.from_pretrained(\"" + repo + "\").save_pretrained(\"some-folder\") "
+                    + "(which writes " + WEIGHTS + "), then pass --model some-folder, or push the converted model "
+                    + "to the Hub");
+        }
+        return new HubException(Kind.ENTRY_NOT_FOUND, repo + " has no " + WEIGHTS + " at revision " + revision
+                + ": vitserve needs the model's weights as safetensors", commit);
+    }
+}
