@@ -5,7 +5,6 @@ import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
-import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelFiles;
@@ -14,8 +13,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Where a model's PyTorch network comes from. Today: a TorchScript {@code model.pt} next to
- * {@code config.json}. A ViT built from {@code model.safetensors} with NDArray ops would be a second implementation.
+ * Where a model's PyTorch network comes from. Today: a TorchScript {@code model.pt} next to {@code config.json}.
  */
 interface TorchNetworkSource {
 
@@ -25,8 +23,14 @@ interface TorchNetworkSource {
     /** The file the weights are read from, as people should see it. */
     Path weightsFile();
 
-    /** Loads the network on a device, taking and giving NDLists. */
-    ZooModel<NDList, NDList> load(Device device) throws BackendException;
+    /** How the network is made, for the load log, e.g. {@code TorchScript}. */
+    String kind();
+
+    /** The network as messages name it, e.g. {@code the TorchScript network /models/vit/model.pt}. */
+    String describe();
+
+    /** Loads the network on a device. */
+    TorchNetwork load(Device device) throws BackendException;
 
     /**
      * Finds the network of a model.
@@ -47,7 +51,17 @@ interface TorchNetworkSource {
     record TorchScriptFile(Path weightsFile) implements TorchNetworkSource {
 
         @Override
-        public ZooModel<NDList, NDList> load(Device device) throws BackendException {
+        public String kind() {
+            return "TorchScript";
+        }
+
+        @Override
+        public String describe() {
+            return "the TorchScript network " + weightsFile;
+        }
+
+        @Override
+        public TorchNetwork load(Device device) throws BackendException {
             Criteria<NDList, NDList> criteria = Criteria.builder()
                     .setTypes(NDList.class, NDList.class)
                     .optEngine(PyTorchRuntime.ENGINE_NAME)
@@ -59,7 +73,7 @@ interface TorchNetworkSource {
                     .optTranslator(new NoopTranslator())
                     .build();
             try {
-                return criteria.loadModel();
+                return new TorchScriptNetwork(criteria.loadModel());
             } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
                 throw new BackendException("DJL cannot load the TorchScript network " + weightsFile + " on " + device
                         + ": " + e.getMessage(), e);
