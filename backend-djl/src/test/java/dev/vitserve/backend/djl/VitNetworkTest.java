@@ -147,6 +147,15 @@ class VitNetworkTest {
     }
 
     @Test
+    void safetensorsFileWithoutItsTensorsIsReported(@TempDir Path folder) {
+        TestSafetensors.write(folder.resolve("model.safetensors"), weights().tensors());
+        BackendException e = assertThrows(BackendException.class,
+                () -> new DjlBackendProvider().open(new ModelFiles(MODEL, folder, CONFIG), DjlBackendTest.CPU));
+        assertTrue(e.getMessage().contains("model.safetensors is in " + folder.toAbsolutePath()
+                + " but its tensors were not handed to the DJL backend"), e.getMessage());
+    }
+
+    @Test
     void rewrittenWeightsStillGiveTheSameLogits(@TempDir Path folder) throws BackendException {
         // the test writer itself is sound: the untouched tensors written out again give the fixture's logits
         TestSafetensors copy = rewritten(folder, weights().tensors());
