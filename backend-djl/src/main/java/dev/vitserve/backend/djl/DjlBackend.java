@@ -1,13 +1,10 @@
 package dev.vitserve.backend.djl;
 
 import ai.djl.engine.Engine;
-import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 import dev.vitserve.api.Backend;
 import dev.vitserve.api.BackendException;
@@ -21,16 +18,15 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A model loaded in DJL's PyTorch engine. The network is shared; each calling thread gets its own
- * {@link Predictor} (they are not thread-safe), and every call's arrays live in a manager closed after it.
+ * A model loaded in DJL's PyTorch engine: a TorchScript network, or the ViT built from its safetensors weights. The
+ * network is shared; each calling thread gets its own runner (TorchScript predictors are not thread-safe) and staging
+ * buffer, and every call's arrays live in a manager closed after it.
  */
 public final class DjlBackend implements Backend {
 
@@ -38,22 +34,23 @@ public final class DjlBackend implements Backend {
 
     private final String modelName;
     private final VitConfig config;
-    private final ZooModel<NDList, NDList> model;
+    private final TorchNetwork network;
     private final Path weightsFile;
+    /** The network as messages name it. */
+    private final String networkName;
     private final Device device;
     private final String engine;
     private final ThreadLocal<Worker> worker = new ThreadLocal<>();
-    /** Every predictor handed out, so that {@link #close()} closes them all. */
-    private final Queue<Predictor<NDList, NDList>> predictors = new ConcurrentLinkedQueue<>();
     /** Calls hold the read lock, {@link #close()} the write lock: nothing is closed under a running call. */
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private DjlBackend(ModelFiles files, ZooModel<NDList, NDList> model, Path weightsFile, Device device, String engine) {
+    private DjlBackend(ModelFiles files, TorchNetwork network, TorchNetworkSource source, Device device, String engine) {
         this.modelName = files.name();
         this.config = files.config();
-        this.model = model;
-        this.weightsFile = weightsFile;
+        this.network = network;
+        this.weightsFile = source.weightsFile();
+        this.networkName = source.describe();
         this.device = device;
         this.engine = engine;
     }
@@ -61,10 +58,11 @@ public final class DjlBackend implements Backend {
     /**
      * Loads a model on the device the options ask for and runs one image through it to check its output.
      *
-     * @throws BackendException when model.pt is missing, does not fit config.json, or the device cannot be used
+     * @throws BackendException when there is neither model.pt nor model.safetensors, the network does not fit
+     *     config.json, or the device cannot be used
      */
     static DjlBackend open(ModelFiles files, BackendOptions options) throws BackendException {
-        TorchNetworkSource network = TorchNetworkSource.locate(files);
+        TorchNetworkSource source = TorchNetworkSource.locate(files);
         Engine pytorch = PyTorchRuntime.start(options.threads());
         DjlDeviceSelector.Choice choice = DjlDeviceSelector.select(options.device(), PyTorchRuntime.hasCuda(pytorch),
                 pytorch.getGpuCount());
@@ -73,8 +71,9 @@ public final class DjlBackend implements Backend {
                 ? Device.gpu(choice.gpuIndex(), "CUDA device " + choice.gpuIndex() + ", PyTorch " + pytorch.getVersion())
                 : Device.cpu("CPU, " + threads + " intra-op thread" + (threads == 1 ? "" : "s") + ", PyTorch "
                         + pytorch.getVersion() + " (libtorch " + (PyTorchRuntime.hasCuda(pytorch) ? "CUDA" : "CPU-only") + " build)");
-        ZooModel<NDList, NDList> model = network.load(choice.isGpu() ? ai.djl.Device.gpu(choice.gpuIndex()) : ai.djl.Device.cpu());
-        DjlBackend backend = new DjlBackend(files, model, network.weightsFile(), device,
+        long start = System.nanoTime();
+        TorchNetwork network = source.load(choice.isGpu() ? ai.djl.Device.gpu(choice.gpuIndex()) : ai.djl.Device.cpu());
+        DjlBackend backend = new DjlBackend(files, network, source, device,
                 "DJL " + Engine.getDjlVersion() + " with PyTorch " + pytorch.getVersion());
         try {
             backend.checkOutput();
@@ -82,23 +81,23 @@ public final class DjlBackend implements Backend {
             backend.close();
             throw e;
         }
-        LOG.info("{} loaded {} from {} on {} [{}]", backend.engine, files.name(), network.weightsFile(), device, choice.reason());
+        LOG.info("{} loaded {} ({}: {}) on {} in {} ms [{}]", backend.engine, files.name(), source.kind(),
+                source.weightsFile(), device, (System.nanoTime() - start) / 1_000_000, choice.reason());
         return backend;
     }
 
     /** Runs one blank image: a network whose output does not match config.json fails here, not on a request. */
     private void checkOutput() throws BackendException {
-        try (NDManager manager = model.getNDManager().newSubManager();
-             Predictor<NDList, NDList> probe = model.newPredictor()) {
+        try (NDManager manager = network.manager().newSubManager()) {
             NDArray blank = manager.zeros(new Shape(1, config.numChannels(), config.imageHeight(), config.imageWidth()));
-            NDArray logits = firstOutput(probe.predict(new NDList(blank)));
+            NDArray logits = network.newRunner().logits(blank);
             if (!logits.getShape().equals(new Shape(1, config.numLabels()))) {
-                throw new BackendException("the TorchScript network " + weightsFile + " does not fit the model's config.json:"
+                throw new BackendException(networkName + " does not fit the model's config.json:"
                         + " it gives logits of shape " + logits.getShape() + " for one image, but config.json says ("
                         + "1, " + config.numLabels() + ") (" + config.numLabels() + " labels in id2label)");
             }
         } catch (TranslateException | RuntimeException e) {
-            throw new BackendException("the TorchScript network " + weightsFile + " fails on one image of the shape"
+            throw new BackendException(networkName + " fails on one image of the shape"
                     + " config.json gives, [1, " + config.numChannels() + ", " + config.imageHeight() + ", "
                     + config.imageWidth() + "]: " + e.getMessage(), e);
         }
@@ -120,12 +119,12 @@ public final class DjlBackend implements Backend {
 
     private Logits run(PixelBatch batch) throws BackendException {
         Worker mine = workerOfThisThread();
-        try (NDManager manager = model.getNDManager().newSubManager()) {
+        try (NDManager manager = network.manager().newSubManager()) {
             NDArray input = manager.create(mine.stage(batch.pixels()), new Shape(batch.shape()), DataType.FLOAT32);
-            NDArray logits = firstOutput(mine.predictor.predict(new NDList(input)));
+            NDArray logits = mine.runner.logits(input);
             Shape expected = new Shape(batch.batchSize(), config.numLabels());
             if (!logits.getShape().equals(expected)) {
-                throw new BackendException("the TorchScript network " + weightsFile + " returned logits of shape "
+                throw new BackendException(networkName + " returned logits of shape "
                         + logits.getShape() + " for a batch of " + batch.batchSize() + "; expected " + expected);
             }
             return new Logits(logits.toType(DataType.FLOAT32, false).toFloatArray(), batch.batchSize(), config.numLabels());
@@ -135,35 +134,27 @@ public final class DjlBackend implements Backend {
         }
     }
 
-    private static NDArray firstOutput(NDList outputs) throws BackendException {
-        if (outputs.isEmpty()) {
-            throw new BackendException("the TorchScript network returned nothing");
-        }
-        return outputs.get(0);
-    }
-
     private Worker workerOfThisThread() {
         Worker mine = worker.get();
         if (mine == null) {
-            mine = new Worker(model.newPredictor());
-            predictors.add(mine.predictor);
+            mine = new Worker(network.newRunner());
             worker.set(mine);
         }
         return mine;
     }
 
     /**
-     * What one calling thread owns: its predictor, and a direct buffer the pixels are copied into. PyTorch wraps a
+     * What one calling thread owns: its runner, and a direct buffer the pixels are copied into. PyTorch wraps a
      * direct ByteBuffer without copying; given anything else, DJL copies into a new direct buffer on every call,
      * which only the garbage collector frees, so native memory would grow with the request rate.
      */
     private static final class Worker {
 
-        final Predictor<NDList, NDList> predictor;
+        final TorchNetwork.Runner runner;
         private ByteBuffer staging = ByteBuffer.allocateDirect(0);
 
-        Worker(Predictor<NDList, NDList> predictor) {
-            this.predictor = predictor;
+        Worker(TorchNetwork.Runner runner) {
+            this.runner = runner;
         }
 
         /** The pixels, copied into this thread's buffer (grown when a batch needs more). */
@@ -209,10 +200,7 @@ public final class DjlBackend implements Backend {
         try {
             if (!closed) {
                 closed = true;
-                for (Predictor<NDList, NDList> each = predictors.poll(); each != null; each = predictors.poll()) {
-                    each.close();
-                }
-                model.close();
+                network.close();
             }
         } finally {
             lifecycle.writeLock().unlock();

@@ -6,7 +6,10 @@ import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.BackendProvider;
 import dev.vitserve.api.ModelFiles;
 
-/** Runs TorchScript models with DJL on the PyTorch engine ({@code --backend djl}), offline. */
+/**
+ * Runs ViT models with DJL on the PyTorch engine ({@code --backend djl}), offline: a TorchScript {@code model.pt}, or
+ * the network built from {@code model.safetensors} when there is no TorchScript file.
+ */
 public final class DjlBackendProvider implements BackendProvider {
 
     /** The id operators choose this backend by. */

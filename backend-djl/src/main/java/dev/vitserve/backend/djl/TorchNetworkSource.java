@@ -5,7 +5,6 @@ import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
-import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelFiles;
@@ -14,40 +13,67 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Where a model's PyTorch network comes from. Today: a TorchScript {@code model.pt} next to
- * {@code config.json}. A ViT built from {@code model.safetensors} with NDArray ops would be a second implementation.
+ * Where a model's PyTorch network comes from: a TorchScript {@code model.pt} next to {@code config.json} when there is
+ * one, else the ViT built with NDArray operations from the weights of {@code model.safetensors}.
  */
 interface TorchNetworkSource {
 
     /** The TorchScript file looked for, relative to the model folder. */
     String TORCHSCRIPT_FILE = "model.pt";
+    /** The Hugging Face weights file the network is built from when there is no TorchScript file. */
+    String SAFETENSORS_FILE = "model.safetensors";
 
     /** The file the weights are read from, as people should see it. */
     Path weightsFile();
 
-    /** Loads the network on a device, taking and giving NDLists. */
-    ZooModel<NDList, NDList> load(Device device) throws BackendException;
+    /** How the network is made, for the load log: {@code TorchScript} or {@code built from model.safetensors}. */
+    String kind();
+
+    /** The network as messages name it, e.g. {@code the TorchScript network /models/vit/model.pt}. */
+    String describe();
+
+    /** Loads the network on a device. */
+    TorchNetwork load(Device device) throws BackendException;
 
     /**
-     * Finds the network of a model.
+     * Finds the network of a model: {@code model.pt} if present, else the safetensors weights.
      *
-     * @throws BackendException naming the folder and the file looked for, when there is none
+     * @throws BackendException naming the folder and the files looked for, when there is neither
      */
     static TorchNetworkSource locate(ModelFiles model) throws BackendException {
         Optional<Path> torchScript = model.find(TORCHSCRIPT_FILE);
         if (torchScript.isPresent()) {
             return new TorchScriptFile(torchScript.get());
         }
-        throw new BackendException("no TorchScript network for model " + model.name() + ": " + TORCHSCRIPT_FILE
-                + " is missing in " + model.directory().toAbsolutePath()
-                + " (save one with torch.jit.trace(model, example).save('model.pt'), or use --backend onnx with onnx/model.onnx)");
+        if (model.weights().isPresent()) {
+            return new SafetensorsWeights(model);
+        }
+        Path folder = model.directory().toAbsolutePath();
+        if (model.find(SAFETENSORS_FILE).isPresent()) {
+            throw new BackendException("model " + model.name() + ": " + SAFETENSORS_FILE + " is in " + folder
+                    + " but its tensors were not handed to the DJL backend (ModelFiles.weights() is empty), and there is"
+                    + " no " + TORCHSCRIPT_FILE);
+        }
+        throw new BackendException("no " + TORCHSCRIPT_FILE + " or " + SAFETENSORS_FILE + " in " + folder + " for model "
+                + model.name() + ": the DJL backend runs a TorchScript " + TORCHSCRIPT_FILE + " or builds the ViT from"
+                + " Hugging Face's " + SAFETENSORS_FILE + " (or use --backend onnx with onnx/model.onnx)");
     }
 
     /** A TorchScript file, loaded by DJL's PyTorch engine from the local disk. */
     record TorchScriptFile(Path weightsFile) implements TorchNetworkSource {
 
         @Override
-        public ZooModel<NDList, NDList> load(Device device) throws BackendException {
+        public String kind() {
+            return "TorchScript";
+        }
+
+        @Override
+        public String describe() {
+            return "the TorchScript network " + weightsFile;
+        }
+
+        @Override
+        public TorchNetwork load(Device device) throws BackendException {
             Criteria<NDList, NDList> criteria = Criteria.builder()
                     .setTypes(NDList.class, NDList.class)
                     .optEngine(PyTorchRuntime.ENGINE_NAME)
@@ -59,7 +85,7 @@ interface TorchNetworkSource {
                     .optTranslator(new NoopTranslator())
                     .build();
             try {
-                return criteria.loadModel();
+                return new TorchScriptNetwork(criteria.loadModel());
             } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
                 throw new BackendException("DJL cannot load the TorchScript network " + weightsFile + " on " + device
                         + ": " + e.getMessage(), e);
@@ -69,6 +95,30 @@ interface TorchNetworkSource {
         private String baseName() {
             String name = weightsFile.getFileName().toString();
             return name.substring(0, name.length() - ".pt".length());
+        }
+    }
+
+    /** The tensors of {@code model.safetensors}, from which {@link VitNetwork} builds the ViT. */
+    record SafetensorsWeights(ModelFiles model) implements TorchNetworkSource {
+
+        @Override
+        public Path weightsFile() {
+            return model.weights().orElseThrow().file();
+        }
+
+        @Override
+        public String kind() {
+            return "built from " + SAFETENSORS_FILE;
+        }
+
+        @Override
+        public String describe() {
+            return "the ViT built from " + weightsFile();
+        }
+
+        @Override
+        public TorchNetwork load(Device device) throws BackendException {
+            return VitNetwork.build(model.config(), model.weights().orElseThrow(), device);
         }
     }
 }

@@ -1,0 +1,29 @@
+package dev.vitserve.backend.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.translate.TranslateException;
+
+/** A ViT loaded in PyTorch on one device, mapping NCHW pixels to logits; callers use one {@link Runner} per thread. */
+interface TorchNetwork extends AutoCloseable {
+
+    /** The long-lived manager on the network's device; each call's arrays live in a child of it. */
+    NDManager manager();
+
+    /** A runner for the calling thread; the network closes every runner it handed out when it is closed. */
+    Runner newRunner();
+
+    /** Releases the network's native memory; runners must not be used afterwards. */
+    @Override
+    void close();
+
+    /** Runs the network for one thread at a time. */
+    interface Runner {
+
+        /**
+         * The logits {@code [N, numLabels]} of a batch {@code [N, C, H, W]}. Every array made on the way belongs to the
+         * manager of {@code pixels}, so closing that manager frees them.
+         */
+        NDArray logits(NDArray pixels) throws TranslateException;
+    }
+}

@@ -1,0 +1,178 @@
+package dev.vitserve.backend.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.vitserve.api.BackendException;
+import dev.vitserve.api.ModelWeights;
+import dev.vitserve.api.VitConfig;
+
+/**
+ * Hugging Face's {@code ViTForImageClassification} (modeling_vit.py) built with DJL NDArray operations from its
+ * safetensors weights, for any {@link VitConfig}. The weights live in one manager for the network's lifetime; the
+ * forward pass is stateless, so it runs from several threads at once, and it records no autograd graph.
+ */
+final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
+
+    /** The only {@code hidden_act} supported: exact erf GELU, which is what PyTorch's gelu (and DJL's) computes. */
+    static final String GELU = "gelu";
+
+    private final NDManager manager;
+    private final VitParameters parameters;
+    private final long hidden;
+    private final long heads;
+    private final long headSize;
+    private final long patch;
+    private final float eps;
+
+    private VitNetwork(NDManager manager, VitParameters parameters, VitConfig config) {
+        this.manager = manager;
+        this.parameters = parameters;
+        this.hidden = config.hiddenSize();
+        this.heads = config.numHeads();
+        this.headSize = config.headSize();
+        this.patch = config.patchSize();
+        this.eps = (float) config.layerNormEps();
+    }
+
+    /**
+     * Reads the weights onto a device and builds the network.
+     *
+     * @throws BackendException when config.json asks for an activation other than gelu, or a tensor is missing or
+     *     has the wrong shape (the message names it)
+     */
+    static VitNetwork build(VitConfig config, ModelWeights weights, Device device) throws BackendException {
+        if (!GELU.equals(config.hiddenAct())) {
+            throw new BackendException("config.json has hidden_act '" + config.hiddenAct() + "', but the ViT the DJL"
+                    + " backend builds from " + weights.file().getFileName() + " supports only '" + GELU
+                    + "' (exact erf GELU, as Hugging Face's ViT checkpoints use)");
+        }
+        NDManager manager = NDManager.newBaseManager(device, PyTorchRuntime.ENGINE_NAME);
+        try {
+            return new VitNetwork(manager, VitParameters.load(config, weights, manager), config);
+        } catch (BackendException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** The network itself: its forward pass keeps no state between calls. */
+    @Override
+    public Runner newRunner() {
+        return this;
+    }
+
+    /**
+     * The logits of a batch. Gradient recording is switched off for the calling thread during the call (no weight
+     * requires a gradient either, so no graph could be recorded), then restored.
+     */
+    @Override
+    public NDArray logits(NDArray pixels) {
+        boolean gradMode = JniUtils.isGradMode();
+        if (gradMode) {
+            JniUtils.setGradMode(false);
+        }
+        try {
+            return forward(pixels);
+        } finally {
+            if (gradMode) {
+                JniUtils.setGradMode(true);
+            }
+        }
+    }
+
+    /**
+     * Embeddings, then the encoder layers, then the classifier on the class token. Each stage runs in an
+     * {@link NDScope} that closes its intermediate arrays as soon as the stage is done, so a call holds about one
+     * layer's activations at a time.
+     */
+    private NDArray forward(NDArray pixels) {
+        NDArray states;
+        try (NDScope stage = new NDScope()) {
+            states = embed(pixels);
+            NDScope.unregister(states);
+        }
+        for (int i = 0; i < parameters.layers.size(); i++) {
+            try (NDScope stage = new NDScope()) {
+                // only the class token's output feeds the classifier: the last layer computes just that row
+                states = encoderLayer(states, parameters.layers.get(i), i == parameters.layers.size() - 1);
+                NDScope.unregister(states);
+            }
+        }
+        try (NDScope stage = new NDScope()) {
+            NDArray classToken = states.reshape(states.getShape().get(0), hidden);
+            NDArray logits = linear(layerNorm(classToken, parameters.finalNormWeight, parameters.finalNormBias),
+                    parameters.classifierWeight, parameters.classifierBias);
+            NDScope.unregister(logits);
+            return logits;
+        }
+    }
+
+    /** {@code [N, C, H, W]} pixels to {@code [N, 1 + patches, hidden]}: class token, then the patches, plus positions. */
+    private NDArray embed(NDArray pixels) {
+        long n = pixels.getShape().get(0);
+        NDArray patches = Conv2d.conv2d(pixels, parameters.patchWeight, parameters.patchBias, new Shape(patch, patch))
+                .singletonOrThrow();
+        NDArray tokens = patches.reshape(n, hidden, -1).transpose(0, 2, 1).add(parameters.patchPositions);
+        // made in the call's manager (the pixels'), then filled: an op on a weight would land in the network's manager
+        NDArray classTokens = pixels.getManager().zeros(new Shape(n, 1, hidden)).addi(parameters.classToken);
+        return classTokens.concat(tokens, 1);
+    }
+
+    /**
+     * One pre-LayerNorm encoder layer: {@code h += attention(LN(h))}, then {@code h += W2 gelu(W1 LN(h))}. Updates
+     * {@code states} in place, or with {@code classTokenOnly} returns a new {@code [N, 1, hidden]} for the class token.
+     */
+    private NDArray encoderLayer(NDArray states, VitParameters.Layer layer, boolean classTokenOnly) {
+        NDArray attended = attention(layerNorm(states, layer.normBeforeWeight(), layer.normBeforeBias()), layer,
+                classTokenOnly);
+        NDArray residual = classTokenOnly ? attended.addi(states.get(":, :1, :")) : states.addi(attended);
+        NDArray expanded = Activation.gelu(linear(layerNorm(residual, layer.normAfterWeight(), layer.normAfterBias()),
+                layer.mlpInWeight(), layer.mlpInBias()));
+        return residual.addi(linear(expanded, layer.mlpOutWeight(), layer.mlpOutBias()));
+    }
+
+    /** Multi-head self-attention and its output projection, for every token or for the class token only. */
+    private NDArray attention(NDArray normed, VitParameters.Layer layer, boolean classTokenOnly) {
+        long n = normed.getShape().get(0);
+        long tokens = normed.getShape().get(1);
+        NDList qkv = linear(normed, layer.qkvWeight(), layer.qkvBias()).split(3, 2);
+        NDArray queries = classTokenOnly ? qkv.get(0).get(":, :1, :") : qkv.get(0);
+        long queryTokens = classTokenOnly ? 1 : tokens;
+        // [N, T, hidden] -> [N, heads, T, headSize]; the keys transposed for the product: [N, heads, headSize, T]
+        NDArray q = queries.reshape(n, queryTokens, heads, headSize).transpose(0, 2, 1, 3);
+        NDArray kT = qkv.get(1).reshape(n, tokens, heads, headSize).transpose(0, 2, 3, 1);
+        NDArray v = qkv.get(2).reshape(n, tokens, heads, headSize).transpose(0, 2, 1, 3);
+        // the queries are already scaled by headSize^-0.5 (see VitParameters); softmax over the keys
+        NDArray context = q.matMul(kT).softmax(3).matMul(v);
+        NDArray merged = context.transpose(0, 2, 1, 3).reshape(n, queryTokens, hidden);
+        return linear(merged, layer.attentionOutWeight(), layer.attentionOutBias());
+    }
+
+    private NDArray layerNorm(NDArray input, NDArray weight, NDArray bias) {
+        return LayerNorm.layerNorm(input, new Shape(hidden), weight, bias, eps).singletonOrThrow();
+    }
+
+    /** {@code input W^T + b} in one op (PyTorch's linear), with the weight as stored, {@code [out, in]}. */
+    private static NDArray linear(NDArray input, NDArray weight, NDArray bias) {
+        return Linear.linear(input, weight, bias).singletonOrThrow();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
