@@ -6,7 +6,7 @@ Run from the repository root with Debian's Python (it has Pillow, numpy):
     /usr/bin/python3 testkit/tools/make-pillow-references.py
 
 It also needs cjpeg from libjpeg-turbo (apt-get install libjpeg-turbo-progs) for JPEG variants
-Pillow cannot write (4:4:0 and 4:1:1 chroma, arithmetic coding, RGB JPEG, restart markers).
+Pillow cannot write (4:4:0, 4:1:1 and 3x1 chroma, arithmetic coding, RGB JPEG, restart markers).
 
 It writes
   testkit/fixtures/images-extra/   small synthetic images made with Pillow (and a few PNG/GIF
@@ -213,7 +213,9 @@ def make_extra_images():
     crop.save(ppm)
     for name, options in [("cjpeg-440.jpg", ["-sample", "1x2"]), ("cjpeg-411.jpg", ["-sample", "4x1"]),
                           ("cjpeg-arithmetic.jpg", ["-arithmetic"]), ("cjpeg-rgb.jpg", ["-rgb"]),
-                          ("cjpeg-restart.jpg", ["-restart", "2", "-progressive"])]:
+                          ("cjpeg-restart.jpg", ["-restart", "2", "-progressive"]),
+                          # sampling factors TurboJPEG has no TJSAMP name for; libjpeg decodes them
+                          ("cjpeg-sample-3x1.jpg", ["-sample", "3x1"])]:
         path = os.path.join(EXTRA, name)
         subprocess.run(["cjpeg", "-quality", "90", *options, "-outfile", path, ppm], check=True)
         made[name] = path

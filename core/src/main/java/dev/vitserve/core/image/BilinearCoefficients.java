@@ -38,7 +38,11 @@ final class BilinearCoefficients {
         this.count = count;
         this.weights = weights;
         this.stride = stride;
-        this.taps = Math.min(stride, inSize);
+        int widest = 0;
+        for (int c : count) {
+            widest = Math.max(widest, c);
+        }
+        this.taps = widest;
         int outSize = first.length;
         this.windowStarts = new int[outSize];
         this.windowWeights = new int[outSize * taps];
@@ -136,7 +140,7 @@ final class BilinearCoefficients {
         return weights;
     }
 
-    /** Width of every window: the most source samples one output can use. */
+    /** Width of every window: the most source samples any output uses. */
     int taps() {
         return taps;
     }
@@ -149,6 +153,20 @@ final class BilinearCoefficients {
     /** {@link #taps()} weights per output, the first one for source index {@code windowStarts()[i]}; zero outside the filter. */
     int[] windowWeights() {
         return windowWeights;
+    }
+
+    /** The most outputs whose filters cover one source index (their windows are contiguous and in order). */
+    int maxOverlap() {
+        int most = 0;
+        int lo = 0;
+        for (int hi = 0; hi < first.length; hi++) {
+            // outputs lo..hi all cover source index first[hi] unless they end before it
+            while (lo < hi && first[lo] + count[lo] <= first[hi]) {
+                lo++;
+            }
+            most = Math.max(most, hi - lo + 1);
+        }
+        return Math.max(most, 1);
     }
 
     /** The first source index any output uses. */

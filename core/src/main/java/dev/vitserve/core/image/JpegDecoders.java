@@ -19,7 +19,7 @@ final class JpegDecoders {
     private static final long MAX_KEPT_BUFFER_BYTES = 64L << 20;
 
     private static final class Holder {
-        static final FormatDecoder PREFERRED = choose();
+        static final FormatDecoder PREFERRED = choose(TurboJpegLoader.outcome());
     }
 
     private JpegDecoders() {
@@ -30,22 +30,16 @@ final class JpegDecoders {
         return Holder.PREFERRED;
     }
 
-    /** libjpeg-turbo's decoder with a pool of its own, when the library is there. */
-    static TurboJpegDecoder turbo() {
-        return TurboJpegLoader.library()
-                .map(library -> new TurboJpegDecoder(new TurboJpegPool(library, MAX_IDLE, MAX_KEPT_BUFFER_BYTES)))
-                .orElse(null);
-    }
-
-    private static FormatDecoder choose() {
-        TurboJpegDecoder turbo = turbo();
-        if (turbo != null) {
-            LOG.info("JPEG decoder: libjpeg-turbo through TurboJPEG ({})", TurboJpegLoader.description());
-            return turbo;
+    /** libjpeg-turbo's decoder with a pool of its own when the library loaded, else the JDK's; logged. */
+    static FormatDecoder choose(TurboJpegLoader.Outcome loaded) {
+        if (loaded.library() != null) {
+            LOG.info("JPEG decoder: libjpeg-turbo through TurboJPEG ({})", loaded.description());
+            return new TurboJpegDecoder(new TurboJpegPool(loaded.library(), MAX_IDLE, MAX_KEPT_BUFFER_BYTES),
+                    new JpegDecoder());
         }
         LOG.info("JPEG decoder: the JDK's ImageIO reader, because libjpeg-turbo's TurboJPEG library could not be"
                 + " loaded ({}). Installing it (Debian/Ubuntu package libturbojpeg0) makes JPEG decoding about"
-                + " 3 times faster, with the same pixels.", TurboJpegLoader.description());
+                + " 3 times faster, with the same pixels.", loaded.description());
         return new JpegDecoder();
     }
 }

@@ -1,16 +1,27 @@
 package dev.vitserve.core.image;
 
+import java.util.Arrays;
+
 /**
  * Pillow's antialiased BILINEAR resize on 8-bit RGB, bit for bit (libImaging/Resample.c, 8bpc path).
  *
- * <p>Two passes with 22-bit fixed-point weights: horizontal first, into an 8-bit intermediate that
- * covers only the source rows the vertical pass reads, then vertical. A pass is skipped when its
- * dimension does not change; when neither changes the result is a copy. Thread-safe (no state).
+ * <p>Two passes with 22-bit fixed-point weights: horizontal first, each row rounded to 8 bits, over
+ * only the source rows the vertical pass reads, then vertical. A pass is skipped when its dimension
+ * does not change; when neither changes the result is a copy. Thread-safe (no state).
  *
- * <p>The horizontal pass, which reads every source pixel, dominates. It runs over fixed-width,
- * zero-padded filter windows ({@link BilinearCoefficients#windowWeights()}: adding zero products
- * changes no sum) two rows at a time, so that each weight is loaded once for six products. A source
- * in a native buffer ({@link RgbRows}) is read one row at a time into a small array that stays in cache.
+ * <p>How it is fast while computing exactly Pillow's integer sums:
+ * <ul>
+ *   <li>The horizontal pass, which reads every source pixel, runs over fixed-width zero-padded filter
+ *       windows ({@link BilinearCoefficients#windowWeights()}: zero products change no sum), two
+ *       source rows at a time so that each weight is loaded once for six products.</li>
+ *   <li>The vertical pass is streamed: each horizontally resized row is added, times its weight, to
+ *       the few output rows whose filter covers it, as soon as it is made, in plain
+ *       {@code acc[i] += row[i] * w} loops the JIT vectorizes; no intermediate image is kept. Adding
+ *       in another order gives the same sums: they are integers, far from overflowing.</li>
+ *   <li>A source still in a native decode buffer ({@link RgbRows}) is read a row pair at a time
+ *       into a small array that stays in cache, instead of being copied whole first.</li>
+ *   <li>Filter weights are cached per size pair ({@link BilinearCoefficients#of}).</li>
+ * </ul>
  */
 public final class PillowResize {
 
@@ -25,7 +36,7 @@ public final class PillowResize {
         if (width == source.width() && height == source.height()) {
             return new RgbImage(width, height, source.pixels().clone());
         }
-        return resize(source.width(), source.height(), width, height, source.pixels(), null);
+        return new Resize(source.width(), source.height(), width, height).run(source.pixels(), null);
     }
 
     /** The same for a decoded image, read where it is (a native buffer is not copied whole). */
@@ -39,7 +50,7 @@ public final class PillowResize {
         if (width == rows.width() && height == rows.height()) {
             return source.toRgbImage();
         }
-        return resize(rows.width(), rows.height(), width, height, null, rows);
+        return new Resize(rows.width(), rows.height(), width, height).run(null, rows);
     }
 
     private static void checkSize(int width, int height) {
@@ -48,83 +59,118 @@ public final class PillowResize {
         }
     }
 
-    /** Resizes the source given either as {@code pixels} or as {@code rows}. */
-    private static RgbImage resize(int inWidth, int inHeight, int width, int height, byte[] pixels, RgbRows rows) {
-        boolean horizontal = width != inWidth;
-        boolean vertical = height != inHeight;
-        BilinearCoefficients vertically = vertical ? BilinearCoefficients.of(inHeight, height) : null;
-        int firstRow = vertical ? vertically.firstUsed() : 0;
-        int endRow = vertical ? vertically.endUsed() : inHeight;
-        byte[] intermediate;
-        if (horizontal) {
-            BilinearCoefficients horizontally = BilinearCoefficients.of(inWidth, width);
-            intermediate = new byte[(endRow - firstRow) * width * 3];
-            if (rows != null) {
-                resizeRows(rows, horizontally, firstRow, endRow, intermediate);
-            } else {
-                resizeRows(pixels, inWidth, horizontally, firstRow, endRow, intermediate);
+    /** One resize: the weights of both axes and the rows in flight. */
+    private static final class Resize {
+        private final int inWidth;
+        private final int outWidth;
+        private final int outHeight;
+        private final BilinearCoefficients columns;
+        private final BilinearCoefficients rows;
+        private final int rowLength;
+        private final byte[] out;
+        /** Vertical sums of output rows {@code nextToFinish ..< nextToStart}, in a ring indexed by output row. */
+        private final int[][] sums;
+        private int nextToStart;
+        private int nextToFinish;
+
+        Resize(int inWidth, int inHeight, int outWidth, int outHeight) {
+            this.inWidth = inWidth;
+            this.outWidth = outWidth;
+            this.outHeight = outHeight;
+            this.columns = outWidth != inWidth ? BilinearCoefficients.of(inWidth, outWidth) : null;
+            this.rows = outHeight != inHeight ? BilinearCoefficients.of(inHeight, outHeight) : null;
+            this.rowLength = outWidth * 3;
+            this.out = new byte[outHeight * rowLength];
+            this.sums = rows != null ? new int[rows.maxOverlap()][rowLength] : null;
+        }
+
+        /** Resizes the source given either as {@code pixels} or as {@code source}. */
+        RgbImage run(byte[] pixels, RgbRows source) {
+            int firstRow = rows != null ? rows.firstUsed() : 0;
+            int endRow = rows != null ? rows.endUsed() : outHeight;
+            int inStride = inWidth * 3;
+            byte[] pair = pixels != null ? pixels : new byte[2 * inStride];
+            int[] row0 = new int[rowLength];
+            int[] row1 = new int[rowLength];
+            for (int y = firstRow; y < endRow; y += 2) {
+                boolean two = y + 1 < endRow;
+                int start0 = y * inStride;
+                if (source != null) {
+                    source.readRow(y, pair, 0);
+                    if (two) {
+                        source.readRow(y + 1, pair, inStride);
+                    }
+                    start0 = 0;
+                }
+                if (columns == null) {
+                    widen(pair, start0, row0);
+                    if (two) {
+                        widen(pair, start0 + inStride, row1);
+                    }
+                } else if (two) {
+                    resampleRowPair(pair, start0, start0 + inStride, row0, row1, columns);
+                } else {
+                    resampleRow(pair, start0, row0, columns);
+                }
+                accept(y, row0);
+                if (two) {
+                    accept(y + 1, row1);
+                }
             }
-        } else {
-            intermediate = copyRows(pixels, rows, inWidth, firstRow, endRow);
+            return new RgbImage(outWidth, outHeight, out);
         }
-        if (!vertical) {
-            return new RgbImage(width, height, intermediate);
-        }
-        return new RgbImage(width, height, resizeColumns(intermediate, width, vertically, firstRow, height));
-    }
 
-    /** Source rows {@code [firstRow, endRow)} as one array, for a vertical-only resize. */
-    private static byte[] copyRows(byte[] pixels, RgbRows rows, int width, int firstRow, int endRow) {
-        int rowBytes = width * 3;
-        byte[] out = new byte[(endRow - firstRow) * rowBytes];
-        if (pixels != null) {
-            System.arraycopy(pixels, firstRow * rowBytes, out, 0, out.length);
-            return out;
-        }
-        for (int y = firstRow; y < endRow; y++) {
-            rows.readRow(y, out, (y - firstRow) * rowBytes);
-        }
-        return out;
-    }
-
-    /** Horizontal pass over rows {@code [firstRow, endRow)} of an image on the heap. */
-    private static void resizeRows(byte[] in, int inWidth, BilinearCoefficients columns, int firstRow, int endRow,
-            byte[] out) {
-        int inStride = inWidth * 3;
-        int outStride = out.length / Math.max(1, endRow - firstRow);
-        int y = firstRow;
-        for (; y + 1 < endRow; y += 2) {
-            int start = y * inStride;
-            resampleRowPair(in, start, start + inStride, out, (y - firstRow) * outStride, columns);
-        }
-        if (y < endRow) {
-            resampleRow(in, y * inStride, out, (y - firstRow) * outStride, columns);
+        /** Takes source row {@code y}, resized horizontally: output row {@code y}, or into the vertical sums. */
+        private void accept(int y, int[] row) {
+            if (rows == null) {
+                narrow(row, out, y * rowLength);
+                return;
+            }
+            while (nextToStart < outHeight && rows.first(nextToStart) <= y) {
+                Arrays.fill(sums[nextToStart % sums.length], HALF);
+                nextToStart++;
+            }
+            int[] weights = rows.weights();
+            for (int o = nextToFinish; o < nextToStart; o++) {
+                addScaled(sums[o % sums.length], row, weights[rows.weightOffset(o) + y - rows.first(o)]);
+            }
+            while (nextToFinish < nextToStart && rows.first(nextToFinish) + rows.count(nextToFinish) <= y + 1) {
+                int[] sum = sums[nextToFinish % sums.length];
+                for (int i = 0; i < rowLength; i++) {
+                    out[nextToFinish * rowLength + i] = clip8(sum[i]);
+                }
+                nextToFinish++;
+            }
         }
     }
 
-    /** Horizontal pass over rows {@code [firstRow, endRow)} read from {@code rows}, two at a time through one small array. */
-    private static void resizeRows(RgbRows rows, BilinearCoefficients columns, int firstRow, int endRow, byte[] out) {
-        int inStride = rows.width() * 3;
-        int outStride = out.length / Math.max(1, endRow - firstRow);
-        byte[] pair = new byte[2 * inStride];
-        int y = firstRow;
-        for (; y + 1 < endRow; y += 2) {
-            rows.readRow(y, pair, 0);
-            rows.readRow(y + 1, pair, inStride);
-            resampleRowPair(pair, 0, inStride, out, (y - firstRow) * outStride, columns);
-        }
-        if (y < endRow) {
-            rows.readRow(y, pair, 0);
-            resampleRow(pair, 0, out, (y - firstRow) * outStride, columns);
+    /** {@code sum += row * weight}, element by element. */
+    private static void addScaled(int[] sum, int[] row, int weight) {
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] += row[i] * weight;
         }
     }
 
-    /** One source row (at {@code in[start]}) to one output row (at {@code out[to]}). */
-    private static void resampleRow(byte[] in, int start, byte[] out, int to, BilinearCoefficients columns) {
+    /** A row of 8-bit samples (from {@code in[start]}) as ints. */
+    private static void widen(byte[] in, int start, int[] row) {
+        for (int i = 0; i < row.length; i++) {
+            row[i] = in[start + i] & 0xFF;
+        }
+    }
+
+    /** A row of 0..255 ints as bytes at {@code out[to]}. */
+    private static void narrow(int[] row, byte[] out, int to) {
+        for (int i = 0; i < row.length; i++) {
+            out[to + i] = (byte) row[i];
+        }
+    }
+
+    /** One source row (at {@code in[start]}) resized horizontally into {@code out}, rounded to 8 bits. */
+    private static void resampleRow(byte[] in, int start, int[] out, BilinearCoefficients columns) {
         int taps = columns.taps();
         int[] starts = columns.windowStarts();
         int[] weights = columns.windowWeights();
-        for (int x = 0, w = 0, o = to; x < starts.length; x++, w += taps, o += 3) {
+        for (int x = 0, w = 0, o = 0; x < starts.length; x++, w += taps, o += 3) {
             int p = start + starts[x] * 3;
             int r = HALF;
             int g = HALF;
@@ -136,21 +182,19 @@ public final class PillowResize {
                 g += (in[q + 1] & 0xFF) * weight;
                 b += (in[q + 2] & 0xFF) * weight;
             }
-            out[o] = clip8(r);
-            out[o + 1] = clip8(g);
-            out[o + 2] = clip8(b);
+            out[o] = clip(r);
+            out[o + 1] = clip(g);
+            out[o + 2] = clip(b);
         }
     }
 
-    /** Two source rows (at {@code in[start0]} and {@code in[start1]}) to two consecutive output rows from {@code out[to]}. */
-    private static void resampleRowPair(byte[] in, int start0, int start1, byte[] out, int to,
+    /** Two source rows (at {@code in[start0]} and {@code in[start1]}) resized horizontally into {@code out0} and {@code out1}. */
+    private static void resampleRowPair(byte[] in, int start0, int start1, int[] out0, int[] out1,
             BilinearCoefficients columns) {
         int taps = columns.taps();
         int[] starts = columns.windowStarts();
         int[] weights = columns.windowWeights();
-        int outWidth = starts.length;
-        int next = outWidth * 3;
-        for (int x = 0, w = 0, o = to; x < outWidth; x++, w += taps, o += 3) {
+        for (int x = 0, w = 0, o = 0; x < starts.length; x++, w += taps, o += 3) {
             int p0 = start0 + starts[x] * 3;
             int p1 = start1 + starts[x] * 3;
             int r0 = HALF;
@@ -170,42 +214,22 @@ public final class PillowResize {
                 g1 += (in[q1 + 1] & 0xFF) * weight;
                 b1 += (in[q1 + 2] & 0xFF) * weight;
             }
-            out[o] = clip8(r0);
-            out[o + 1] = clip8(g0);
-            out[o + 2] = clip8(b0);
-            out[o + next] = clip8(r1);
-            out[o + next + 1] = clip8(g1);
-            out[o + next + 2] = clip8(b1);
+            out0[o] = clip(r0);
+            out0[o + 1] = clip(g0);
+            out0[o + 2] = clip(b0);
+            out1[o] = clip(r1);
+            out1[o + 1] = clip(g1);
+            out1[o + 2] = clip(b1);
         }
     }
 
-    /** Vertical pass; {@code in} holds source rows starting at row {@code rowOffset}. */
-    private static byte[] resizeColumns(byte[] in, int width, BilinearCoefficients rows, int rowOffset, int outHeight) {
-        int rowLength = width * 3;
-        int[] weights = rows.weights();
-        int[] sums = new int[rowLength];
-        byte[] out = new byte[outHeight * rowLength];
-        for (int y = 0; y < outHeight; y++) {
-            java.util.Arrays.fill(sums, HALF);
-            int w = rows.weightOffset(y);
-            int end = rows.first(y) - rowOffset + rows.count(y);
-            for (int row = rows.first(y) - rowOffset; row < end; row++, w++) {
-                int k = weights[w];
-                int p = row * rowLength;
-                for (int i = 0; i < rowLength; i++) {
-                    sums[i] += (in[p + i] & 0xFF) * k;
-                }
-            }
-            int o = y * rowLength;
-            for (int i = 0; i < rowLength; i++) {
-                out[o + i] = clip8(sums[i]);
-            }
-        }
-        return out;
+    /** A fixed-point sum rounded down to its 8-bit value, clipped to 0..255. */
+    private static int clip(int sum) {
+        int v = sum >> BilinearCoefficients.PRECISION_BITS;
+        return v < 0 ? 0 : Math.min(v, 255);
     }
 
     private static byte clip8(int sum) {
-        int v = sum >> BilinearCoefficients.PRECISION_BITS;
-        return (byte) (v < 0 ? 0 : Math.min(v, 255));
+        return (byte) clip(sum);
     }
 }

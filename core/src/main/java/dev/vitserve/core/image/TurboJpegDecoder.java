@@ -1,58 +1,70 @@
 package dev.vitserve.core.image;
 
 import java.io.IOException;
-import java.util.Locale;
 
 /**
  * Decodes JPEG with libjpeg-turbo through its TurboJPEG API: the very library and settings Pillow
  * decodes with (full size, accurate integer IDCT, fancy upsampling), so the same pixels, about three
- * times faster than the JDK's reader. Thread-safe: each decode borrows a decompressor from a pool.
+ * times faster than the JDK's reader. Thread-safe: each decode borrows a decompressor from a pool,
+ * and the pixels stay in its native buffer until the {@link DecodedImage} is closed.
  *
  * <p>libjpeg-turbo also decides the colour space (its own guess from the JFIF and Adobe markers and
  * the component ids) and converts YCbCr (and RGB) JPEGs to RGB and YCCK to CMYK itself; grey is
- * replicated and CMYK converted to RGB as Pillow does. A JPEG whose data ends before its EOI marker
- * is refused as truncated, as Pillow refuses it; libjpeg would fill the rest with grey.
+ * replicated and CMYK converted to RGB as Pillow does.
+ *
+ * <p>Damaged data is judged as Pillow judges it: libjpeg's warnings (junk between segments, a bad
+ * Huffman code) do not stop decoding, errors do, and data that ends before its EOI marker is refused
+ * as truncated where libjpeg would fill the rest with grey. Sampling factors TurboJPEG has no name for
+ * (e.g. 3x1) are decoded all the same; colour spaces it has no name for go to the fallback decoder.
  */
 final class TurboJpegDecoder implements FormatDecoder {
 
     private final TurboJpegPool pool;
+    private final FormatDecoder fallback;
 
-    TurboJpegDecoder(TurboJpegPool pool) {
+    /**
+     * A decoder borrowing decompressors from {@code pool}, handing JPEGs whose colour space TurboJPEG
+     * cannot name (two components, which vitserve refuses) to {@code fallback}, to be judged as before.
+     */
+    TurboJpegDecoder(TurboJpegPool pool, FormatDecoder fallback) {
         this.pool = pool;
+        this.fallback = fallback;
     }
 
     @Override
     public RgbImage decode(byte[] data, long maxPixels) throws ImageDecodeException, IOException {
-        try (TurboJpegPixels pixels = decodeToBuffer(data, maxPixels)) {
-            return pixels.toRgbImage();
+        try (DecodedImage image = decodeStored(data, maxPixels)) {
+            return image.toRgbImage();
         }
     }
 
     @Override
     public DecodedImage decodeStored(byte[] data, long maxPixels) throws ImageDecodeException, IOException {
-        return DecodedImage.of(decodeToBuffer(data, maxPixels));
-    }
-
-    /** The stored pixels, left in the decompressor's native buffer; close them to give it back. */
-    TurboJpegPixels decodeToBuffer(byte[] data, long maxPixels) throws ImageDecodeException, IOException {
         TurboJpegDecompressor decompressor = pool.borrow();
         boolean handedOver = false;
         try {
             TurboJpegDecompressor.Header header = decompressor.readHeader(data);
             PixelLimit.check(ImageFormat.JPEG, header.width(), header.height(), maxPixels);
+            if (header.colorspace() < 0) {
+                return fallback.decodeStored(data, maxPixels);
+            }
             TurboJpegPixels.Layout layout = layout(header.colorspace());
             if ((long) header.width() * header.height() * layout.bytesPerPixel > Integer.MAX_VALUE - 16) {
                 throw new ImageDecodeException(ImageDecodeException.Reason.TOO_MANY_PIXELS,
                         "image is " + header.width() + "x" + header.height() + ", too large to decode");
             }
             String warning = decompressor.decompress(header, layout.pixelFormat, layout.bytesPerPixel);
-            if (warning != null && isTruncated(data, warning)) {
-                throw new ImageDecodeException(ImageDecodeException.Reason.CORRUPT,
-                        "the JPEG data ends early (truncated file)");
+            if (warning != null) {
+                if (isTruncated(data)) {
+                    throw new ImageDecodeException(ImageDecodeException.Reason.CORRUPT,
+                            "the JPEG data ends early (truncated file)");
+                }
+                decompressor.decompressThroughWarnings(header, layout.pixelFormat, layout.bytesPerPixel, warning);
             }
-            TurboJpegPixels pixels = new TurboJpegPixels(pool, decompressor, header.width(), header.height(), layout);
+            DecodedImage image = DecodedImage.of(
+                    new TurboJpegPixels(pool, decompressor, header.width(), header.height(), layout));
             handedOver = true;
-            return pixels;
+            return image;
         } finally {
             if (!handedOver) {
                 pool.giveBack(decompressor);
@@ -71,11 +83,11 @@ final class TurboJpegDecoder implements FormatDecoder {
     }
 
     /**
-     * Whether libjpeg ran out of data: its warning says so, or (when an earlier warning hid that
-     * one: libjpeg keeps only the first) the data holds no EOI marker where decoding would reach it.
+     * Whether libjpeg, having warned, ran out of data. Its "Premature end of JPEG file" warning is no
+     * sure sign (libjpeg keeps only its first warning, and damage can make it skip a present EOI
+     * while Pillow still takes the image), so: no EOI marker after the first scan ({@link JpegMarkers}).
      */
-    private static boolean isTruncated(byte[] data, String warning) {
-        return warning.toLowerCase(Locale.ROOT).contains("premature end of jpeg file")
-                || !JpegMarkers.reachesEndOfImage(data);
+    private static boolean isTruncated(byte[] data) {
+        return !JpegMarkers.hasEndOfImage(data);
     }
 }

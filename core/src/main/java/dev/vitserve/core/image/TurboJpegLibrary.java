@@ -32,6 +32,9 @@ interface TurboJpegLibrary extends Library {
     /** {@code TJFLAG_ACCURATEDCT}: libjpeg's accurate integer inverse DCT (JDCT_ISLOW), Pillow's default. */
     int TJFLAG_ACCURATEDCT = 4096;
 
+    /** {@code TJFLAG_STOPONWARNING}: stop at libjpeg's first warning instead of decoding through it. */
+    int TJFLAG_STOPONWARNING = 8192;
+
     /** {@code TJERR_WARNING}: the last call reported a warning (it still produced an image). */
     int TJERR_WARNING = 0;
 
@@ -53,7 +56,10 @@ interface TurboJpegLibrary extends Library {
     /** {@code tjGetErrorStr2}: the message of the last error or first warning (of this thread or instance). */
     String tjGetErrorStr2(Pointer handle);
 
-    /** {@code tjGetErrorCode}: {@link #TJERR_WARNING} or {@code TJERR_FATAL} for the last failed call. */
+    /**
+     * {@code tjGetErrorCode}: {@link #TJERR_WARNING} or {@code TJERR_FATAL} for the last failed call.
+     * In libjpeg-turbo 2.x "warning" means some warning came up, even if an error followed it.
+     */
     int tjGetErrorCode(Pointer handle);
 
     /** {@code tjDestroy}: frees an instance; 0 or -1. */

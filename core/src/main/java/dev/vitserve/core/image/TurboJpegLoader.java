@@ -42,6 +42,11 @@ final class TurboJpegLoader {
         return Holder.OUTCOME.description();
     }
 
+    /** What loading the library (once per process) gave. */
+    static Outcome outcome() {
+        return Holder.OUTCOME;
+    }
+
     /** Tries the configured name, else {@code turbojpeg} and {@code libturbojpeg.so.0}. */
     static Outcome load(String configured) {
         if (configured.equalsIgnoreCase("none")) {

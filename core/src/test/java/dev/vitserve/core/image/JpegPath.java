@@ -14,8 +14,17 @@ enum JpegPath {
 
     /** An image decoder that decodes JPEG this way (and other formats as usual). */
     ImageDecoder decoder(long maxPixels) {
+        return decoderWith(jpegDecoder(), maxPixels);
+    }
+
+    /** An image decoder with the given JPEG decoder, for up to 100 megapixels. */
+    static ImageDecoder decoderWith(FormatDecoder jpeg) {
+        return decoderWith(jpeg, 100_000_000);
+    }
+
+    private static ImageDecoder decoderWith(FormatDecoder jpeg, long maxPixels) {
         Map<ImageFormat, FormatDecoder> decoders = new EnumMap<>(ImageDecoder.defaultDecoders());
-        decoders.put(ImageFormat.JPEG, jpegDecoder());
+        decoders.put(ImageFormat.JPEG, jpeg);
         return new ImageDecoder(maxPixels, decoders);
     }
 
