@@ -2,11 +2,13 @@ package dev.vitserve.core.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vitserve.testkit.Fixtures;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -104,6 +106,36 @@ class PillowParityTest {
                 + ", mean difference " + PillowReference.meanDifference(image, pillow);
         assertTrue(PillowReference.meanDifference(image, pillow) <= bounds[0], measured);
         assertTrue(PillowReference.maxDifference(image, pillow) <= bounds[1], measured);
+    }
+
+    static Stream<Arguments> damagedJpegs() {
+        List<Arguments> cases = new ArrayList<>();
+        for (JsonNode c : PillowReference.json().get("damaged")) {
+            cases.add(Arguments.of(c.get("image").asText() + " " + c.get("edits"), c));
+        }
+        return cases.stream();
+    }
+
+    /**
+     * libjpeg-turbo's path accepts the damaged JPEGs Pillow accepts, with Pillow's pixels, and
+     * refuses the others, a cut file as truncated. (The JDK path differs on some: the package
+     * documentation says how.)
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("damagedJpegs")
+    void damagedJpegsAreJudgedAsPillowJudgesThem(String name, JsonNode expected) throws Exception {
+        byte[] data = PillowReference.damage(PillowReference.bytes(expected.get("image").asText()), expected.get("edits"));
+        ImageDecoder decoder = JpegPath.TURBOJPEG.decoder(40_000_000);
+        if (expected.has("refused")) {
+            String pillow = expected.get("refused").asText();
+            ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> decoder.decode(data), pillow);
+            assertEquals(ImageDecodeException.Reason.CORRUPT, e.reason());
+            if (pillow.contains("truncated")) {
+                assertEquals("the JPEG data ends early (truncated file)", e.getMessage(), pillow);
+            }
+        } else {
+            assertEquals(expected.get("sha256").asText(), PillowReference.sha256(decoder.decode(data).pixels()));
+        }
     }
 
     private String diagnosis(String file, RgbImage image) {
