@@ -12,8 +12,9 @@ import java.util.Arrays;
  * <p>How it is fast while computing exactly Pillow's integer sums:
  * <ul>
  *   <li>The horizontal pass, which reads every source pixel, runs over fixed-width zero-padded filter
- *       windows ({@link BilinearCoefficients#windowWeights()}: zero products change no sum), two
- *       source rows at a time so that each weight is loaded once for six products.</li>
+ *       windows ({@link BilinearCoefficients#windowWeights()}: zero products change no sum). Short
+ *       windows go two source rows at a time, so that each weight is loaded once for six products;
+ *       wide ones (strong downscaling) one row at a time, two taps per step.</li>
  *   <li>The vertical pass is streamed: each horizontally resized row is added, times its weight, to
  *       the few output rows whose filter covers it, as soon as it is made, in plain
  *       {@code acc[i] += row[i] * w} loops the JIT vectorizes; no intermediate image is kept. Adding
@@ -26,6 +27,9 @@ import java.util.Arrays;
 public final class PillowResize {
 
     private static final int HALF = 1 << (BilinearCoefficients.PRECISION_BITS - 1);
+
+    /** From this many taps on, {@link #resampleWideRow} beats the two-row kernel. */
+    private static final int WIDE_WINDOW = 12;
 
     private PillowResize() {
     }
@@ -107,10 +111,13 @@ public final class PillowResize {
                     if (two) {
                         widen(pair, start0 + inStride, row1);
                     }
-                } else if (two) {
+                } else if (!two) {
+                    resampleRow(pair, start0, row0, columns);
+                } else if (columns.taps() < WIDE_WINDOW) {
                     resampleRowPair(pair, start0, start0 + inStride, row0, row1, columns);
                 } else {
-                    resampleRow(pair, start0, row0, columns);
+                    resampleWideRow(pair, start0, row0, columns);
+                    resampleWideRow(pair, start0 + inStride, row1, columns);
                 }
                 accept(y, row0);
                 if (two) {
@@ -181,6 +188,42 @@ public final class PillowResize {
                 r += (in[q] & 0xFF) * weight;
                 g += (in[q + 1] & 0xFF) * weight;
                 b += (in[q + 2] & 0xFF) * weight;
+            }
+            out[o] = clip(r);
+            out[o + 1] = clip(g);
+            out[o + 2] = clip(b);
+        }
+    }
+
+    /**
+     * The same as {@link #resampleRow} for wide windows (strong downscaling), two taps per step:
+     * measured about 20% faster than the other kernels on 12 megapixels, slower on short windows.
+     */
+    private static void resampleWideRow(byte[] in, int start, int[] out, BilinearCoefficients columns) {
+        int taps = columns.taps();
+        int pairs = taps & ~1;
+        int[] starts = columns.windowStarts();
+        int[] weights = columns.windowWeights();
+        for (int x = 0, w = 0, o = 0; x < starts.length; x++, w += taps, o += 3) {
+            int p = start + starts[x] * 3;
+            int r = HALF;
+            int g = HALF;
+            int b = HALF;
+            int k = 0;
+            for (; k < pairs; k += 2) {
+                int w0 = weights[w + k];
+                int w1 = weights[w + k + 1];
+                int q = p + 3 * k;
+                r += (in[q] & 0xFF) * w0 + (in[q + 3] & 0xFF) * w1;
+                g += (in[q + 1] & 0xFF) * w0 + (in[q + 4] & 0xFF) * w1;
+                b += (in[q + 2] & 0xFF) * w0 + (in[q + 5] & 0xFF) * w1;
+            }
+            if (k < taps) {
+                int w0 = weights[w + k];
+                int q = p + 3 * k;
+                r += (in[q] & 0xFF) * w0;
+                g += (in[q + 1] & 0xFF) * w0;
+                b += (in[q + 2] & 0xFF) * w0;
             }
             out[o] = clip(r);
             out[o + 1] = clip(g);

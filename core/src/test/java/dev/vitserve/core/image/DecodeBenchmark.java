@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +26,9 @@ import javax.imageio.ImageIO;
 /**
  * Not a test (surefire does not run it): times vitserve's decode and decode + preprocess (224x224,
  * rescale, normalize) on both JPEG paths against Pillow's decode + resize + normalize on the same
- * files, interleaved in rounds so that load from other processes hits all of them alike.
+ * files, interleaved in rounds so that load from other processes hits all of them alike. Besides
+ * wall time it reports each side's CPU time (the thread's), which a busy machine disturbs less, and
+ * the Java heap allocated per run.
  *
  * <p>The images (a 600x400 JPEG, a 12-megapixel JPEG, a 600x400 PNG) are made from the fixture
  * photos by {@code testkit/tools/pillow-preprocess-timer.py} in a temporary folder, which is deleted
@@ -43,7 +44,7 @@ import javax.imageio.ImageIO;
  */
 public final class DecodeBenchmark {
 
-    private static final int ROUNDS = Integer.getInteger("vitserve.bench.rounds", 7);
+    private static final int ROUNDS = Integer.getInteger("vitserve.bench.rounds", 5);
     private static final ThreadMXBean THREADS = (ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private DecodeBenchmark() {
@@ -54,10 +55,11 @@ public final class DecodeBenchmark {
         void run(byte[] data) throws Exception;
     }
 
-    /** The times (ms) and heap bytes allocated of the runs of one operation. */
+    /** Wall and CPU times (ms) and heap bytes allocated of the runs of one operation. */
     private static final class Samples {
-        final List<Double> millis = new ArrayList<>();
-        final List<Long> allocated = new ArrayList<>();
+        final List<Double> wall = new ArrayList<>();
+        final List<Double> cpu = new ArrayList<>();
+        final List<Double> heapMegabytes = new ArrayList<>();
     }
 
     public static void main(String[] args) throws Exception {
@@ -121,52 +123,62 @@ public final class DecodeBenchmark {
                 }
             });
         }
-        double single = timeOnce(operations.values().iterator().next(), data);
-        int perRound = (int) Math.max(2, Math.min(40, 300 / Math.max(single, 0.01) / ROUNDS));
         Map<String, Samples> samples = new LinkedHashMap<>();
+        double slowest = 0;
         for (Map.Entry<String, Operation> operation : operations.entrySet()) {
             samples.put(operation.getKey(), new Samples());
-            long warmUntil = System.nanoTime() + 1_500_000_000L;
-            for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
+            long warmUntil = System.nanoTime() + 2_000_000_000L;
+            for (int i = 0; i < 5 || System.nanoTime() < warmUntil; i++) {
                 operation.getValue().run(data);
             }
+            slowest = Math.max(slowest, timeOnce(operation.getValue(), data));
         }
-        List<Double> pillowMillis = new ArrayList<>();
         if (timer != null) {
-            timer.time(file, perRound); // warm-up
+            timer.time(file, 5); // warm-up
         }
+        // about 0.4 s per operation and round
+        int perRound = (int) Math.max(3, Math.min(100, 400 / Math.max(slowest, 0.01)));
+        List<Double> pillowWall = new ArrayList<>();
+        List<Double> pillowCpu = new ArrayList<>();
         for (int round = 0; round < ROUNDS; round++) {
             for (Map.Entry<String, Operation> operation : operations.entrySet()) {
                 Samples s = samples.get(operation.getKey());
                 for (int i = 0; i < perRound; i++) {
                     long bytes0 = THREADS.getCurrentThreadAllocatedBytes();
+                    long cpu0 = THREADS.getCurrentThreadCpuTime();
                     long t0 = System.nanoTime();
                     operation.getValue().run(data);
                     long t1 = System.nanoTime();
-                    s.millis.add((t1 - t0) / 1e6);
-                    s.allocated.add(THREADS.getCurrentThreadAllocatedBytes() - bytes0);
+                    s.cpu.add((THREADS.getCurrentThreadCpuTime() - cpu0) / 1e6);
+                    s.wall.add((t1 - t0) / 1e6);
+                    s.heapMegabytes.add((THREADS.getCurrentThreadAllocatedBytes() - bytes0) / 1e6);
                 }
             }
             if (timer != null) {
-                pillowMillis.addAll(timer.time(file, perRound));
+                for (double[] wallCpu : timer.time(file, perRound)) {
+                    pillowWall.add(wallCpu[0]);
+                    pillowCpu.add(wallCpu[1]);
+                }
             }
         }
         RgbImage image = new ImageDecoder(100_000_000).decode(data);
-        System.out.printf(Locale.ROOT, "%n%s: %dx%d, %d bytes; %d rounds x %d runs, median ms [quartiles]%n",
-                file.getFileName(), image.width(), image.height(), data.length, ROUNDS, perRound);
-        double pillowMedian = pillowMillis.isEmpty() ? Double.NaN : percentile(pillowMillis, 0.5);
+        System.out.printf(Locale.ROOT, "%n%s: %dx%d, %d bytes; %d rounds x %d runs; median ms: wall [quartiles], CPU"
+                + " of the thread%n", file.getFileName(), image.width(), image.height(), data.length, ROUNDS, perRound);
+        double pillowWallMedian = pillowWall.isEmpty() ? Double.NaN : percentile(pillowWall, 0.5);
+        double pillowCpuMedian = pillowCpu.isEmpty() ? Double.NaN : percentile(pillowCpu, 0.5);
         for (Map.Entry<String, Samples> entry : samples.entrySet()) {
-            List<Double> millis = entry.getValue().millis;
-            double median = percentile(millis, 0.5);
-            String ratio = entry.getKey().endsWith("preprocess") && !pillowMillis.isEmpty()
-                    ? String.format(Locale.ROOT, "  %.2fx Pillow", median / pillowMedian) : "";
-            System.out.printf(Locale.ROOT, "  %-31s %8.2f  [%7.2f %7.2f]  heap %6.1f MB/run%s%n", entry.getKey(), median,
-                    percentile(millis, 0.25), percentile(millis, 0.75),
-                    entry.getValue().allocated.stream().sorted().toList().get(millis.size() / 2) / 1e6, ratio);
+            Samples s = entry.getValue();
+            double wall = percentile(s.wall, 0.5);
+            double cpu = percentile(s.cpu, 0.5);
+            String ratio = entry.getKey().endsWith("preprocess") && !pillowWall.isEmpty()
+                    ? String.format(Locale.ROOT, "  Java/Pillow: wall %.2f, CPU %.2f", wall / pillowWallMedian,
+                            cpu / pillowCpuMedian) : "";
+            System.out.printf(Locale.ROOT, "  %-31s %8.2f [%7.2f %7.2f]  CPU %7.2f  heap %5.1f MB/run%s%n", entry.getKey(),
+                    wall, percentile(s.wall, 0.25), percentile(s.wall, 0.75), cpu, percentile(s.heapMegabytes, 0.5), ratio);
         }
-        if (!pillowMillis.isEmpty()) {
-            System.out.printf(Locale.ROOT, "  %-31s %8.2f  [%7.2f %7.2f]%n", "Pillow decode+resize+normalize",
-                    pillowMedian, percentile(pillowMillis, 0.25), percentile(pillowMillis, 0.75));
+        if (!pillowWall.isEmpty()) {
+            System.out.printf(Locale.ROOT, "  %-31s %8.2f [%7.2f %7.2f]  CPU %7.2f%n", "Pillow decode+resize+normalize",
+                    pillowWallMedian, percentile(pillowWall, 0.25), percentile(pillowWall, 0.75), pillowCpuMedian);
         }
     }
 
@@ -246,15 +258,16 @@ public final class DecodeBenchmark {
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         }
 
-        List<Double> time(Path file, int runs) throws IOException {
+        /** {wall, cpu} milliseconds of each run. */
+        List<double[]> time(Path file, int runs) throws IOException {
             in.write(file.toAbsolutePath() + " " + runs + "\n");
             in.flush();
             String line = out.readLine();
             if (line == null) {
                 throw new IOException("the Pillow timer stopped");
             }
-            return Arrays.stream(line.trim().split(" ")).map(Double::parseDouble).sorted(Comparator.naturalOrder())
-                    .toList();
+            return Arrays.stream(line.trim().split(" "))
+                    .map(pair -> Arrays.stream(pair.split(":")).mapToDouble(Double::parseDouble).toArray()).toList();
         }
 
         @Override
