@@ -39,7 +39,7 @@ final class JpegDecoders {
         }
         LOG.info("JPEG decoder: the JDK's ImageIO reader, because libjpeg-turbo's TurboJPEG library could not be"
                 + " loaded ({}). Installing it (Debian/Ubuntu package libturbojpeg0) makes JPEG decoding about"
-                + " 3 times faster, with the same pixels.", loaded.description());
+                + " twice as fast, with the same pixels.", loaded.description());
         return new JpegDecoder();
     }
 }

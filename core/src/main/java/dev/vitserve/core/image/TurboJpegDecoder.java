@@ -4,8 +4,8 @@ import java.io.IOException;
 
 /**
  * Decodes JPEG with libjpeg-turbo through its TurboJPEG API: the very library and settings Pillow
- * decodes with (full size, accurate integer IDCT, fancy upsampling), so the same pixels, about three
- * times faster than the JDK's reader. Thread-safe: each decode borrows a decompressor from a pool,
+ * decodes with (full size, accurate integer IDCT, fancy upsampling), so the same pixels, about twice
+ * as fast as the JDK's reader. Thread-safe: each decode borrows a decompressor from a pool,
  * and the pixels stay in its native buffer until the {@link DecodedImage} is closed.
  *
  * <p>libjpeg-turbo also decides the colour space (its own guess from the JFIF and Adobe markers and
