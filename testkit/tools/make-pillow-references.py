@@ -6,7 +6,7 @@ Run from the repository root with Debian's Python (it has Pillow, numpy):
     /usr/bin/python3 testkit/tools/make-pillow-references.py
 
 It also needs cjpeg from libjpeg-turbo (apt-get install libjpeg-turbo-progs) for JPEG variants
-Pillow cannot write (4:4:0 and 4:1:1 chroma, arithmetic coding, RGB JPEG, restart markers).
+Pillow cannot write (4:4:0, 4:1:1 and 3x1 chroma, arithmetic coding, RGB JPEG, restart markers).
 
 It writes
   testkit/fixtures/images-extra/   small synthetic images made with Pillow (and a few PNG/GIF
@@ -213,7 +213,9 @@ def make_extra_images():
     crop.save(ppm)
     for name, options in [("cjpeg-440.jpg", ["-sample", "1x2"]), ("cjpeg-411.jpg", ["-sample", "4x1"]),
                           ("cjpeg-arithmetic.jpg", ["-arithmetic"]), ("cjpeg-rgb.jpg", ["-rgb"]),
-                          ("cjpeg-restart.jpg", ["-restart", "2", "-progressive"])]:
+                          ("cjpeg-restart.jpg", ["-restart", "2", "-progressive"]),
+                          # sampling factors TurboJPEG has no TJSAMP name for; libjpeg decodes them
+                          ("cjpeg-sample-3x1.jpg", ["-sample", "3x1"])]:
         path = os.path.join(EXTRA, name)
         subprocess.run(["cjpeg", "-quality", "90", *options, "-outfile", path, ppm], check=True)
         made[name] = path
@@ -287,6 +289,60 @@ TENSOR_CASES = [
 ]
 
 
+# Damaged JPEGs and what Pillow makes of them: libjpeg warns about some and decodes through them
+# (Pillow accepts), errs on others, and runs out of data on cut files (Pillow: "truncated").
+# Each case is a fixture and the edits applied to its bytes, in order: ["cut", length],
+# ["fill", start, end, value], ["set", offset, value], ["insert", offset, [bytes]].
+# Most were found by damaging the fixtures at random and keeping the instructive cases.
+DAMAGED_CASES = [
+    ("images/coffee.jpg", [["insert", -2, [1, 2, 3]]]),  # junk before EOI: a warning only
+    ("images/coffee.jpg", [["insert", 609, [7, 7]], ["cut", 60000]]),  # junk before the scan, then cut
+    ("images/coffee.jpg", [["cut", 79973]]),  # only the EOI marker missing
+    ("images/coffee.jpg", [["fill", 29729, 29774, 255]]),  # a bogus marker inside the scan
+    ("images/rocket.jpg", [["fill", 112246, 112269, 255]]),
+    ("images/astronaut-progressive.jpg", [["fill", 24515, 24565, 255]]),  # a warning, then an error
+    ("images/astronaut-progressive.jpg", [["set", 156, 77], ["set", 249, 69], ["set", 298, 202]]),
+    ("images/astronaut-progressive.jpg", [["cut", 47041]]),
+    ("images/astronaut-progressive.jpg", [["set", 24885, 0x5F], ["insert", 235, [7, 7]]]),  # junk, bogus DHT index
+    ("images-extra/cjpeg-arithmetic.jpg", [["fill", 4139, 4145, 255]]),  # libjpeg reads past EOI; Pillow accepts
+    ("images-extra/gray.jpg", [["fill", 1093, 1136, 255]]),
+    ("images-extra/gray.jpg", [["fill", 136, 176, 255]]),  # a damaged header segment
+    ("images-extra/cmyk.jpg", [["set", 30, 113], ["set", 110, 26], ["set", 376, 60]]),
+    ("images-extra/cjpeg-restart.jpg", [["set", 244, 132], ["set", 251, 225], ["set", 254, 179], ["set", 322, 161]]),
+]
+
+
+def damage(data, edits):
+    data = bytearray(data)
+    for edit in edits:
+        kind = edit[0]
+        if kind == "cut":
+            del data[edit[1]:]
+        elif kind == "fill":
+            data[edit[1]:edit[2]] = bytes([edit[3]]) * (edit[2] - edit[1])
+        elif kind == "set":
+            data[edit[1]] = edit[2]
+        elif kind == "insert":
+            at = edit[1] if edit[1] >= 0 else len(data) + edit[1]
+            data[at:at] = bytes(edit[2])
+    return bytes(data)
+
+
+def damaged_references():
+    cases = []
+    for rel, edits in DAMAGED_CASES:
+        with open(os.path.join(ROOT, rel), "rb") as f:
+            data = damage(f.read(), edits)
+        entry = {"image": rel, "edits": edits}
+        try:
+            image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+            entry["sha256"] = sha256(image.tobytes())
+        except Exception as e:  # what Pillow refuses, and why
+            entry["refused"] = type(e).__name__ + ": " + str(e).split(" <")[0]
+        cases.append(entry)
+    return cases
+
+
 def main():
     made = make_extra_images()
     os.makedirs(EXPECTED, exist_ok=True)
@@ -300,6 +356,7 @@ def main():
         "decode": {},
         "resize": [],
         "tensor": [],
+        "damaged": damaged_references(),
     }
     files = [("images/" + n) for n in sorted(os.listdir(PHOTOS)) if os.path.isfile(os.path.join(PHOTOS, n))]
     files += [("images-extra/" + n) for n in sorted(made)]

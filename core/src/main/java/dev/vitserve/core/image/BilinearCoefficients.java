@@ -1,28 +1,71 @@
 package dev.vitserve.core.image;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
  * Pillow's antialiased BILINEAR filter weights for one axis ({@code precompute_coeffs} and
- * {@code normalize_coeffs_8bpc} in libImaging/Resample.c), as 22-bit fixed point.
+ * {@code normalize_coeffs_8bpc} in libImaging/Resample.c), as 22-bit fixed point. Immutable.
  *
  * <p>For output index {@code i}: source indices {@code first(i) .. first(i) + count(i) - 1} with
  * weights {@code weight(i, 0 .. count(i) - 1)}. Computed in double exactly as the C code does,
  * including its order of operations, so that the rounded integer weights are identical.
+ *
+ * <p>The same weights also come as windows of one fixed width ({@link #taps()}) for every output,
+ * zero-padded and moved to lie inside the source, for loops without a per-output trip count.
+ * Weights are cached per size pair ({@link #of}): a server sees the same few sizes again and again.
  */
 final class BilinearCoefficients {
 
     /** Fractional bits of the fixed-point weights: {@code 32 - 8 - 2} in Resample.c. */
     static final int PRECISION_BITS = 22;
 
+    /** Size pairs kept by {@link #of}; the cache starts over when it is full. */
+    private static final int CACHE_SIZE = 128;
+
+    private static final Map<Long, BilinearCoefficients> CACHE = new ConcurrentHashMap<>();
+
     private final int[] first;
     private final int[] count;
     private final int[] weights;
     private final int stride;
+    private final int taps;
+    private final int[] windowStarts;
+    private final int[] windowWeights;
 
-    private BilinearCoefficients(int[] first, int[] count, int[] weights, int stride) {
+    private BilinearCoefficients(int inSize, int[] first, int[] count, int[] weights, int stride) {
         this.first = first;
         this.count = count;
         this.weights = weights;
         this.stride = stride;
+        int widest = 0;
+        for (int c : count) {
+            widest = Math.max(widest, c);
+        }
+        this.taps = widest;
+        int outSize = first.length;
+        this.windowStarts = new int[outSize];
+        this.windowWeights = new int[outSize * taps];
+        for (int i = 0; i < outSize; i++) {
+            int start = Math.min(first[i], inSize - taps);
+            windowStarts[i] = start;
+            System.arraycopy(weights, i * stride, windowWeights, i * taps + first[i] - start, count[i]);
+        }
+    }
+
+    /** The weights to resample {@code inSize} samples to {@code outSize}, from the cache when they were made before. */
+    static BilinearCoefficients of(int inSize, int outSize) {
+        Long key = ((long) inSize << 32) | outSize;
+        BilinearCoefficients cached = CACHE.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        if (CACHE.size() >= CACHE_SIZE) {
+            CACHE.clear();
+        }
+        BilinearCoefficients computed = compute(inSize, outSize);
+        CACHE.put(key, computed);
+        return computed;
     }
 
     /** The weights to resample {@code inSize} source samples to {@code outSize} samples. */
@@ -63,7 +106,7 @@ final class BilinearCoefficients {
             first[xx] = xmin;
             count[xx] = xmax;
         }
-        return new BilinearCoefficients(first, count, weights, stride);
+        return new BilinearCoefficients(inSize, first, count, weights, stride);
     }
 
     private static double triangle(double x) {
@@ -95,6 +138,35 @@ final class BilinearCoefficients {
     /** All weights, {@code stride} entries per output index (unused ones are 0). */
     int[] weights() {
         return weights;
+    }
+
+    /** Width of every window: the most source samples any output uses. */
+    int taps() {
+        return taps;
+    }
+
+    /** For each output, the first source index of its window; the window lies inside the source. */
+    int[] windowStarts() {
+        return windowStarts;
+    }
+
+    /** {@link #taps()} weights per output, the first one for source index {@code windowStarts()[i]}; zero outside the filter. */
+    int[] windowWeights() {
+        return windowWeights;
+    }
+
+    /** The most outputs whose filters cover one source index (their windows are contiguous and in order). */
+    int maxOverlap() {
+        int most = 0;
+        int lo = 0;
+        for (int hi = 0; hi < first.length; hi++) {
+            // outputs lo..hi all cover source index first[hi] unless they end before it
+            while (lo < hi && first[lo] + count[lo] <= first[hi]) {
+                lo++;
+            }
+            most = Math.max(most, hi - lo + 1);
+        }
+        return Math.max(most, 1);
     }
 
     /** The first source index any output uses. */

@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * the EXIF (TIFF) data with metadata-extractor:
  *
  * <ul>
- *   <li>JPEG: the first Exif APP1 segment ({@link JpegHeader}).</li>
+ *   <li>JPEG: the first APP1 segment starting "Exif\0" before the first scan, found by a cheap marker
+ *       walk ({@link JpegMarkers#firstExifPayload}); only its TIFF data goes to metadata-extractor.</li>
  *   <li>PNG: the eXIf chunk; without one, a "Raw profile type exif" text chunk (ImageMagick's
  *       hex form); when neither gives an orientation, {@code tiff:Orientation} in an XMP
  *       ("XML:com.adobe.xmp") text chunk. Compressed text is inflated up to 1 MB, as Pillow limits it.</li>
@@ -44,7 +45,7 @@ final class ExifOrientation {
     static int read(ImageFormat format, byte[] data) {
         try {
             return switch (format) {
-                case JPEG -> JpegHeader.read(data).orientation();
+                case JPEG -> ofJpeg(data);
                 case PNG -> ofPng(data);
                 case WEBP -> ofWebp(data);
                 case GIF, BMP -> 1;
@@ -55,7 +56,7 @@ final class ExifOrientation {
     }
 
     /** The orientation tag of an IFD0 directory, or 1. */
-    static int orientationOf(ExifIFD0Directory ifd0) {
+    private static int orientationOf(ExifIFD0Directory ifd0) {
         if (ifd0 == null || !ifd0.containsTag(ExifIFD0Directory.TAG_ORIENTATION)) {
             return 1;
         }
@@ -74,6 +75,12 @@ final class ExifOrientation {
         new ExifReader().extract(new ByteArrayReader(exif), metadata, start);
         ExifIFD0Directory ifd0 = metadata.getFirstDirectoryOfType(ExifIFD0Directory.class);
         return ifd0 != null && ifd0.containsTag(ExifIFD0Directory.TAG_ORIENTATION) ? orientationOf(ifd0) : 0;
+    }
+
+    private static int ofJpeg(byte[] data) {
+        byte[] exif = JpegMarkers.firstExifPayload(data);
+        int orientation = exif == null ? 0 : ofExif(exif);
+        return orientation >= 1 && orientation <= 8 ? orientation : 1;
     }
 
     private static int ofPng(byte[] data) {

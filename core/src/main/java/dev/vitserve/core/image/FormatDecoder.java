@@ -4,8 +4,8 @@ import java.io.IOException;
 
 /**
  * Decodes the pixels of one image format, as stored (EXIF orientation is applied by
- * {@link ImageDecoder}). The seam where a faster decoder for one format (e.g. libjpeg-turbo for
- * JPEG) can be plugged in. Implementations must be thread-safe.
+ * {@link ImageDecoder}). The seam where a faster decoder for one format (libjpeg-turbo for JPEG,
+ * {@link TurboJpegDecoder}) is plugged in. Implementations must be thread-safe.
  */
 interface FormatDecoder {
 
@@ -16,4 +16,12 @@ interface FormatDecoder {
      * {@link ImageDecodeException}s by the caller.
      */
     RgbImage decode(byte[] data, long maxPixels) throws ImageDecodeException, IOException;
+
+    /**
+     * The same pixels, which a decoder may leave in a native buffer (released by closing the
+     * result); by default those of {@link #decode} on the heap.
+     */
+    default DecodedImage decodeStored(byte[] data, long maxPixels) throws ImageDecodeException, IOException {
+        return DecodedImage.of(decode(data, maxPixels));
+    }
 }

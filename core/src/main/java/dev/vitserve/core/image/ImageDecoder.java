@@ -15,6 +15,8 @@ import java.util.Optional;
  * and refused above the cap before any pixel is decoded. Whatever goes wrong inside a decoder
  * (I/O errors, runtime exceptions, running out of memory on a crafted header) becomes an
  * {@link ImageDecodeException} with a plain message; nothing else escapes.
+ *
+ * <p>JPEG is decoded by libjpeg-turbo when it is installed ({@link JpegDecoders}), else by the JDK.
  */
 public final class ImageDecoder {
 
@@ -26,7 +28,7 @@ public final class ImageDecoder {
         this(maxPixels, defaultDecoders());
     }
 
-    /** A decoder with some formats decoded differently, e.g. a native JPEG decoder. */
+    /** A decoder with some formats decoded differently, e.g. the JDK's JPEG decoder. */
     ImageDecoder(long maxPixels, Map<ImageFormat, FormatDecoder> decoders) {
         if (maxPixels <= 0) {
             throw new IllegalArgumentException("maxPixels must be positive, got " + maxPixels);
@@ -37,7 +39,7 @@ public final class ImageDecoder {
 
     static Map<ImageFormat, FormatDecoder> defaultDecoders() {
         Map<ImageFormat, FormatDecoder> decoders = new EnumMap<>(ImageFormat.class);
-        decoders.put(ImageFormat.JPEG, new JpegDecoder());
+        decoders.put(ImageFormat.JPEG, JpegDecoders.preferred());
         decoders.put(ImageFormat.PNG, ImageIoDecoder.png());
         decoders.put(ImageFormat.GIF, new GifDecoder());
         decoders.put(ImageFormat.BMP, ImageIoDecoder.bmp());
@@ -52,6 +54,28 @@ public final class ImageDecoder {
 
     /** The upright RGB pixels of an encoded image. */
     public RgbImage decode(byte[] data) throws ImageDecodeException {
+        ImageFormat format = format(data);
+        try (DecodedImage image = decodeUpright(format, data)) {
+            return image.toRgbImage();
+        } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError | InternalError e) {
+            throw failure(format, e);
+        }
+    }
+
+    /**
+     * The upright pixels of an encoded image for {@link Preprocessor#writeTensor(DecodedImage, java.nio.FloatBuffer)},
+     * possibly still in the JPEG decoder's native buffer: close the result when done with it.
+     */
+    public DecodedImage decodeForPreprocessing(byte[] data) throws ImageDecodeException {
+        ImageFormat format = format(data);
+        try {
+            return decodeUpright(format, data);
+        } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError | InternalError e) {
+            throw failure(format, e);
+        }
+    }
+
+    private ImageFormat format(byte[] data) throws ImageDecodeException {
         if (data == null || data.length == 0) {
             throw new ImageDecodeException(ImageDecodeException.Reason.EMPTY, "the upload is empty (0 bytes)");
         }
@@ -60,27 +84,31 @@ public final class ImageDecoder {
             throw new ImageDecodeException(ImageDecodeException.Reason.UNSUPPORTED_FORMAT,
                     "the data is not an image in a supported format (" + ImageFormat.acceptedList() + ")");
         }
-        ImageFormat format = sniffed.get();
-        String name = format.displayName();
+        return sniffed.get();
+    }
+
+    private DecodedImage decodeUpright(ImageFormat format, byte[] data) throws ImageDecodeException, IOException {
+        DecodedImage stored = decoders.get(format).decodeStored(data, maxPixels);
         try {
-            RgbImage stored = decoders.get(format).decode(data, maxPixels);
-            return ExifTranspose.apply(stored, ExifOrientation.read(format, data));
-        } catch (ImageDecodeException e) {
+            return stored.upright(ExifOrientation.read(format, data));
+        } catch (RuntimeException | Error e) {
+            stored.close();
             throw e;
-        } catch (IOException e) {
-            if (isTruncation(e)) {
-                throw new ImageDecodeException(ImageDecodeException.Reason.CORRUPT,
-                        "the " + name + " data ends early (truncated file)", e);
-            }
-            throw new ImageDecodeException(ImageDecodeException.Reason.CORRUPT,
-                    "the " + name + " data is damaged and cannot be decoded", e);
-        } catch (OutOfMemoryError e) {
-            throw new ImageDecodeException(ImageDecodeException.Reason.CORRUPT,
-                    "the " + name + " image could not be decoded within the memory available", e);
-        } catch (RuntimeException | StackOverflowError | InternalError e) {
-            throw new ImageDecodeException(ImageDecodeException.Reason.CORRUPT,
-                    "the " + name + " data is damaged and cannot be decoded", e);
         }
+    }
+
+    private static ImageDecodeException failure(ImageFormat format, Throwable e) {
+        String name = format.displayName();
+        if (e instanceof OutOfMemoryError) {
+            return new ImageDecodeException(ImageDecodeException.Reason.CORRUPT,
+                    "the " + name + " image could not be decoded within the memory available", e);
+        }
+        if (e instanceof IOException && isTruncation(e)) {
+            return new ImageDecodeException(ImageDecodeException.Reason.CORRUPT,
+                    "the " + name + " data ends early (truncated file)", e);
+        }
+        return new ImageDecodeException(ImageDecodeException.Reason.CORRUPT,
+                "the " + name + " data is damaged and cannot be decoded", e);
     }
 
     private static boolean isTruncation(Throwable error) {

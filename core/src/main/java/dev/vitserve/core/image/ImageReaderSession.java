@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -78,21 +77,7 @@ final class ImageReaderSession implements AutoCloseable {
 
     /** Refuses a {@code width x height} image of more than {@code maxPixels}. */
     void checkPixelLimit(long width, long height, long maxPixels) throws ImageDecodeException {
-        if (width <= 0 || height <= 0) {
-            throw new ImageDecodeException(ImageDecodeException.Reason.CORRUPT, "the " + format.displayName()
-                    + " header gives an impossible size of " + width + "x" + height + " pixels");
-        }
-        if (width * height > maxPixels) {
-            throw new ImageDecodeException(ImageDecodeException.Reason.TOO_MANY_PIXELS, String.format(Locale.ROOT,
-                    "image is %dx%d = %s megapixels, over the limit of %s megapixels", width, height,
-                    megapixels(width * height), megapixels(maxPixels)));
-        }
-    }
-
-    private static String megapixels(long pixels) {
-        double mp = pixels / 1e6;
-        return mp >= 10 || mp == Math.rint(mp) ? String.format(Locale.ROOT, "%.0f", mp)
-                : String.format(Locale.ROOT, "%.1f", mp);
+        PixelLimit.check(format, width, height, maxPixels);
     }
 
     /** The warnings the reader reported so far. */

@@ -90,11 +90,21 @@ final class JpegColor {
 
     private static byte[] cmykToRgb(byte[] samples, int pixels, boolean ycck) {
         byte[] rgb = new byte[pixels * 3];
-        for (int i = 0, p = 0, o = 0; i < pixels; i++, p += 4, o += 3) {
-            int c0 = samples[p] & 0xFF;
-            int c1 = samples[p + 1] & 0xFF;
-            int c2 = samples[p + 2] & 0xFF;
-            int k = samples[p + 3] & 0xFF;
+        cmykToRgb(samples, 0, rgb, 0, pixels, ycck);
+        return rgb;
+    }
+
+    /**
+     * Converts {@code pixels} CMYK pixels as libjpeg outputs them (4 bytes each, from
+     * {@code cmyk[from]}) to RGB the way Pillow does (3 bytes each, at {@code rgb[to]}). With
+     * {@code ycck}, the input is a YCCK JPEG's raw components instead, converted as libjpeg would first.
+     */
+    static void cmykToRgb(byte[] cmyk, int from, byte[] rgb, int to, int pixels, boolean ycck) {
+        for (int i = 0, p = from, o = to; i < pixels; i++, p += 4, o += 3) {
+            int c0 = cmyk[p] & 0xFF;
+            int c1 = cmyk[p + 1] & 0xFF;
+            int c2 = cmyk[p + 2] & 0xFF;
+            int k = cmyk[p + 3] & 0xFF;
             int c;
             int m;
             int y;
@@ -114,7 +124,6 @@ final class JpegColor {
             rgb[o + 1] = clamp(nk - mulDiv255(m, nk));
             rgb[o + 2] = clamp(nk - mulDiv255(y, nk));
         }
-        return rgb;
     }
 
     /** Pillow's MULDIV255: {@code a * b / 255} rounded its way. */

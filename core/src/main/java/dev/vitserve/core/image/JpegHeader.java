@@ -6,8 +6,6 @@ import com.drew.imaging.jpeg.JpegSegmentMetadataReader;
 import com.drew.metadata.Metadata;
 import com.drew.metadata.adobe.AdobeJpegDirectory;
 import com.drew.metadata.adobe.AdobeJpegReader;
-import com.drew.metadata.exif.ExifIFD0Directory;
-import com.drew.metadata.exif.ExifReader;
 import com.drew.metadata.jfif.JfifDirectory;
 import com.drew.metadata.jfif.JfifReader;
 import com.drew.metadata.jpeg.JpegComponent;
@@ -20,24 +18,23 @@ import java.util.List;
 /**
  * What a JPEG's marker segments say about how to read it, parsed with metadata-extractor: the
  * markers libjpeg uses to guess the colour space (JFIF APP0, Adobe APP14 transform, the frame's
- * component ids) and the EXIF orientation of the first Exif APP1 segment (as Pillow uses).
+ * component ids), for the JDK decoding path, which gets the raw components ({@link JpegColor}).
  *
  * @param jfif whether a JFIF APP0 segment is present
  * @param adobeTransform the Adobe APP14 colour transform (0, 1 or 2), or -1 without that segment
  * @param componentIds the component ids of the frame header, in order (empty if unknown)
- * @param orientation the EXIF orientation 1..8, or 1 when absent or unreadable
  */
-record JpegHeader(boolean jfif, int adobeTransform, int[] componentIds, int orientation) {
+record JpegHeader(boolean jfif, int adobeTransform, int[] componentIds) {
 
     /** The header facts of a JPEG; missing or unreadable segments give the defaults. */
     static JpegHeader read(byte[] data) {
         Metadata metadata;
         try {
             List<JpegSegmentMetadataReader> readers =
-                    List.of(new JpegReader(), new JfifReader(), new AdobeJpegReader(), new ExifReader());
+                    List.of(new JpegReader(), new JfifReader(), new AdobeJpegReader());
             metadata = JpegMetadataReader.readMetadata(new ByteArrayInputStream(data), readers);
         } catch (JpegProcessingException | IOException | RuntimeException e) {
-            return new JpegHeader(false, -1, new int[0], 1);
+            return new JpegHeader(false, -1, new int[0]);
         }
         boolean jfif = metadata.containsDirectoryOfType(JfifDirectory.class);
         int adobeTransform = -1;
@@ -59,7 +56,6 @@ record JpegHeader(boolean jfif, int adobeTransform, int[] componentIds, int orie
                 }
             }
         }
-        ExifIFD0Directory exif = metadata.getFirstDirectoryOfType(ExifIFD0Directory.class);
-        return new JpegHeader(jfif, adobeTransform, ids, ExifOrientation.orientationOf(exif));
+        return new JpegHeader(jfif, adobeTransform, ids);
     }
 }

@@ -61,31 +61,47 @@ public final class Preprocessor {
      * @throws BufferOverflowException when {@code out} has fewer than {@link #tensorLength()} floats left
      */
     public void writeTensor(RgbImage image, FloatBuffer out) throws ImageDecodeException {
+        writeTensor(DecodedImage.of(image), out);
+    }
+
+    /**
+     * The same for an image from {@link ImageDecoder#decodeForPreprocessing}: a JPEG left in the
+     * decoder's native buffer is resized from there, without copying it whole first. The image stays
+     * open (the caller closes it).
+     */
+    public void writeTensor(DecodedImage image, FloatBuffer out) throws ImageDecodeException {
         int width = config.width();
         int height = config.height();
         if (out.remaining() < tensorLength()) {
             throw new BufferOverflowException();
         }
-        RgbImage sized = image;
-        if (image.width() != width || image.height() != height) {
-            if (!config.doResize()) {
-                throw new ImageDecodeException(ImageDecodeException.Reason.WRONG_SIZE, "image is "
-                        + image.width() + "x" + image.height() + " but this model takes exactly " + width + "x"
-                        + height + " and its preprocessor does not resize (do_resize is false)");
-            }
-            sized = PillowResize.resize(image, width, height);
+        if ((image.width() != width || image.height() != height) && !config.doResize()) {
+            throw new ImageDecodeException(ImageDecodeException.Reason.WRONG_SIZE, "image is "
+                    + image.width() + "x" + image.height() + " but this model takes exactly " + width + "x"
+                    + height + " and its preprocessor does not resize (do_resize is false)");
         }
-        int plane = width * height;
-        float[] tensor = new float[3 * plane];
-        byte[] pixels = sized.pixels();
+        RgbImage sized = image.width() == width && image.height() == height
+                ? image.toRgbImage() : PillowResize.resize(image, width, height);
+        if (out.hasArray()) {
+            writePlanes(sized.pixels(), out.array(), out.arrayOffset() + out.position());
+            out.position(out.position() + tensorLength());
+        } else {
+            float[] tensor = new float[tensorLength()];
+            writePlanes(sized.pixels(), tensor, 0);
+            out.put(tensor);
+        }
+    }
+
+    /** Looks up each sample's float and writes the R, G and B planes from {@code tensor[at]}. */
+    private void writePlanes(byte[] pixels, float[] tensor, int at) {
+        int plane = config.width() * config.height();
         float[] red = lookup[0];
         float[] green = lookup[1];
         float[] blue = lookup[2];
         for (int i = 0, p = 0; i < plane; i++, p += 3) {
-            tensor[i] = red[pixels[p] & 0xFF];
-            tensor[plane + i] = green[pixels[p + 1] & 0xFF];
-            tensor[2 * plane + i] = blue[pixels[p + 2] & 0xFF];
+            tensor[at + i] = red[pixels[p] & 0xFF];
+            tensor[at + plane + i] = green[pixels[p + 1] & 0xFF];
+            tensor[at + 2 * plane + i] = blue[pixels[p + 2] & 0xFF];
         }
-        out.put(tensor);
     }
 }

@@ -12,6 +12,8 @@ import java.util.Arrays;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Uploads that cannot become pixels get the right reason and a sentence a person understands. */
 class ImageDecoderErrorsTest {
@@ -48,17 +50,26 @@ class ImageDecoderErrorsTest {
         assertEquals(ImageDecodeException.Reason.UNSUPPORTED_FORMAT, failure(tiff).reason());
     }
 
-    @Test
-    void truncatedJpegFixture() {
-        assertEquals(ImageDecodeException.Reason.CORRUPT, failure(Fixtures.bytes(Fixtures.image("bad/truncated.jpg"))).reason());
+    private static ImageDecodeException failure(JpegPath path, byte[] data) {
+        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> path.decoder(40_000_000).decode(data));
+        assertHumanSentence(e.getMessage());
+        return e;
     }
 
-    @Test
-    void jpegCutInItsImageDataIsRefusedNotFilledWithGrey() {
+    @ParameterizedTest
+    @EnumSource(JpegPath.class)
+    void truncatedJpegFixture(JpegPath path) {
+        assertEquals(ImageDecodeException.Reason.CORRUPT,
+                failure(path, Fixtures.bytes(Fixtures.image("bad/truncated.jpg"))).reason());
+    }
+
+    @ParameterizedTest
+    @EnumSource(JpegPath.class)
+    void jpegCutInItsImageDataIsRefusedNotFilledWithGrey(JpegPath path) {
         for (String photo : new String[] {"coffee.jpg", "astronaut-progressive.jpg", "rocket.jpg"}) {
             byte[] jpeg = Fixtures.bytes(Fixtures.image(photo));
             for (int length : new int[] {jpeg.length / 2, jpeg.length - 10, jpeg.length - 2}) {
-                ImageDecodeException e = failure(Arrays.copyOf(jpeg, length));
+                ImageDecodeException e = failure(path, Arrays.copyOf(jpeg, length));
                 assertEquals(ImageDecodeException.Reason.CORRUPT, e.reason(), photo + " cut at " + length);
                 assertEquals("the JPEG data ends early (truncated file)", e.getMessage());
             }
@@ -106,6 +117,8 @@ class ImageDecoderErrorsTest {
 
     @Test
     void capAppliesToEveryFormat() {
+        assertEquals(ImageDecodeException.Reason.TOO_MANY_PIXELS, assertThrows(ImageDecodeException.class,
+                () -> JpegPath.IMAGEIO.decoder(100).decode(PillowReference.bytes("images/coffee.jpg"))).reason());
         ImageDecoder tiny = new ImageDecoder(100);
         for (String file : new String[] {"images/coffee.jpg", "images-extra/animated.gif", "images-extra/rgb24.bmp",
             "images-extra/lossless.webp", "images-extra/lossy.webp", "images-extra/gif-offset-frame.gif"}) {
@@ -114,8 +127,9 @@ class ImageDecoderErrorsTest {
         }
     }
 
-    @Test
-    void jpegHeaderClaimingAHugeImageIsRefusedBeforeDecoding() {
+    @ParameterizedTest
+    @EnumSource(JpegPath.class)
+    void jpegHeaderClaimingAHugeImageIsRefusedBeforeDecoding(JpegPath path) {
         byte[] jpeg = Fixtures.bytes(Fixtures.image("coffee.jpg")).clone();
         // patch the frame header (SOF0 or SOF2): height and width to 60000 x 60000
         for (int i = 2; i + 9 < jpeg.length; i++) {
@@ -127,7 +141,7 @@ class ImageDecoderErrorsTest {
                 break;
             }
         }
-        assertEquals(ImageDecodeException.Reason.TOO_MANY_PIXELS, failure(jpeg).reason());
+        assertEquals(ImageDecodeException.Reason.TOO_MANY_PIXELS, failure(path, jpeg).reason());
     }
 
     @Test

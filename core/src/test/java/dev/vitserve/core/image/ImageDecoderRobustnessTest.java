@@ -10,22 +10,33 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Damaged uploads end in an ImageDecodeException or an image, never in any other exception; decoding is thread-safe. */
 class ImageDecoderRobustnessTest {
 
     private final ImageDecoder decoder = new ImageDecoder(4_000_000);
 
-    @ParameterizedTest
-    @ValueSource(strings = {"images/coffee.jpg", "images/astronaut-progressive.jpg", "images-extra/cmyk.jpg",
-        "images-extra/orientation-6.jpg", "images/green-palette.png", "images-extra/rgb16.png",
-        "images-extra/palette-4bit.png", "images-extra/orientation-8-raw-profile.png", "images-extra/animated.gif",
-        "images-extra/gif-offset-frame.gif", "images-extra/rgb24.bmp", "images-extra/palette8.bmp",
-        "images-extra/lossless.webp", "images-extra/lossy-alpha.webp", "images-extra/orientation-6.webp"})
-    void damagedCopiesFailCleanly(String file) {
+    static Stream<Arguments> damageable() {
+        return Stream.of("images/coffee.jpg", "images/astronaut-progressive.jpg", "images-extra/cmyk.jpg",
+                "images-extra/orientation-6.jpg", "images-extra/cjpeg-arithmetic.jpg", "images/green-palette.png",
+                "images-extra/rgb16.png", "images-extra/palette-4bit.png", "images-extra/orientation-8-raw-profile.png",
+                "images-extra/animated.gif", "images-extra/gif-offset-frame.gif", "images-extra/rgb24.bmp",
+                "images-extra/palette8.bmp", "images-extra/lossless.webp", "images-extra/lossy-alpha.webp",
+                "images-extra/orientation-6.webp")
+                .flatMap(f -> JpegPath.isJpeg(f)
+                        ? Stream.of(Arguments.of(f, JpegPath.TURBOJPEG), Arguments.of(f, JpegPath.IMAGEIO))
+                        : Stream.of(Arguments.of(f, null)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("damageable")
+    void damagedCopiesFailCleanly(String file, JpegPath path) {
+        ImageDecoder decoder = path == null ? this.decoder : path.decoder(4_000_000);
         byte[] original = PillowReference.bytes(file);
         Random random = new Random(file.hashCode());
         int failures = 0;
@@ -41,7 +52,7 @@ class ImageDecoderRobustnessTest {
                 fail(file + ", damaged copy " + round + ": " + t + " escaped the decoder", t);
             }
         }
-        System.out.println(file + ": " + failures + " of 40 damaged copies refused");
+        System.out.println(file + (path == null ? "" : " (" + path + ")") + ": " + failures + " of 40 damaged copies refused");
     }
 
     /** Flips bytes, cuts the file short or overwrites a run, away from the first few signature bytes. */

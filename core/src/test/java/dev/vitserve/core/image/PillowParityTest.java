@@ -2,22 +2,26 @@ package dev.vitserve.core.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vitserve.testkit.Fixtures;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Decoded pixels and their 224x224 BILINEAR resize equal Pillow's
  * {@code ImageOps.exif_transpose(Image.open(f)).convert("RGB")} byte for byte, for the photos and
  * for synthetic images covering each format variant (testkit/fixtures/pillow/reference.json).
+ * JPEGs are checked on both decoding paths: libjpeg-turbo and the JDK's reader.
  */
 class PillowParityTest {
 
@@ -35,8 +39,11 @@ class PillowParityTest {
 
     private final ImageDecoder decoder = new ImageDecoder(40_000_000);
 
-    static Stream<String> exactFiles() {
-        return PillowReference.decodedFiles().stream().filter(f -> !LOSSY.containsKey(f));
+    static Stream<Arguments> exactFiles() {
+        return PillowReference.decodedFiles().stream().filter(f -> !LOSSY.containsKey(f))
+                .flatMap(f -> JpegPath.isJpeg(f)
+                        ? Stream.of(Arguments.of(f, JpegPath.TURBOJPEG), Arguments.of(f, JpegPath.IMAGEIO))
+                        : Stream.of(Arguments.of(f, null)));
     }
 
     static Stream<String> lossyFiles() {
@@ -51,10 +58,11 @@ class PillowParityTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0} {1}")
     @MethodSource("exactFiles")
-    void decodesAndResizesLikePillow(String file) throws Exception {
+    void decodesAndResizesLikePillow(String file, JpegPath path) throws Exception {
         JsonNode expected = PillowReference.decode(file);
+        ImageDecoder decoder = path == null ? this.decoder : path.decoder(40_000_000);
         RgbImage image = decoder.decode(PillowReference.bytes(file));
 
         assertEquals(expected.get("width").asInt(), image.width(), file + " width");
@@ -66,6 +74,11 @@ class PillowParityTest {
         RgbImage resized = PillowResize.resize(image, 224, 224);
         assertEquals(expected.get("resize224_sha256").asText(), PillowReference.sha256(resized.pixels()),
                 file + ": decoded pixels equal Pillow's but the 224x224 resize does not");
+        try (DecodedImage inPlace = decoder.decodeForPreprocessing(PillowReference.bytes(file))) {
+            assertEquals(expected.get("resize224_sha256").asText(),
+                    PillowReference.sha256(PillowResize.resize(inPlace, 224, 224).pixels()),
+                    file + ": the 224x224 resize of the pixels left in the decoder's buffer differs");
+        }
     }
 
     @Test
@@ -93,6 +106,36 @@ class PillowParityTest {
                 + ", mean difference " + PillowReference.meanDifference(image, pillow);
         assertTrue(PillowReference.meanDifference(image, pillow) <= bounds[0], measured);
         assertTrue(PillowReference.maxDifference(image, pillow) <= bounds[1], measured);
+    }
+
+    static Stream<Arguments> damagedJpegs() {
+        List<Arguments> cases = new ArrayList<>();
+        for (JsonNode c : PillowReference.json().get("damaged")) {
+            cases.add(Arguments.of(c.get("image").asText() + " " + c.get("edits"), c));
+        }
+        return cases.stream();
+    }
+
+    /**
+     * libjpeg-turbo's path accepts the damaged JPEGs Pillow accepts, with Pillow's pixels, and
+     * refuses the others, a cut file as truncated. (The JDK path differs on some: the package
+     * documentation says how.)
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("damagedJpegs")
+    void damagedJpegsAreJudgedAsPillowJudgesThem(String name, JsonNode expected) throws Exception {
+        byte[] data = PillowReference.damage(PillowReference.bytes(expected.get("image").asText()), expected.get("edits"));
+        ImageDecoder decoder = JpegPath.TURBOJPEG.decoder(40_000_000);
+        if (expected.has("refused")) {
+            String pillow = expected.get("refused").asText();
+            ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> decoder.decode(data), pillow);
+            assertEquals(ImageDecodeException.Reason.CORRUPT, e.reason());
+            if (pillow.contains("truncated")) {
+                assertEquals("the JPEG data ends early (truncated file)", e.getMessage(), pillow);
+            }
+        } else {
+            assertEquals(expected.get("sha256").asText(), PillowReference.sha256(decoder.decode(data).pixels()));
+        }
     }
 
     private String diagnosis(String file, RgbImage image) {

@@ -2,12 +2,14 @@ package dev.vitserve.core.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vitserve.testkit.Fixtures;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -50,6 +52,31 @@ final class PillowReference {
         Path png = Fixtures.root().resolve("pillow").resolve("expected")
                 .resolve(Path.of(relative).getFileName() + ".png");
         return png.toFile().isFile() ? png : null;
+    }
+
+    /** {@code data} with the edits of a "damaged" reference case applied (see make-pillow-references.py). */
+    static byte[] damage(byte[] data, JsonNode edits) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] current = data.clone();
+        for (JsonNode edit : edits) {
+            switch (edit.get(0).asText()) {
+                case "cut" -> current = Arrays.copyOf(current, edit.get(1).asInt());
+                case "fill" -> Arrays.fill(current, edit.get(1).asInt(), edit.get(2).asInt(), (byte) edit.get(3).asInt());
+                case "set" -> current[edit.get(1).asInt()] = (byte) edit.get(2).asInt();
+                case "insert" -> {
+                    int at = edit.get(1).asInt() >= 0 ? edit.get(1).asInt() : current.length + edit.get(1).asInt();
+                    out.reset();
+                    out.write(current, 0, at);
+                    for (JsonNode b : edit.get(2)) {
+                        out.write(b.asInt());
+                    }
+                    out.write(current, at, current.length - at);
+                    current = out.toByteArray();
+                }
+                default -> throw new IllegalArgumentException("unknown edit " + edit);
+            }
+        }
+        return current;
     }
 
     static String sha256(byte[] data) {

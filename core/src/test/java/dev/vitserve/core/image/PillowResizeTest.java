@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
@@ -37,6 +38,27 @@ class PillowResizeTest {
         assertEquals(height, resized.height());
         assertEquals(sha256, PillowReference.sha256(resized.pixels()),
                 file + " " + source.width() + "x" + source.height() + " to " + width + "x" + height);
+    }
+
+    /** Sizes that take every branch: both passes, one of them, none, upscaling, a single pixel. */
+    static Stream<Arguments> sizes() {
+        return Stream.of(Arguments.of(224, 224), Arguments.of(600, 200), Arguments.of(300, 400), Arguments.of(600, 400),
+                Arguments.of(1203, 801), Arguments.of(1, 1), Arguments.of(599, 3), Arguments.of(97, 211));
+    }
+
+    /** A JPEG left in libjpeg-turbo's buffer resizes to the very bytes of the same pixels on the heap. */
+    @ParameterizedTest(name = "to {0}x{1}")
+    @MethodSource("sizes")
+    void resizingInTheDecodersBufferEqualsResizingOnTheHeap(int width, int height) throws Exception {
+        ImageDecoder decoder = JpegPath.TURBOJPEG.decoder(40_000_000);
+        for (String file : List.of("images/coffee.jpg", "images-extra/gray.jpg", "images-extra/cmyk.jpg")) {
+            byte[] jpeg = PillowReference.bytes(file);
+            RgbImage heap = PillowResize.resize(decoder.decode(jpeg), width, height);
+            try (DecodedImage inPlace = decoder.decodeForPreprocessing(jpeg)) {
+                assertTrue(inPlace.heapImage() == null, "left in the native buffer");
+                assertEquals(heap, PillowResize.resize(inPlace, width, height), file);
+            }
+        }
     }
 
     @Test

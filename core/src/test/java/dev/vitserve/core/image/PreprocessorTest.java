@@ -13,6 +13,7 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -32,14 +33,18 @@ class PreprocessorTest {
     static Stream<Arguments> tensorCases() {
         List<Arguments> cases = new ArrayList<>();
         for (JsonNode c : PillowReference.json().get("tensor")) {
-            cases.add(Arguments.of(c.get("image").asText(), c.get("config").toString(), c));
+            String file = c.get("image").asText();
+            for (JpegPath path : JpegPath.isJpeg(file) ? JpegPath.values() : new JpegPath[] {null}) {
+                cases.add(Arguments.of(file, c.get("config").toString(), path, c));
+            }
         }
         return cases.stream();
     }
 
-    @ParameterizedTest(name = "{0} with {1}")
+    /** Through {@link ImageDecoder#decodeForPreprocessing}: a JPEG is resized in libjpeg-turbo's buffer. */
+    @ParameterizedTest(name = "{0} with {1} {2}")
     @MethodSource("tensorCases")
-    void tensorEqualsHuggingFaces(String file, String config, JsonNode expected) throws Exception {
+    void tensorEqualsHuggingFaces(String file, String config, JpegPath path, JsonNode expected) throws Exception {
         Path json = temp.resolve("preprocessor_config.json");
         Files.writeString(json, config);
         Preprocessor preprocessor = new Preprocessor(PreprocessorConfig.read(json));
@@ -47,7 +52,13 @@ class PreprocessorTest {
         assertEquals(shape.get(1).asInt(), preprocessor.height());
         assertEquals(shape.get(2).asInt(), preprocessor.width());
 
-        float[] tensor = tensor(preprocessor, DECODER.decode(PillowReference.bytes(file)));
+        ImageDecoder decoder = path == null ? DECODER : path.decoder(40_000_000);
+        float[] tensor = new float[preprocessor.tensorLength()];
+        try (DecodedImage image = decoder.decodeForPreprocessing(PillowReference.bytes(file))) {
+            preprocessor.writeTensor(image, FloatBuffer.wrap(tensor));
+        }
+        assertTrue(Arrays.equals(tensor, tensor(preprocessor, decoder.decode(PillowReference.bytes(file)))),
+                "the same tensor from the decoded RgbImage");
 
         int h = preprocessor.height();
         int w = preprocessor.width();

@@ -1,0 +1,87 @@
+package dev.vitserve.core.image;
+
+/**
+ * An upright decoded image on its way to {@link Preprocessor#writeTensor(DecodedImage, java.nio.FloatBuffer)}:
+ * either RGB pixels on the heap, or a JPEG still in libjpeg-turbo's native output buffer, which the
+ * preprocessor resizes in place instead of copying tens of megabytes first. Close it (try-with-resources)
+ * to give that buffer back for the next image. Not thread-safe.
+ */
+public final class DecodedImage implements AutoCloseable {
+
+    private final RgbImage image;
+    private TurboJpegPixels pixels;
+
+    private DecodedImage(RgbImage image, TurboJpegPixels pixels) {
+        this.image = image;
+        this.pixels = pixels;
+    }
+
+    /** Pixels on the heap. */
+    static DecodedImage of(RgbImage image) {
+        return new DecodedImage(image, null);
+    }
+
+    /** Pixels in a native buffer, owned by the new object. */
+    static DecodedImage of(TurboJpegPixels pixels) {
+        return new DecodedImage(null, pixels);
+    }
+
+    /**
+     * This stored image turned upright for an EXIF orientation. A turned native image is copied to
+     * the heap (turning it in place would need a second buffer as large); orientation 1 keeps it as it is.
+     */
+    DecodedImage upright(int orientation) {
+        if (image != null) {
+            RgbImage turned = ExifTranspose.apply(image, orientation);
+            return turned == image ? this : of(turned);
+        }
+        if (orientation == 1 || orientation < 1 || orientation > 8) {
+            return this;
+        }
+        try (TurboJpegPixels stored = pixels) {
+            pixels = null;
+            return of(ExifTranspose.apply(stored.toRgbImage(), orientation));
+        }
+    }
+
+    /** Width in pixels. */
+    public int width() {
+        return image != null ? image.width() : rows().width();
+    }
+
+    /** Height in pixels. */
+    public int height() {
+        return image != null ? image.height() : rows().height();
+    }
+
+    /** The pixels as an {@link RgbImage}: the image itself when on the heap, else a copy of the native buffer. */
+    public RgbImage toRgbImage() {
+        return image != null ? image : openPixels().toRgbImage();
+    }
+
+    /** The heap pixels, or null when they are in a native buffer ({@link #rows()}). */
+    RgbImage heapImage() {
+        return image;
+    }
+
+    /** The pixels in a native buffer, read row by row; null when they are on the heap. */
+    RgbRows rows() {
+        return image != null ? null : openPixels();
+    }
+
+    private TurboJpegPixels openPixels() {
+        if (pixels == null) {
+            throw new IllegalStateException("the decoded image was already closed");
+        }
+        return pixels;
+    }
+
+    /** Gives a native buffer back; the heap pixels stay readable. */
+    @Override
+    public void close() {
+        if (pixels != null) {
+            pixels.close();
+            pixels = null;
+        }
+    }
+}
