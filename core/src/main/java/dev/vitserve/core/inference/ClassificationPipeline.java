@@ -2,7 +2,7 @@ package dev.vitserve.core.inference;
 
 import dev.vitserve.core.image.ImageDecoder;
 import dev.vitserve.core.image.Preprocessor;
-import dev.vitserve.core.image.RgbImage;
+import dev.vitserve.core.image.DecodedImage;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -49,10 +49,12 @@ public final class ClassificationPipeline {
         Context context = Vertx.currentContext();
         Future<Prepared> prepared = workers.executeBlocking(() -> {
             long t0 = System.nanoTime();
-            RgbImage decoded = decoder.decode(image);
-            long t1 = System.nanoTime();
             float[] pixels = new float[preprocessor.tensorLength()];
-            preprocessor.writeTensor(decoded, FloatBuffer.wrap(pixels));
+            long t1;
+            try (DecodedImage decoded = decoder.decodeForPreprocessing(image)) {
+                t1 = System.nanoTime();
+                preprocessor.writeTensor(decoded, FloatBuffer.wrap(pixels));
+            }
             long t2 = System.nanoTime();
             observer.imagePrepared((t1 - t0) / 1e6, (t2 - t1) / 1e6);
             return new Prepared((t1 - t0) / 1e6, (t2 - t1) / 1e6, scheduler.submit(pixels));
