@@ -14,8 +14,9 @@ import java.util.Optional;
 
 /**
  * Compares the network built from model.safetensors with the exported onnx/model.onnx of the same model:
- * load time (median of 3 loads each) and speed at batch 1 and 4, runs of the two alternating so the
- * noise of a shared machine falls on both. Not a test: run it by hand on a full-size model, from the root:
+ * load time (median of 3 loads each, after a warm-up load of each) and speed at batch 1 and 4, runs of the
+ * two alternating so the noise of a shared machine falls on both. Not a test: run it by hand on a full-size
+ * model, from the root:
  * <pre>
  * mvn -q -B -pl backend-onnx -am test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
  * java -cp backend-onnx/target/test-classes:backend-onnx/target/classes:$(cat backend-onnx/target/classpath.txt) \
@@ -53,6 +54,8 @@ public final class BuiltGraphBenchmark {
     }
 
     private static void loads(ModelFiles exported, ModelFiles built, BackendOptions options) throws BackendException {
+        loadMillis(exported, options); // warm-up: loading ONNX Runtime's library, JIT
+        loadMillis(built, options);
         long[] exportedMs = new long[3];
         long[] builtMs = new long[3];
         for (int i = 0; i < 3; i++) {
@@ -78,7 +81,7 @@ public final class BuiltGraphBenchmark {
              Backend fromWeights = new OnnxBackendProvider().open(built, options)) {
             for (int batch : new int[] {1, 4}) {
                 PixelBatch pixels = FixtureModels.pixels(config, 0, batch);
-                int count = batch == 1 ? runs : Math.max(3, runs / 4);
+                int count = batch == 1 ? runs : Math.max(3, runs / 2);
                 for (int i = 0; i < 3; i++) {
                     fromExport.infer(pixels);
                     fromWeights.infer(pixels);
