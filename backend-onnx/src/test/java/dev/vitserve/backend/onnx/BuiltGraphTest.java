@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,9 +53,8 @@ class BuiltGraphTest {
     }
 
     @Test
-    void exportedFileIsPreferredToTheWeights(@TempDir Path folder) throws BackendException {
-        ModelFiles both = new ModelFiles("tiny-vit", Fixtures.tinyVit(), FixtureModels.config(Fixtures.tinyVit()),
-                FixtureModels.withWeights("tiny-vit", Fixtures.tinyVit(), FixtureModels.config(Fixtures.tinyVit())).weights());
+    void exportedFileIsPreferredToTheWeights() throws BackendException {
+        ModelFiles both = FixtureModels.withWeights("tiny-vit", Fixtures.tinyVit(), FixtureModels.config(Fixtures.tinyVit()));
         try (Backend backend = new OnnxBackendProvider().open(both, CPU)) {
             assertEquals(Fixtures.tinyVit().resolve("onnx/model.onnx"), backend.weightsFile());
         }
@@ -115,7 +115,7 @@ class BuiltGraphTest {
 
     /** A build-only copy of a fixture whose tensors were changed. */
     private static ModelFiles rewritten(String name, Path folder,
-                                        java.util.function.Consumer<Map<String, SafetensorsWeights.Tensor>> change)
+                                        Consumer<Map<String, SafetensorsWeights.Tensor>> change)
             throws IOException {
         Path source = Fixtures.model(name);
         Map<String, SafetensorsWeights.Tensor> tensors =
