@@ -13,6 +13,7 @@ import dev.vitserve.api.Logits;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.VitConfig;
 import dev.vitserve.testkit.Fixtures;
+import dev.vitserve.testkit.TinyVit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +49,17 @@ class BuiltGraphTest {
                 assertArrayEquals(expected.row(i), actual.row(i), 1e-4f, name + " image " + i);
                 assertArrayEquals(actual.row(i), fromWeights.infer(FixtureModels.pixels(config, i, 1)).row(0), 1e-5f,
                         name + " image " + i + " alone");
+            }
+        }
+    }
+
+    @Test
+    void builtTinyVitGivesPyTorchsLogits(@TempDir Path folder) throws BackendException {
+        float[][] expected = TinyVit.expectedLogits();
+        try (Backend backend = new OnnxBackendProvider().open(FixtureModels.safetensorsOnly("tiny-vit", folder), CPU)) {
+            Logits logits = backend.infer(TinyVit.pixels(0, 3));
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(expected[i], logits.row(i), 1e-4f, "image " + i);
             }
         }
     }
