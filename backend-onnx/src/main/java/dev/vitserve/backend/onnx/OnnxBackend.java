@@ -62,6 +62,7 @@ public final class OnnxBackend implements Backend {
      */
     static OnnxBackend open(ModelFiles model, BackendOptions options, OnnxDeviceSelector.CudaProbe probe)
             throws BackendException {
+        long start = System.nanoTime();
         OnnxGraphSource graph = OnnxGraphSource.locate(model);
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         OnnxDeviceSelector.Choice choice = OnnxDeviceSelector.select(options.device(), probe);
@@ -79,8 +80,8 @@ public final class OnnxBackend implements Backend {
                         + " or export the network with a dynamic batch axis");
             }
             OnnxBackend backend = new OnnxBackend(model, environment, session, signature, graph.weightsFile(), device);
-            LOG.info("{} loaded {} from {} on {} [{}]", backend.engine, model.name(), graph.weightsFile(), device,
-                    choice.reason());
+            LOG.info("{} loaded {} from {} ({}) in {} ms on {} [{}]", backend.engine, model.name(), graph.weightsFile(),
+                    graph.origin(), (System.nanoTime() - start) / 1_000_000, device, choice.reason());
             return backend;
         } catch (BackendException | RuntimeException e) {
             closeQuietly(session);

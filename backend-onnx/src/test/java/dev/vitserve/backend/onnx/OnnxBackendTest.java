@@ -125,7 +125,7 @@ class OnnxBackendTest {
         BackendException e = assertThrows(BackendException.class,
                 () -> new OnnxBackendProvider().open(TinyVit.modelIn(empty), CPU));
         assertTrue(e.getMessage().contains(empty.toAbsolutePath().toString()), e.getMessage());
-        assertTrue(e.getMessage().contains("onnx/model.onnx and model.onnx"), e.getMessage());
+        assertTrue(e.getMessage().contains("no onnx/model.onnx, model.onnx or model.safetensors in"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,140 @@
+package dev.vitserve.backend.onnx;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import java.util.Arrays;
+
+/**
+ * The protobuf boilerplate of one ONNX graph being written: nodes with generated output names,
+ * small constant initializers, float inputs and outputs, and the final {@code ModelProto}
+ * (IR version 8, opset 17 and {@code com.microsoft} opset 1).
+ */
+final class OnnxNodes {
+
+    /** ONNX Runtime's contrib operators, such as {@code Gelu}. */
+    static final String MICROSOFT = "com.microsoft";
+    static final long IR_VERSION = 8;
+    static final long OPSET = 17;
+
+    private final GraphProto.Builder graph;
+    private int counter;
+
+    OnnxNodes(String graphName) {
+        this.graph = GraphProto.newBuilder().setName(graphName);
+    }
+
+    /** Adds a node of the default domain with one output and returns the output's name. */
+    String op(String opType, String[] inputs, AttributeProto... attributes) {
+        return opIn("", opType, inputs, attributes);
+    }
+
+    /** Adds a node of a domain with one output and returns the output's name. */
+    String opIn(String domain, String opType, String[] inputs, AttributeProto... attributes) {
+        String output = opType + "_" + counter++;
+        graph.addNode(NodeProto.newBuilder()
+                .setOpType(opType)
+                .setDomain(domain)
+                .setName(output)
+                .addAllInput(Arrays.asList(inputs))
+                .addOutput(output)
+                .addAllAttribute(Arrays.asList(attributes)));
+        return output;
+    }
+
+    /** Adds a node writing to a chosen name, such as the graph's output. */
+    void opTo(String output, String opType, String[] inputs, AttributeProto... attributes) {
+        graph.addNode(NodeProto.newBuilder()
+                .setOpType(opType)
+                .setName(output)
+                .addAllInput(Arrays.asList(inputs))
+                .addOutput(output)
+                .addAllAttribute(Arrays.asList(attributes)));
+    }
+
+    /** An int64 vector initializer (shapes, axes), returning its name. */
+    String int64s(long... values) {
+        String name = "const_" + counter++;
+        TensorProto.Builder tensor = TensorProto.newBuilder()
+                .setName(name)
+                .setDataType(TensorProto.DataType.INT64.getNumber())
+                .addDims(values.length);
+        for (long value : values) {
+            tensor.addInt64Data(value);
+        }
+        graph.addInitializer(tensor);
+        return name;
+    }
+
+    /** Adds an initializer built elsewhere (the weights). */
+    void initializer(TensorProto tensor) {
+        graph.addInitializer(tensor);
+    }
+
+    /** Declares a float32 graph input; a dimension is a {@code Long} (fixed) or a {@code String} (named, dynamic). */
+    void floatInput(String name, Object... dims) {
+        graph.addInput(floatValue(name, dims));
+    }
+
+    /** Declares a float32 graph output, dimensions as for {@link #floatInput}. */
+    void floatOutput(String name, Object... dims) {
+        graph.addOutput(floatValue(name, dims));
+    }
+
+    /** The finished model. */
+    ModelProto model(String producer, boolean microsoftDomain) {
+        ModelProto.Builder model = ModelProto.newBuilder()
+                .setIrVersion(IR_VERSION)
+                .setProducerName(producer)
+                .setGraph(graph)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET));
+        if (microsoftDomain) {
+            model.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(MICROSOFT).setVersion(1));
+        }
+        return model.build();
+    }
+
+    static AttributeProto ints(String name, long... values) {
+        AttributeProto.Builder attribute = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long value : values) {
+            attribute.addInts(value);
+        }
+        return attribute.build();
+    }
+
+    static AttributeProto integer(String name, long value) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+    }
+
+    static AttributeProto real(String name, float value) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(value).build();
+    }
+
+    static String[] in(String... names) {
+        return names;
+    }
+
+    private static ValueInfoProto floatValue(String name, Object... dims) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+        for (Object dim : dims) {
+            TensorShapeProto.Dimension.Builder dimension = TensorShapeProto.Dimension.newBuilder();
+            if (dim instanceof String param) {
+                dimension.setDimParam(param);
+            } else {
+                dimension.setDimValue(((Number) dim).longValue());
+            }
+            shape.addDim(dimension);
+        }
+        TypeProto.Tensor tensor = TypeProto.Tensor.newBuilder()
+                .setElemType(TensorProto.DataType.FLOAT.getNumber())
+                .setShape(shape)
+                .build();
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(tensor)).build();
+    }
+}

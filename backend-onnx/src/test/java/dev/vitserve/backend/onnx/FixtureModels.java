@@ -1,0 +1,79 @@
+package dev.vitserve.backend.onnx;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.PixelBatch;
+import dev.vitserve.api.VitConfig;
+import dev.vitserve.testkit.Fixtures;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** The fixture ViTs as backend-onnx tests need them: their config, pixel batches, and build-only folders. */
+final class FixtureModels {
+
+    private FixtureModels() {
+    }
+
+    /** A model folder's config.json, read as core reads it (image_size, patch_size, hidden_act, ...). */
+    static VitConfig config(Path directory) {
+        JsonNode c = Fixtures.json(directory.resolve("config.json"));
+        int image = c.get("image_size").asInt();
+        return new VitConfig(image, image, c.path("num_channels").asInt(3), c.get("patch_size").asInt(),
+                c.get("hidden_size").asInt(), c.get("num_hidden_layers").asInt(), c.get("num_attention_heads").asInt(),
+                c.get("intermediate_size").asInt(), c.get("layer_norm_eps").asDouble(), c.path("qkv_bias").asBoolean(true),
+                c.get("id2label").size(), c.path("hidden_act").asText("gelu"));
+    }
+
+    /** The fixture model with its exported onnx/model.onnx. */
+    static ModelFiles exported(String name) {
+        Path directory = Fixtures.model(name);
+        return new ModelFiles(name, directory, config(directory));
+    }
+
+    /**
+     * A copy of the fixture folder in {@code target} without any exported network (config.json,
+     * preprocessor_config.json and model.safetensors), so the backend has to build the network.
+     */
+    static ModelFiles safetensorsOnly(String name, Path target) {
+        Path source = Fixtures.model(name);
+        try {
+            Files.copy(source.resolve("config.json"), target.resolve("config.json"));
+            Files.copy(source.resolve("preprocessor_config.json"), target.resolve("preprocessor_config.json"));
+            Files.copy(source.resolve("model.safetensors"), target.resolve("model.safetensors"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return withWeights(name, target, config(source));
+    }
+
+    /** A folder's model.safetensors as the weights of a model with the given config. */
+    static ModelFiles withWeights(String name, Path directory, VitConfig config) {
+        return new ModelFiles(name, directory, config,
+                Optional.of(SafetensorsWeights.open(directory.resolve("model.safetensors"))));
+    }
+
+    /** Images {@code first .. first+count-1}: x[n,c,h,w] = ((n*7 + c*13 + h*3 + w*5) % 17 - 8) / 8, as TinyVit. */
+    static PixelBatch pixels(VitConfig config, int first, int count) {
+        int channels = config.numChannels();
+        int height = config.imageHeight();
+        int width = config.imageWidth();
+        FloatBuffer buffer = ByteBuffer.allocateDirect(count * channels * height * width * Float.BYTES)
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int n = first; n < first + count; n++) {
+            for (int c = 0; c < channels; c++) {
+                for (int h = 0; h < height; h++) {
+                    for (int w = 0; w < width; w++) {
+                        buffer.put(((n * 7 + c * 13 + h * 3 + w * 5) % 17 - 8) / 8.0f);
+                    }
+                }
+            }
+        }
+        return new PixelBatch(buffer.flip(), count, channels, height, width);
+    }
+}
