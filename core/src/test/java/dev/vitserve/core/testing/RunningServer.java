@@ -30,7 +30,13 @@ public final class RunningServer implements AutoCloseable {
 
     /** Starts the tiny fixture model on the given backend with extra flags. */
     public static RunningServer start(Vertx vertx, String backend, String... extraArgs) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--model", Fixtures.tinyVit().toString(), "--backend", backend,
+        return startModel(vertx, Fixtures.tinyVit(), backend, extraArgs);
+    }
+
+    /** Starts a model folder on the given backend with extra flags. */
+    public static RunningServer startModel(Vertx vertx, java.nio.file.Path model, String backend, String... extraArgs)
+            throws Exception {
+        List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--backend", backend,
                 "--host", "127.0.0.1", "--port", "0"));
         args.addAll(List.of(extraArgs));
         ServerConfig config = ServerConfig.fromArgs(java.util.Map.of(), args.toArray(String[]::new));
