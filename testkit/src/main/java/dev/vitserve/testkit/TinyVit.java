@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.PixelBatch;
 import dev.vitserve.api.VitConfig;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 
 /** The tiny ViT fixture, the deterministic inputs of {@code testkit/tools/backend-expected.py} and their logits. */
@@ -32,22 +29,9 @@ public final class TinyVit {
         return new ModelFiles("tiny-vit", directory, config(LABELS));
     }
 
-    /** Images {@code first .. first+count-1}: x[n,c,h,w] = ((n*7 + c*13 + h*3 + w*5) % 17 - 8) / 8. */
+    /** Images {@code first .. first+count-1}, as {@link FixtureModels#pixels} makes them. */
     public static PixelBatch pixels(int first, int count) {
-        int perImage = CHANNELS * SIZE * SIZE;
-        FloatBuffer buffer = ByteBuffer.allocateDirect(count * perImage * Float.BYTES)
-                .order(ByteOrder.nativeOrder()).asFloatBuffer();
-        for (int n = first; n < first + count; n++) {
-            for (int c = 0; c < CHANNELS; c++) {
-                for (int h = 0; h < SIZE; h++) {
-                    for (int w = 0; w < SIZE; w++) {
-                        buffer.put(((n * 7 + c * 13 + h * 3 + w * 5) % 17 - 8) / 8.0f);
-                    }
-                }
-            }
-        }
-        buffer.flip();
-        return new PixelBatch(buffer, count, CHANNELS, SIZE, SIZE);
+        return FixtureModels.pixels(config(LABELS), first, count);
     }
 
     /** PyTorch's logits for images 0, 1 and 2. */

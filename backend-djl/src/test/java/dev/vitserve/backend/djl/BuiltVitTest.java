@@ -9,6 +9,7 @@ import dev.vitserve.api.BackendException;
 import dev.vitserve.api.Logits;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.VitConfig;
+import dev.vitserve.testkit.FixtureModels;
 import dev.vitserve.testkit.Fixtures;
 import dev.vitserve.testkit.TinyVit;
 import java.nio.file.Path;
@@ -46,9 +47,9 @@ class BuiltVitTest {
     @BeforeAll
     static void load() throws BackendException {
         for (String model : models()) {
-            ModelFiles files = FixtureModels.safetensors(model, withoutTorchScript);
+            ModelFiles files = FixtureModels.withWeights(model, withoutTorchScript);
             BUILT.put(model, new DjlBackendProvider().open(files, DjlBackendTest.CPU));
-            try (Backend torchScript = new DjlBackendProvider().open(FixtureModels.torchScript(model), DjlBackendTest.CPU)) {
+            try (Backend torchScript = new DjlBackendProvider().open(FixtureModels.files(model), DjlBackendTest.CPU)) {
                 TORCHSCRIPT.put(model, torchScript.infer(FixtureModels.pixels(files.config(), 0, BATCH)));
             }
         }
@@ -129,7 +130,7 @@ class BuiltVitTest {
 
     @Test
     void modelPtIsPreferredWhenPresent() throws BackendException {
-        ModelFiles both = FixtureModels.safetensors("vit-shape-b", Fixtures.model("vit-shape-b"));
+        ModelFiles both = FixtureModels.withWeights("vit-shape-b", Fixtures.model("vit-shape-b"));
         try (Backend backend = new DjlBackendProvider().open(both, DjlBackendTest.CPU)) {
             assertEquals(Fixtures.model("vit-shape-b").resolve("model.pt"), backend.weightsFile());
         }
@@ -137,7 +138,7 @@ class BuiltVitTest {
 
     @Test
     void autoDeviceBuildsOnTheCpuHere() throws BackendException {
-        ModelFiles files = FixtureModels.safetensors("vit-shape-b", withoutTorchScript);
+        ModelFiles files = FixtureModels.withWeights("vit-shape-b", withoutTorchScript);
         try (Backend backend = new DjlBackendProvider().open(files, new dev.vitserve.api.BackendOptions(
                 dev.vitserve.api.DeviceRequest.AUTO, DjlBackendTest.CPU.threads(), 1))) {
             assertTrue(backend.device().detail().startsWith("CPU"), backend.device().toString());

@@ -18,7 +18,9 @@ import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.PixelBatch;
 import dev.vitserve.api.VitConfig;
+import dev.vitserve.testkit.FixtureModels;
 import dev.vitserve.testkit.Fixtures;
+import dev.vitserve.testkit.TestSafetensors;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Map;
@@ -94,7 +96,7 @@ class VitNetworkTest {
     @Test
     void wrongShapeNamesTheTensorAndBothShapes(@TempDir Path folder) {
         Map<String, TestSafetensors.Tensor> tensors = weights().tensors();
-        FloatBuffer values = tensors.get(LAYER_1_MLP_IN).values();
+        float[] values = tensors.get(LAYER_1_MLP_IN).values();
         tensors.put(LAYER_1_MLP_IN, new TestSafetensors.Tensor(new long[] {48, 96}, values));
         BackendException e = assertThrows(BackendException.class, () -> build(CONFIG, rewritten(folder, tensors)));
         assertTrue(e.getMessage().startsWith("tensor '" + LAYER_1_MLP_IN + "' in " + folder.resolve("model.safetensors")
@@ -130,7 +132,7 @@ class VitNetworkTest {
     @Test
     void otherActivationsAreRefusedNamingGelu(@TempDir Path folder) {
         VitConfig relu = new VitConfig(64, 64, 3, 8, 48, 3, 6, 96, 1e-6, false, 7, "relu");
-        ModelFiles files = FixtureModels.safetensors(MODEL, folder, relu, Fixtures.model(MODEL).resolve("model.safetensors"));
+        ModelFiles files = FixtureModels.withWeights(MODEL, folder, relu, Fixtures.model(MODEL).resolve("model.safetensors"));
         BackendException e = assertThrows(BackendException.class,
                 () -> new DjlBackendProvider().open(files, DjlBackendTest.CPU));
         assertEquals("config.json has hidden_act 'relu', but the ViT the DJL backend builds from model.safetensors"

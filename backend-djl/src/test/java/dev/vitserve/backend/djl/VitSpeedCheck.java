@@ -8,6 +8,7 @@ import dev.vitserve.api.Logits;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.PixelBatch;
 import dev.vitserve.api.VitConfig;
+import dev.vitserve.testkit.FixtureModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ public final class VitSpeedCheck {
         VitConfig config = FixtureModels.config(folder);
         BackendOptions options = new BackendOptions(DeviceRequest.CPU, threads, 8);
         Path withoutTorchScript = Files.createTempDirectory("vitserve-speed");
-        ModelFiles builtFiles = FixtureModels.safetensors(folder.getFileName().toString(), withoutTorchScript, config,
+        ModelFiles builtFiles = FixtureModels.withWeights(folder.getFileName().toString(), withoutTorchScript, config,
                 folder.resolve("model.safetensors"));
         PixelBatch one = FixtureModels.pixels(config, 0, 1);
         PixelBatch four = FixtureModels.pixels(config, 0, 4);

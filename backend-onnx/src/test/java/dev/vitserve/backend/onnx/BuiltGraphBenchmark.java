@@ -7,6 +7,8 @@ import dev.vitserve.api.DeviceRequest;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.PixelBatch;
 import dev.vitserve.api.VitConfig;
+import dev.vitserve.testkit.FixtureModels;
+import dev.vitserve.testkit.TestSafetensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -41,7 +43,7 @@ public final class BuiltGraphBenchmark {
         ModelFiles exported = new ModelFiles("exported", directory, config);
         Path buildOnly = Files.createTempDirectory("vitserve-build-only");
         ModelFiles built = new ModelFiles("built", buildOnly, config,
-                Optional.of(SafetensorsWeights.open(directory.resolve("model.safetensors"))));
+                Optional.of(TestSafetensors.open(directory.resolve("model.safetensors"))));
         System.out.printf("%s: %d layers, hidden %d, %d threads; exported %s vs built from %s%n", directory,
                 config.numLayers(), config.hiddenSize(), threads, directory.resolve("onnx/model.onnx"),
                 directory.resolve("model.safetensors"));

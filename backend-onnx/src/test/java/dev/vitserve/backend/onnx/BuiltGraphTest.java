@@ -12,7 +12,9 @@ import dev.vitserve.api.DeviceRequest;
 import dev.vitserve.api.Logits;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.VitConfig;
+import dev.vitserve.testkit.FixtureModels;
 import dev.vitserve.testkit.Fixtures;
+import dev.vitserve.testkit.TestSafetensors;
 import dev.vitserve.testkit.TinyVit;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,10 +38,10 @@ class BuiltGraphTest {
     @ParameterizedTest
     @MethodSource("fixtureModels")
     void builtNetworkGivesTheLogitsOfTheExportedOne(String name, @TempDir Path folder) throws BackendException {
-        ModelFiles built = FixtureModels.safetensorsOnly(name, folder);
+        ModelFiles built = FixtureModels.weightsOnly(name, folder);
         VitConfig config = built.config();
         try (Backend fromWeights = new OnnxBackendProvider().open(built, CPU);
-             Backend fromExport = new OnnxBackendProvider().open(FixtureModels.exported(name), CPU)) {
+             Backend fromExport = new OnnxBackendProvider().open(FixtureModels.files(name), CPU)) {
             assertEquals(folder.resolve("model.safetensors"), fromWeights.weightsFile());
             Logits expected = fromExport.infer(FixtureModels.pixels(config, 0, 3));
             Logits actual = fromWeights.infer(FixtureModels.pixels(config, 0, 3));
@@ -56,7 +58,7 @@ class BuiltGraphTest {
     @Test
     void builtTinyVitGivesPyTorchsLogits(@TempDir Path folder) throws BackendException {
         float[][] expected = TinyVit.expectedLogits();
-        try (Backend backend = new OnnxBackendProvider().open(FixtureModels.safetensorsOnly("tiny-vit", folder), CPU)) {
+        try (Backend backend = new OnnxBackendProvider().open(FixtureModels.weightsOnly("tiny-vit", folder), CPU)) {
             Logits logits = backend.infer(TinyVit.pixels(0, 3));
             for (int i = 0; i < 3; i++) {
                 assertArrayEquals(expected[i], logits.row(i), 1e-4f, "image " + i);
@@ -76,7 +78,7 @@ class BuiltGraphTest {
     void wrongShapeNamesTheTensorAndBothShapes(@TempDir Path folder) throws IOException {
         ModelFiles model = rewritten("vit-shape-a", folder, tensors -> {
             String name = "vit.encoder.layer.1.intermediate.dense.weight";
-            tensors.put(name, new SafetensorsWeights.Tensor(new long[] {48, 96}, tensors.get(name).values()));
+            tensors.put(name, new TestSafetensors.Tensor(new long[] {48, 96}, tensors.get(name).values()));
         });
         BackendException e = assertThrows(BackendException.class, () -> new OnnxBackendProvider().open(model, CPU));
         assertTrue(e.getMessage().startsWith("tensor 'vit.encoder.layer.1.intermediate.dense.weight' in "
@@ -107,7 +109,7 @@ class BuiltGraphTest {
 
     @Test
     void activationOtherThanGeluIsRefused(@TempDir Path folder) {
-        ModelFiles built = FixtureModels.safetensorsOnly("tiny-vit", folder);
+        ModelFiles built = FixtureModels.weightsOnly("tiny-vit", folder);
         VitConfig c = built.config();
         VitConfig relu = new VitConfig(c.imageHeight(), c.imageWidth(), c.numChannels(), c.patchSize(), c.hiddenSize(),
                 c.numLayers(), c.numHeads(), c.intermediateSize(), c.layerNormEps(), c.qkvBias(), c.numLabels(), "relu");
@@ -127,13 +129,13 @@ class BuiltGraphTest {
 
     /** A build-only copy of a fixture whose tensors were changed. */
     private static ModelFiles rewritten(String name, Path folder,
-                                        Consumer<Map<String, SafetensorsWeights.Tensor>> change)
+                                        Consumer<Map<String, TestSafetensors.Tensor>> change)
             throws IOException {
         Path source = Fixtures.model(name);
-        Map<String, SafetensorsWeights.Tensor> tensors =
-                SafetensorsWeights.open(source.resolve("model.safetensors")).tensors();
+        Map<String, TestSafetensors.Tensor> tensors =
+                TestSafetensors.open(source.resolve("model.safetensors")).tensors();
         change.accept(tensors);
-        SafetensorsWeights.write(folder.resolve("model.safetensors"), tensors);
+        TestSafetensors.write(folder.resolve("model.safetensors"), tensors);
         Files.copy(source.resolve("config.json"), folder.resolve("config.json"));
         return FixtureModels.withWeights(name, folder, FixtureModels.config(source));
     }

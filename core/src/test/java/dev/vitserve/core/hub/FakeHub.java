@@ -275,10 +275,14 @@ final class FakeHub implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        hub.close().await(10, TimeUnit.SECONDS);
-        if (cdn != null) {
-            cdn.close().await(10, TimeUnit.SECONDS);
+    public void close() {
+        try {
+            hub.close().await(10, TimeUnit.SECONDS);
+            if (cdn != null) {
+                cdn.close().await(10, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("could not stop the stand-in Hub", e);
         }
     }
 }

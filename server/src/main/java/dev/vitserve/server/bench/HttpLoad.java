@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A closed-loop load generator: {@code clients} threads, each sending the same image as soon as
@@ -20,8 +22,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class HttpLoad {
 
-    /** What the clients saw. */
-    record Result(int clients, double seconds, Stats latencyOf200, Map<Integer, Integer> statuses,
+    private static final Pattern INFERENCE = Pattern.compile("\"inference\":([0-9.]+)");
+
+    /**
+     * What the clients saw.
+     *
+     * @param engineOf200 the engine time each successful answer reports in {@code timing_ms.inference}
+     */
+    record Result(int clients, double seconds, Stats latencyOf200, Stats engineOf200, Map<Integer, Integer> statuses,
                   int unavailableWithoutRetryAfter, int failedConnections) {
 
         double okPerSecond() {
@@ -39,6 +47,7 @@ final class HttpLoad {
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(2))
                 .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+        List<Double> engine = Collections.synchronizedList(new ArrayList<>());
         Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
         AtomicInteger missingRetryAfter = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
@@ -50,7 +59,7 @@ final class HttpLoad {
                 while (System.nanoTime() < stopAt) {
                     long t0 = System.nanoTime();
                     try {
-                        HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
+                        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
                         long t1 = System.nanoTime();
                         if (t0 < measureFrom || t1 > stopAt) {
                             continue;
@@ -58,6 +67,10 @@ final class HttpLoad {
                         statuses.merge(response.statusCode(), 1, Integer::sum);
                         if (response.statusCode() == 200) {
                             latencies.add((t1 - t0) / 1e6);
+                            Matcher inference = INFERENCE.matcher(response.body());
+                            if (inference.find()) {
+                                engine.add(Double.parseDouble(inference.group(1)));
+                            }
                         } else if (response.statusCode() == 503 && response.headers().firstValue("Retry-After").isEmpty()) {
                             missingRetryAfter.incrementAndGet();
                         }
@@ -77,7 +90,7 @@ final class HttpLoad {
         for (Thread thread : threads) {
             thread.join();
         }
-        return new Result(clients, duration.toNanos() / 1e9, Stats.of(latencies), new TreeMap<>(statuses),
+        return new Result(clients, duration.toNanos() / 1e9, Stats.of(latencies), Stats.of(engine), new TreeMap<>(statuses),
                 missingRetryAfter.get(), failed.get());
     }
 }

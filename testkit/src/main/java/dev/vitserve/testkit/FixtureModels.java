@@ -1,10 +1,9 @@
-package dev.vitserve.backend.onnx;
+package dev.vitserve.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.PixelBatch;
 import dev.vitserve.api.VitConfig;
-import dev.vitserve.testkit.Fixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -14,14 +13,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** The fixture ViTs as backend-onnx tests need them: their config, pixel batches, and build-only folders. */
-final class FixtureModels {
+/** The fixture ViTs as the backends' tests need them: their shape, pixel batches, and folders with only weights. */
+public final class FixtureModels {
 
     private FixtureModels() {
     }
 
     /** A model folder's config.json, read as core reads it (image_size, patch_size, hidden_act, ...). */
-    static VitConfig config(Path directory) {
+    public static VitConfig config(Path directory) {
         JsonNode c = Fixtures.json(directory.resolve("config.json"));
         int image = c.get("image_size").asInt();
         return new VitConfig(image, image, c.path("num_channels").asInt(3), c.get("patch_size").asInt(),
@@ -30,8 +29,8 @@ final class FixtureModels {
                 c.get("id2label").size(), c.path("hidden_act").asText("gelu"));
     }
 
-    /** The fixture model with its exported onnx/model.onnx. */
-    static ModelFiles exported(String name) {
+    /** The fixture model as it is: exported networks (onnx/model.onnx, model.pt), no weights handed over. */
+    public static ModelFiles files(String name) {
         Path directory = Fixtures.model(name);
         return new ModelFiles(name, directory, config(directory));
     }
@@ -40,7 +39,7 @@ final class FixtureModels {
      * A copy of the fixture folder in {@code target} without any exported network (config.json,
      * preprocessor_config.json and model.safetensors), so the backend has to build the network.
      */
-    static ModelFiles safetensorsOnly(String name, Path target) {
+    public static ModelFiles weightsOnly(String name, Path target) {
         Path source = Fixtures.model(name);
         try {
             Files.copy(source.resolve("config.json"), target.resolve("config.json"));
@@ -52,14 +51,29 @@ final class FixtureModels {
         return withWeights(name, target, config(source));
     }
 
-    /** A folder's model.safetensors as the weights of a model with the given config. */
-    static ModelFiles withWeights(String name, Path directory, VitConfig config) {
-        return new ModelFiles(name, directory, config,
-                Optional.of(SafetensorsWeights.open(directory.resolve("model.safetensors"))));
+    /**
+     * The fixture model seen from another folder (say, one without exported networks, so the backend builds
+     * the network), with the tensors of the fixture's own model.safetensors.
+     */
+    public static ModelFiles withWeights(String name, Path folder) {
+        return withWeights(name, folder, config(Fixtures.model(name)), Fixtures.model(name).resolve("model.safetensors"));
     }
 
-    /** Images {@code first .. first+count-1}: x[n,c,h,w] = ((n*7 + c*13 + h*3 + w*5) % 17 - 8) / 8, as TinyVit. */
-    static PixelBatch pixels(VitConfig config, int first, int count) {
+    /** A folder's model.safetensors as the weights of a model with the given config. */
+    public static ModelFiles withWeights(String name, Path directory, VitConfig config) {
+        return withWeights(name, directory, config, directory.resolve("model.safetensors"));
+    }
+
+    /** A folder whose weights come from the given safetensors file. */
+    public static ModelFiles withWeights(String name, Path directory, VitConfig config, Path weightsFile) {
+        return new ModelFiles(name, directory, config, Optional.of(TestSafetensors.open(weightsFile)));
+    }
+
+    /**
+     * Images {@code first .. first+count-1} of a model's input shape: x[n,c,h,w] = ((n*7 + c*13 + h*3 + w*5) % 17 - 8) / 8,
+     * exact in float32 and easy to make again in Python ({@code testkit/tools/backend-expected.py}).
+     */
+    public static PixelBatch pixels(VitConfig config, int first, int count) {
         int channels = config.numChannels();
         int height = config.imageHeight();
         int width = config.imageWidth();

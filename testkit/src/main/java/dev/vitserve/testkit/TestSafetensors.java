@@ -1,4 +1,4 @@
-package dev.vitserve.backend.onnx;
+package dev.vitserve.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,15 +20,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Test-only {@link ModelWeights} over an F32 safetensors file (memory-mapped, read-only views like core's
- * reader), and a writer for crafting broken files.
+ * {@link ModelWeights} over an F32 safetensors file for the backends' tests (memory-mapped, read-only
+ * views, as core's reader gives them), and a writer for crafting broken files.
  */
-final class SafetensorsWeights implements ModelWeights {
+public final class TestSafetensors implements ModelWeights {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One tensor: its shape and float32 values. */
-    record Tensor(long[] shape, float[] values) {
+    public record Tensor(long[] shape, float[] values) {
     }
 
     private record Entry(long[] shape, int begin, int end) {
@@ -38,14 +38,14 @@ final class SafetensorsWeights implements ModelWeights {
     private final ByteBuffer data;
     private final Map<String, Entry> entries;
 
-    private SafetensorsWeights(Path file, ByteBuffer data, Map<String, Entry> entries) {
+    private TestSafetensors(Path file, ByteBuffer data, Map<String, Entry> entries) {
         this.file = file;
         this.data = data;
         this.entries = entries;
     }
 
     /** Maps a file of F32 tensors. */
-    static SafetensorsWeights open(Path file) {
+    public static TestSafetensors open(Path file) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer all = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size()).order(ByteOrder.LITTLE_ENDIAN);
             int headerLength = (int) all.getLong(0);
@@ -68,7 +68,7 @@ final class SafetensorsWeights implements ModelWeights {
                 }
             });
             ByteBuffer data = all.slice(8 + headerLength, all.capacity() - 8 - headerLength).order(ByteOrder.LITTLE_ENDIAN);
-            return new SafetensorsWeights(file, data, Collections.unmodifiableMap(entries));
+            return new TestSafetensors(file, data, Collections.unmodifiableMap(entries));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -104,7 +104,7 @@ final class SafetensorsWeights implements ModelWeights {
     }
 
     /** Every tensor of the file, copied, in file order (to change and {@link #write}). */
-    Map<String, Tensor> tensors() {
+    public Map<String, Tensor> tensors() {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (String name : names()) {
             FloatBuffer values = floats(name);
@@ -116,7 +116,7 @@ final class SafetensorsWeights implements ModelWeights {
     }
 
     /** Writes F32 tensors as a safetensors file. */
-    static void write(Path file, Map<String, Tensor> tensors) {
+    public static void write(Path file, Map<String, Tensor> tensors) {
         ObjectNode header = JSON.createObjectNode();
         long offset = 0;
         for (Map.Entry<String, Tensor> tensor : tensors.entrySet()) {
