@@ -18,6 +18,7 @@ import dev.vitserve.core.model.LoadedModel;
 import dev.vitserve.core.model.ModelLoadException;
 import dev.vitserve.core.model.ModelLoader;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
@@ -108,7 +109,6 @@ public final class VitServer {
         loader.start();
         return Future.fromCompletionStage(loading).map(serving -> {
             state.ready(serving);
-            metrics.modelLoaded((System.nanoTime() - start) / 1e9);
             var device = serving.backend().device();
             LOG.info("ready in {} s: model {} ({} labels, {}x{}), backend {} ({}), device {} ({}), weights {}, "
                             + "max batch {}, threads: {} engine + {} preprocessing on {} cores, at http://{}:{}/",
@@ -126,6 +126,7 @@ public final class VitServer {
         Path directory = new ModelResolver(vertx, config.hub(), state::loading)
                 .resolve(config.model(), config.revision());
         state.loading("loading model " + config.model());
+        long start = System.nanoTime();
         LoadedModel model = ModelLoader.load(directory, config.model());
         var provider = BackendRegistry.discover(VitServer.class.getClassLoader()).get(config.backend());
         int batchBound = config.maxBatch(config.device().kind() != DeviceRequest.Kind.CPU);
@@ -136,11 +137,13 @@ public final class VitServer {
             Preprocessor preprocessor = new Preprocessor(model.preprocessing());
             InferenceScheduler scheduler = new InferenceScheduler(backend,
                     new InferenceScheduler.TensorShape(3, preprocessor.height(), preprocessor.width()),
-                    Math.min(batchBound, config.maxBatch(gpu)), config.maxBatchDelayMs(gpu), config.maxQueue(), config.maxQueueWait(), metrics);
+                    Math.min(batchBound, config.maxBatch(gpu)), config.maxBatchDelayMs(gpu), config.maxQueue(),
+                    config.maxQueueWait(), metrics);
             metrics.queueDepth(scheduler::queueDepth);
             preprocessWorkers = vertx.createSharedWorkerExecutor("vitserve-preprocess", config.preprocessThreads());
             ClassificationPipeline pipeline = new ClassificationPipeline(new ImageDecoder(config.maxPixels()),
                     preprocessor, scheduler, new Postprocessor(model.labels()), preprocessWorkers, metrics);
+            metrics.modelLoaded((System.nanoTime() - start) / 1e9);
             return new ServingModel(model, config.backend(), backend, scheduler, pipeline);
         } catch (RuntimeException e) {
             backend.close();
@@ -170,7 +173,7 @@ public final class VitServer {
     public Future<Void> shutdown() {
         state.drain();
         long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-        io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
+        Promise<Void> drained = Promise.promise();
         vertx.setPeriodic(0, 20, timer -> {
             int left = api != null ? api.requestsInProgress() : 0;
             if (left == 0 || System.nanoTime() > deadline) {

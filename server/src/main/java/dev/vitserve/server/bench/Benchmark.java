@@ -67,6 +67,11 @@ public final class Benchmark implements Callable<Integer> {
     @Option(names = "--engine-seconds", defaultValue = "8", description = "Measuring time of each engine batch size.")
     double engineSeconds;
 
+    @Option(names = "--load-generator", defaultValue = "auto", paramLabel = "auto|wrk|java",
+            description = "HTTP load for part 3: wrk (Debian's, light on the CPU), a Java client, or auto (wrk when installed). "
+                    + "The soak always uses the Java client, which checks every status and Retry-After.")
+    String loadGenerator;
+
     @Option(names = "--soak-clients", defaultValue = "4", description = "Clients of the soak run.")
     int soakClients;
 
@@ -178,23 +183,55 @@ public final class Benchmark implements Callable<Integer> {
     }
 
     private void http(ServerUnderTest server, Map<String, Path> images) throws Exception {
-        URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/classify");
-        System.out.println("3. End to end over HTTP (POST /v1/classify, raw JPEG body, closed-loop clients, server in its own JVM)");
-        System.out.println("   image           clients   images/s   p50 ms   p99 ms   engine p50 ms   requests   statuses");
+        boolean wrk = !loadGenerator.equals("java") && WrkLoad.available();
+        if (loadGenerator.equals("wrk") && !wrk) {
+            throw new IllegalStateException("wrk is not installed (apt-get install wrk)");
+        }
+        String url = "http://127.0.0.1:" + server.port() + "/v1/classify";
+        System.out.println("3. End to end over HTTP (POST /v1/classify, raw JPEG body, closed-loop clients, server in its own"
+                + " JVM, load from " + (wrk ? "wrk" : "a Java client") + ")");
+        System.out.println("   image           clients   images/s   p50 ms   p99 ms   server: engine ms   decode+preprocess ms");
         for (String kind : List.of("600x400 JPEG", "12 MP JPEG")) {
-            byte[] body = Files.readAllBytes(images.get(kind));
+            Path image = images.get(kind);
             for (int c : clients) {
-                HttpLoad.Result r = HttpLoad.run(uri, body, "image/jpeg", c, Duration.ofSeconds(3),
-                        Duration.ofMillis((long) (seconds * 1000)));
-                System.out.printf(Locale.ROOT, "   %-14s %8d   %8.2f   %6.1f   %6.1f   %13.1f   %8d   %s%n", kind, c,
-                        r.okPerSecond(), r.latencyOf200().median(), r.latencyOf200().percentile(99),
-                        r.engineOf200().median(), r.latencyOf200().count(), r.statuses());
-                figures.put("http." + kind + "." + c + ".throughput", r.okPerSecond());
-                figures.put("http." + kind + "." + c + ".p50", r.latencyOf200().median());
-                figures.put("http." + kind + "." + c + ".engine", r.engineOf200().median());
+                Duration measure = Duration.ofMillis((long) (seconds * 1000));
+                double rate;
+                double p50;
+                double p99;
+                String failures;
+                ServerTimings before;
+                if (wrk) {
+                    WrkLoad.run(url, image, "image/jpeg", c, Duration.ofSeconds(3));
+                    before = ServerTimings.read(server.port());
+                    WrkLoad.Result r = WrkLoad.run(url, image, "image/jpeg", c, measure);
+                    rate = r.requestsPerSecond();
+                    p50 = r.p50Ms();
+                    p99 = r.p99Ms();
+                    failures = r.non2xx() + r.socketErrors() == 0 ? "" : "   (" + r.non2xx() + " non-2xx, "
+                            + r.socketErrors() + " socket errors)";
+                } else {
+                    HttpLoad.run(URI.create(url), Files.readAllBytes(image), "image/jpeg", c, Duration.ZERO, Duration.ofSeconds(3));
+                    before = ServerTimings.read(server.port());
+                    HttpLoad.Result r = HttpLoad.run(URI.create(url), Files.readAllBytes(image), "image/jpeg", c,
+                            Duration.ZERO, measure);
+                    rate = r.okPerSecond();
+                    p50 = r.latencyOf200().median();
+                    p99 = r.latencyOf200().percentile(99);
+                    failures = r.statuses().keySet().stream().allMatch(s -> s == 200) ? "" : "   " + r.statuses();
+                }
+                ServerTimings after = ServerTimings.read(server.port());
+                double engine = after.meanMsSince(before, "inference");
+                double prepared = after.meanMsSince(before, "decode") + after.meanMsSince(before, "preprocess");
+                System.out.printf(Locale.ROOT, "   %-14s %8d   %8.2f   %6.1f   %6.1f   %17.1f   %20.1f%s%n", kind, c,
+                        rate, p50, p99, engine, prepared, failures);
+                String key = "http." + kind + "." + c;
+                figures.put(key + ".throughput", rate);
+                figures.put(key + ".p50", p50);
+                figures.put(key + ".engine", engine);
+                figures.put(key + ".prepared", prepared);
             }
         }
-        System.out.println("   (engine p50: the inference time the server reports in each answer's timing_ms)");
+        System.out.println("   (server: means of the server's own timers over the run, from /metrics; engine per batch)");
         System.out.printf(Locale.ROOT, "   server resident memory after the runs: %.0f MB%n%n", server.residentMb());
     }
 
@@ -217,10 +254,10 @@ public final class Benchmark implements Callable<Integer> {
                     r.okPerSecond(), r.latencyOf200().median(), r.latencyOf200().percentile(99), r.statuses(),
                     r.unavailableWithoutRetryAfter(), r.failedConnections(), mb);
         }
-        double settled = rss.get(Math.min(rss.size() - 1, 1));
+        double half = rss.get((rss.size() - 1) / 2);
         double last = rss.get(rss.size() - 1);
-        System.out.printf(Locale.ROOT, "   resident memory from the second interval to the end: %.0f MB -> %.0f MB (%+.1f%%)%n",
-                settled, last, (last - settled) / settled * 100);
+        System.out.printf(Locale.ROOT, "   resident memory over the second half (after the heap has grown to its working size): "
+                + "%.0f MB -> %.0f MB (%+.1f%%)%n", half, last, (last - half) / half * 100);
         System.out.println("   every answer 200, or 503 with Retry-After, no failed connection: " + (onlyOkOrRetry ? "yes" : "NO"));
         System.out.println();
     }
@@ -240,8 +277,10 @@ public final class Benchmark implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "   p50 at 1 client - engine latency (600x400 JPEG):   %+.1f ms (goal <= 10 ms)%n",
                     p50 - engineLatency);
         }
-        if (inRun != null && p50 != null) {
-            System.out.printf(Locale.ROOT, "   the same against the engine time in that run:      %+.1f ms%n", p50 - inRun);
+        Double prepared = figures.get("http.600x400 JPEG.1.prepared");
+        if (inRun != null && p50 != null && prepared != null) {
+            System.out.printf(Locale.ROOT, "   the same against the engine time in that run:      %+.1f ms, of which decode+preprocess"
+                    + " %.1f ms%n", p50 - inRun, prepared);
         }
         for (String kind : List.of("600x400 JPEG", "12 MP JPEG", "600x400 PNG")) {
             Double java = figures.get("preprocess." + kind);
