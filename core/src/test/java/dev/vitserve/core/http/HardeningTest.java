@@ -21,6 +21,9 @@ import java.io.DataOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -62,6 +65,21 @@ class HardeningTest {
             assertEquals(200, server.get("/health/ready").statusCode());
             assertEquals(200, server.get("/openapi.json").statusCode());
             assertEquals(200, server.get("/metrics").statusCode());
+        }
+    }
+
+    @Test
+    void aClientAskingForAnHttp2UpgradeGetsWholeHttp11Answers(Vertx vertx) throws Exception {
+        try (RunningServer server = RunningServer.start(vertx, "fake")) {
+            // the JDK's client asks every new connection to upgrade to h2c; /metrics is a large answer
+            for (int i = 0; i < 30; i++) {
+                var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, response.statusCode());
+                assertEquals(HttpClient.Version.HTTP_1_1, response.version());
+                assertTrue(response.body().contains("vitserve_requests_in_progress"));
+            }
         }
     }
 
