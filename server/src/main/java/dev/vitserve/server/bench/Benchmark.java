@@ -67,10 +67,13 @@ public final class Benchmark implements Callable<Integer> {
     @Option(names = "--engine-seconds", defaultValue = "8", description = "Measuring time of each engine batch size.")
     double engineSeconds;
 
-    @Option(names = "--load-generator", defaultValue = "auto", paramLabel = "auto|wrk|java",
-            description = "HTTP load for part 3: wrk (Debian's, light on the CPU), a Java client, or auto (wrk when installed). "
-                    + "The soak always uses the Java client, which checks every status and Retry-After.")
-    String loadGenerator;
+    /** Where the HTTP part's load comes from. */
+    enum LoadGenerator { java, wrk }
+
+    @Option(names = "--load-generator", defaultValue = "java", paramLabel = "java|wrk",
+            description = "HTTP load for part 3: a Java client (counts answers inside the window, checks every status), "
+                    + "or Debian's wrk as a cross-check. The soak always uses the Java client. Default: ${DEFAULT-VALUE}.")
+    LoadGenerator loadGenerator;
 
     @Option(names = "--soak-clients", defaultValue = "4", description = "Clients of the soak run.")
     int soakClients;
@@ -183,8 +186,8 @@ public final class Benchmark implements Callable<Integer> {
     }
 
     private void http(ServerUnderTest server, Map<String, Path> images) throws Exception {
-        boolean wrk = !loadGenerator.equals("java") && WrkLoad.available();
-        if (loadGenerator.equals("wrk") && !wrk) {
+        boolean wrk = loadGenerator == LoadGenerator.wrk;
+        if (wrk && !WrkLoad.available()) {
             throw new IllegalStateException("wrk is not installed (apt-get install wrk)");
         }
         String url = "http://127.0.0.1:" + server.port() + "/v1/classify";
