@@ -62,6 +62,18 @@ public record VitConfig(int imageHeight, int imageWidth, int numChannels, int pa
         return hiddenSize / numHeads;
     }
 
+    /**
+     * Refuses a batch whose images are not this model's channels, height and width.
+     *
+     * @throws IllegalArgumentException naming both shapes
+     */
+    public void requireImageShape(PixelBatch batch) {
+        if (batch.channels() != numChannels || batch.height() != imageHeight || batch.width() != imageWidth) {
+            throw new IllegalArgumentException("the model takes " + numChannels + "x" + imageHeight + "x" + imageWidth
+                    + " images, got a batch of " + batch.channels() + "x" + batch.height() + "x" + batch.width());
+        }
+    }
+
     private static void positive(String name, int value) {
         if (value < 1) {
             throw new IllegalArgumentException(name + " must be positive, got " + value);

@@ -105,7 +105,7 @@ public final class DjlBackend implements Backend {
 
     @Override
     public Logits infer(PixelBatch batch) throws BackendException {
-        checkShape(batch);
+        config.requireImageShape(batch);
         lifecycle.readLock().lock();
         try {
             if (closed) {
@@ -170,14 +170,6 @@ public final class DjlBackend implements Backend {
         }
     }
 
-    private void checkShape(PixelBatch batch) {
-        if (batch.channels() != config.numChannels() || batch.height() != config.imageHeight()
-                || batch.width() != config.imageWidth()) {
-            throw new IllegalArgumentException("model " + modelName + " takes " + config.numChannels() + "x"
-                    + config.imageHeight() + "x" + config.imageWidth() + " images, got a batch of " + batch.channels()
-                    + "x" + batch.height() + "x" + batch.width());
-        }
-    }
 
     @Override
     public Device device() {
