@@ -98,8 +98,14 @@ public final class Benchmark implements Callable<Integer> {
                         + " Java %s, %d cores%n%n", model, loaded.preprocessing().width(), loaded.preprocessing().height(),
                 loaded.labels().size(), backend, engineThreads, System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
-        Path folder = Files.createTempDirectory("vitserve-bench-");
-        Map<String, Path> images = BenchImages.make(photo, folder);
+        try (TempFolder folder = TempFolder.create("vitserve-bench-")) {
+            measure(loaded, engineThreads, BenchImages.make(photo, folder.path()));
+        }
+        ratios();
+        return 0;
+    }
+
+    private void measure(LoadedModel loaded, int engineThreads, Map<String, Path> images) throws Exception {
         if (parts.contains(Part.ENGINE)) {
             engine(loaded, engineThreads);
         }
@@ -122,8 +128,6 @@ public final class Benchmark implements Callable<Integer> {
                 }
             }
         }
-        ratios();
-        return 0;
     }
 
     private void engine(LoadedModel loaded, int engineThreads) throws Exception {

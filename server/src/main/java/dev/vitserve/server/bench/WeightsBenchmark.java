@@ -27,8 +27,7 @@ final class WeightsBenchmark {
     }
 
     /** A folder beside the model that has only what the Hub has: configs and model.safetensors. */
-    static Path weightsOnly(Path model) throws Exception {
-        Path folder = Files.createTempDirectory("vitserve-weights-only-");
+    private static Path weightsOnly(Path model, Path folder) throws Exception {
         for (String file : List.of("config.json", "preprocessor_config.json", "model.safetensors")) {
             Files.createSymbolicLink(folder.resolve(file), model.toAbsolutePath().resolve(file));
         }
@@ -37,8 +36,15 @@ final class WeightsBenchmark {
 
     static Result run(BackendProvider provider, Path model, BackendOptions options, int loads, int runs)
             throws Exception {
+        try (TempFolder folder = TempFolder.create("vitserve-weights-only-")) {
+            return compare(provider, model, weightsOnly(model, folder.path()), options, loads, runs);
+        }
+    }
+
+    private static Result compare(BackendProvider provider, Path model, Path weightsOnly, BackendOptions options,
+                                  int loads, int runs) throws Exception {
         ModelFiles exported = ModelLoader.load(model, model.toString()).files();
-        ModelFiles built = ModelLoader.load(weightsOnly(model), model.toString()).files();
+        ModelFiles built = ModelLoader.load(weightsOnly, model.toString()).files();
         List<Double> exportedLoads = new ArrayList<>();
         List<Double> builtLoads = new ArrayList<>();
         provider.open(exported, options).close();
