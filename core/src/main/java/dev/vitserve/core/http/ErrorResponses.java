@@ -24,6 +24,9 @@ public final class ErrorResponses {
     /** Installs the JSON error pages on the router for the statuses Vert.x produces itself. */
     public static void install(Router router) {
         router.errorHandler(400, ctx -> send(ctx, toApiException(ctx, 400, "bad_request", "the request is malformed")));
+        // Vert.x's CORS handler fails a request from an origin not in --cors-origins with 403
+        router.errorHandler(403, ctx -> send(ctx, toApiException(ctx, 403, "origin_not_allowed",
+                "requests from origin " + ctx.request().getHeader("Origin") + " are not allowed (see --cors-origins)")));
         router.errorHandler(404, ctx -> send(ctx, new ApiException(404, "not_found",
                 "no such resource: " + ctx.request().method() + " " + ctx.request().path())));
         router.errorHandler(405, ctx -> send(ctx, new ApiException(405, "method_not_allowed",

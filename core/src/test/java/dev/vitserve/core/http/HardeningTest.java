@@ -91,7 +91,9 @@ class HardeningTest {
         try (RunningServer open = RunningServer.start(vertx, "fake", "--cors-origins", "https://app.example.com")) {
             assertEquals("https://app.example.com",
                     preflight(open, "https://app.example.com").getHeader("Access-Control-Allow-Origin"));
-            assertNull(preflight(open, "https://evil.example.com").getHeader("Access-Control-Allow-Origin"));
+            HttpResponse<Buffer> refused = preflight(open, "https://evil.example.com");
+            assertNull(refused.getHeader("Access-Control-Allow-Origin"));
+            assertError(refused, 403, "origin_not_allowed");
         }
     }
 
@@ -154,6 +156,10 @@ class HardeningTest {
             long start = System.nanoTime();
             assertError(server.postImage("/v1/classify", pngClaiming(50_000, 50_000), "image/png"), 413, "too_many_pixels");
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10));
+            // a third of a megapixel, but so elongated that resizing it would cost as much as a huge image
+            HttpResponse<Buffer> elongated = server.postImage("/v1/classify", realPng(80_000, 4), "image/png");
+            assertError(elongated, 413, "too_many_pixels");
+            assertTrue(elongated.bodyAsJsonObject().getJsonObject("error").getString("message").contains("too elongated"));
             assertEquals(200, server.postImage("/v1/classify", Fixtures.bytes(Fixtures.image("green-palette.png")),
                     "image/png").statusCode());
         }
@@ -221,6 +227,18 @@ class HardeningTest {
             }
         }
         return head.toString(StandardCharsets.US_ASCII);
+    }
+
+    /** A complete grey-gradient RGB PNG of the given size. */
+    private static byte[] realPng(int width, int height) throws Exception {
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(width, height,
+                java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+        for (int x = 0; x < width; x++) {
+            image.setRGB(x, 0, (x % 256) * 0x010101);
+        }
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(image, "png", png);
+        return png.toByteArray();
     }
 
     /** A valid PNG of a few dozen bytes whose header claims the given size. */

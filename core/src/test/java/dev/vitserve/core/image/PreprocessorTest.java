@@ -95,6 +95,26 @@ class PreprocessorTest {
     }
 
     @Test
+    void refusesAnImageSoElongatedThatResizingItWouldCostFarMoreThanItsPixels() throws Exception {
+        Preprocessor preprocessor = new Preprocessor(PreprocessorConfig.defaults());
+        FloatBuffer out = FloatBuffer.allocate(preprocessor.tensorLength());
+        // 4x80000 has a third of a megapixel, but its resize's first pass would make 80000 x 224 = 17.9M pixels
+        ImageDecodeException e = assertThrows(ImageDecodeException.class,
+                () -> preprocessor.writeTensor(uniform(4, 80_000, 9), out));
+        assertEquals(ImageDecodeException.Reason.TOO_MANY_PIXELS, e.reason());
+        assertTrue(e.getMessage().contains("4x80000") && e.getMessage().contains("too elongated"), e.getMessage());
+        assertEquals(0, out.position());
+        // and the other way round, where the filter tables would be the cost
+        e = assertThrows(ImageDecodeException.class, () -> preprocessor.writeTensor(uniform(80_000, 4, 9), out));
+        assertEquals(ImageDecodeException.Reason.TOO_MANY_PIXELS, e.reason());
+        assertEquals(0, out.position());
+        // tall but within the bound (60000 x 224 = 13.4M): resized as Pillow would
+        preprocessor.writeTensor(uniform(4, 60_000, 255), out);
+        assertEquals(1f, out.get(0));
+        assertEquals(1f, out.get(preprocessor.tensorLength() - 1));
+    }
+
+    @Test
     void refusesAWrongSizeWhenResizingIsOff() throws Exception {
         Path json = temp.resolve("preprocessor_config.json");
         Files.writeString(json, "{\"do_resize\": false, \"size\": {\"height\": 4, \"width\": 4}}");
