@@ -23,11 +23,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,16 +41,16 @@ public final class VitServer {
     private final ServerConfig config;
     private final ServerState state = new ServerState();
     private final ServerMetrics metrics = ServerMetrics.of();
-    private final Path uploadsDirectory;
+    private final TemporaryFolder uploads;
     private ApiVerticle api;
     private String deploymentId;
     private WorkerExecutor preprocessWorkers;
     private Future<VitServer> ready;
 
-    private VitServer(Vertx vertx, ServerConfig config, Path uploadsDirectory) {
+    private VitServer(Vertx vertx, ServerConfig config, TemporaryFolder uploads) {
         this.vertx = vertx;
         this.config = config;
-        this.uploadsDirectory = uploadsDirectory;
+        this.uploads = uploads;
     }
 
     /** Listens, loads the model, and completes once it answers; on failure, closes and fails with a message for people. */
@@ -67,9 +64,9 @@ public final class VitServer {
      * {@code /health/ready} and the classify routes answer 503.
      */
     public static Future<VitServer> listen(Vertx vertx, ServerConfig config) {
-        Path uploads;
+        TemporaryFolder uploads;
         try {
-            uploads = Files.createTempDirectory("vitserve-uploads-");
+            uploads = TemporaryFolder.create("vitserve-uploads-");
         } catch (IOException e) {
             return Future.failedFuture(new UncheckedIOException("cannot create a folder for uploads", e));
         }
@@ -87,7 +84,7 @@ public final class VitServer {
 
     private Future<Void> deployApi() {
         state.loading("loading model " + config.model());
-        api = new ApiVerticle(config, state, uploadsDirectory, metrics.registry());
+        api = new ApiVerticle(config, state, uploads.path(), metrics.registry());
         return vertx.deployVerticle(api).map(id -> {
             deploymentId = id;
             LOG.info("listening on http://{}:{}/ ; loading model {} with backend {}",
@@ -158,7 +155,7 @@ public final class VitServer {
 
     /** The folder multipart uploads are written to while a request runs (removed with the server). */
     public Path uploadsDirectory() {
-        return uploadsDirectory;
+        return uploads.path();
     }
 
     /** Readiness and the model being served. */
@@ -201,21 +198,15 @@ public final class VitServer {
             if (preprocessWorkers != null) {
                 preprocessWorkers.close();
             }
-            deleteRecursively(uploadsDirectory);
+            try {
+                uploads.close();
+            } catch (IOException e) {
+                LOG.warn("could not remove {}: {}", uploads.path(), e.getMessage());
+            }
             return null;
         }));
     }
 
-    private static void deleteRecursively(Path directory) {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            LOG.warn("could not remove {}: {}", directory, e.getMessage());
-        }
-    }
 
     private static String hostForUrl(String host) {
         return host.contains(":") ? "[" + host + "]" : host;

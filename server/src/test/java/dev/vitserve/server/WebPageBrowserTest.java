@@ -6,22 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vitserve.core.TemporaryFolder;
 import dev.vitserve.core.VitServer;
 import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
 import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,7 +53,7 @@ class WebPageBrowserTest {
     private static String pageUrl;
 
     private final List<WebDriver> drivers = new ArrayList<>();
-    private final List<Path> profiles = new ArrayList<>();
+    private final List<TemporaryFolder> profiles = new ArrayList<>();
 
     @BeforeAll
     static void startServer() throws Exception {
@@ -89,8 +87,12 @@ class WebPageBrowserTest {
                 // the browser is already gone; nothing left to close
             }
         }
-        for (Path profile : profiles) {
-            deleteQuietly(profile);
+        for (TemporaryFolder profile : profiles) {
+            try {
+                profile.close();
+            } catch (IOException e) {
+                // a temporary folder left behind is harmless
+            }
         }
     }
 
@@ -181,9 +183,9 @@ class WebPageBrowserTest {
     // ---- helpers ----------------------------------------------------------------------------------
 
     private WebDriver browser(int width, int height) {
-        Path profile;
+        TemporaryFolder profile;
         try {
-            profile = Files.createTempDirectory("vitserve-chromium-");
+            profile = TemporaryFolder.create("vitserve-chromium-");
         } catch (IOException e) {
             throw new IllegalStateException("cannot make a Chromium profile folder", e);
         }
@@ -193,7 +195,7 @@ class WebPageBrowserTest {
         options.addArguments(
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--user-data-dir=" + profile, "--window-size=" + width + "," + height);
+                "--disable-sync", "--user-data-dir=" + profile.path(), "--window-size=" + width + "," + height);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER)
                 .usingAnyFreePort()
@@ -243,13 +245,5 @@ class WebPageBrowserTest {
         long innerWidth = ((Number) widths.get(1)).longValue();
         assertTrue(scrollWidth <= innerWidth,
                 what + " scrolls sideways: scrollWidth " + scrollWidth + " > innerWidth " + innerWidth);
-    }
-
-    private static void deleteQuietly(Path folder) {
-        try (Stream<Path> files = Files.walk(folder)) {
-            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException | RuntimeException e) {
-            // a temp folder left behind is harmless
-        }
     }
 }

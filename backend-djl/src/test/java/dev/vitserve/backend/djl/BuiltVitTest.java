@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vitserve.testkit.Concurrently;
 import dev.vitserve.api.Backend;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.Logits;
@@ -13,13 +14,9 @@ import dev.vitserve.testkit.FixtureModels;
 import dev.vitserve.testkit.Fixtures;
 import dev.vitserve.testkit.TinyVit;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -96,28 +93,17 @@ class BuiltVitTest {
     @MethodSource("models")
     void concurrentCallersGetTheirOwnAnswers(String model) throws Exception {
         Backend backend = BUILT.get(model);
-        ExecutorService pool = Executors.newFixedThreadPool(4);
-        try {
-            List<Future<?>> calls = new ArrayList<>();
-            for (int thread = 0; thread < 4; thread++) {
-                int image = thread % BATCH;
-                int count = thread == 3 ? 2 : 1;
-                calls.add(pool.submit(() -> {
-                    for (int round = 0; round < 5; round++) {
-                        Logits logits = backend.infer(FixtureModels.pixels(config(model), image, count));
-                        for (int i = 0; i < count; i++) {
-                            assertArrayEquals(TORCHSCRIPT.get(model).row(image + i), logits.row(i), TOLERANCE);
-                        }
-                    }
-                    return null;
-                }));
+        Concurrently.run(4, thread -> () -> {
+            int image = thread % BATCH;
+            int count = thread == 3 ? 2 : 1;
+            for (int round = 0; round < 5; round++) {
+                Logits logits = backend.infer(FixtureModels.pixels(config(model), image, count));
+                for (int i = 0; i < count; i++) {
+                    assertArrayEquals(TORCHSCRIPT.get(model).row(image + i), logits.row(i), TOLERANCE);
+                }
             }
-            for (Future<?> call : calls) {
-                call.get();
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+            return null;
+        });
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vitserve.testkit.Concurrently;
 import dev.vitserve.api.Backend;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
@@ -19,9 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -97,24 +95,12 @@ class DjlBackendTest {
 
     @Test
     void concurrentCallersGetTheirOwnAnswers() throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(4);
-        try {
-            List<Future<?>> calls = new ArrayList<>();
-            for (int thread = 0; thread < 4; thread++) {
-                int image = thread % 3;
-                calls.add(pool.submit(() -> {
-                    for (int round = 0; round < 5; round++) {
-                        assertArrayEquals(EXPECTED[image], backend.infer(TinyVit.pixels(image, 1)).row(0), 1e-4f);
-                    }
-                    return null;
-                }));
+        Concurrently.run(4, thread -> () -> {
+            for (int round = 0; round < 5; round++) {
+                assertArrayEquals(EXPECTED[thread % 3], backend.infer(TinyVit.pixels(thread % 3, 1)).row(0), 1e-4f);
             }
-            for (Future<?> call : calls) {
-                call.get();
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+            return null;
+        });
     }
 
     @Test

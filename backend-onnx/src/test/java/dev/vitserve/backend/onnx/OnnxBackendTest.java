@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vitserve.testkit.Concurrently;
 import dev.vitserve.api.Backend;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
@@ -17,12 +18,8 @@ import dev.vitserve.api.PixelBatch;
 import dev.vitserve.testkit.Fixtures;
 import dev.vitserve.testkit.TinyVit;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,24 +80,12 @@ class OnnxBackendTest {
 
     @Test
     void concurrentCallersGetTheirOwnAnswers() throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(4);
-        try {
-            List<Future<?>> calls = new ArrayList<>();
-            for (int thread = 0; thread < 4; thread++) {
-                int image = thread % 3;
-                calls.add(pool.submit(() -> {
-                    for (int round = 0; round < 5; round++) {
-                        assertArrayEquals(EXPECTED[image], backend.infer(TinyVit.pixels(image, 1)).row(0), 1e-4f);
-                    }
-                    return null;
-                }));
+        Concurrently.run(4, thread -> () -> {
+            for (int round = 0; round < 5; round++) {
+                assertArrayEquals(EXPECTED[thread % 3], backend.infer(TinyVit.pixels(thread % 3, 1)).row(0), 1e-4f);
             }
-            for (Future<?> call : calls) {
-                call.get();
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+            return null;
+        });
     }
 
     @Test

@@ -13,15 +13,6 @@ import java.nio.FloatBuffer;
  */
 public final class Preprocessor {
 
-    /**
-     * Bound on {@code image height x model width} and {@code image width x model height}. The resize's
-     * work and its filter tables grow with these products, not with the image's pixels: a 64x208082
-     * image of a few hundred bytes would cost a core half a second, and a 40000000x1 one would need
-     * 640 MB of filter weights. Any image up to 40 megapixels with an aspect ratio a camera or a
-     * screenshot gives stays far below (50000 rows make 11.2M at 224).
-     */
-    static final long MAX_RESIZE_PASS_PIXELS = 16_000_000L;
-
     private final PreprocessorConfig config;
     private final float[][] lookup = new float[3][256];
 
@@ -68,7 +59,7 @@ public final class Preprocessor {
      * @throws ImageDecodeException {@link ImageDecodeException.Reason#WRONG_SIZE} when resizing is
      *     switched off and the image is not already {@code width x height};
      *     {@link ImageDecodeException.Reason#TOO_MANY_PIXELS} when the image is so elongated that resizing it
-     *     would cost far more than its pixels ({@link #MAX_RESIZE_PASS_PIXELS})
+     *     would cost far more than its pixels ({@link PixelLimit#MAX_RESIZE_PASS_PIXELS})
      * @throws BufferOverflowException when {@code out} has fewer than {@link #tensorLength()} floats left
      */
     public void writeTensor(RgbImage image, FloatBuffer out) throws ImageDecodeException {
@@ -91,13 +82,7 @@ public final class Preprocessor {
                     + image.width() + "x" + image.height() + " but this model takes exactly " + width + "x"
                     + height + " and its preprocessor does not resize (do_resize is false)");
         }
-        long resizeWork = Math.max((long) image.height() * width, (long) image.width() * height);
-        if (resizeWork > MAX_RESIZE_PASS_PIXELS) {
-            throw new ImageDecodeException(ImageDecodeException.Reason.TOO_MANY_PIXELS, "image is " + image.width()
-                    + "x" + image.height() + ", too elongated to resize to " + width + "x" + height + ": one of its"
-                    + " sides times the model's other side is " + resizeWork / 1_000_000 + " million, over the limit of "
-                    + MAX_RESIZE_PASS_PIXELS / 1_000_000 + " million (crop it closer to the subject)");
-        }
+        PixelLimit.checkResize(image.width(), image.height(), width, height);
         RgbImage sized = image.width() == width && image.height() == height
                 ? image.toRgbImage() : PillowResize.resize(image, width, height);
         if (out.hasArray()) {

@@ -11,42 +11,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vitserve.core.model.LoadedModel;
 import dev.vitserve.core.model.ModelLoader;
-import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Downloads from a stand-in Hub into huggingface_hub's cache layout, and the cache used again. */
 @Timeout(60)
-class HubDownloadTest {
-
-    @TempDir
-    Path temporary;
-
-    Vertx vertx;
-    FakeHub hub;
-    HubTestSupport support;
-
-    @BeforeEach
-    void start() throws Exception {
-        vertx = Vertx.vertx();
-        hub = FakeHub.start(vertx, false);
-        support = new HubTestSupport(vertx, hub, temporary);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        hub.close();
-        vertx.close().await(10, TimeUnit.SECONDS);
-    }
+class HubDownloadTest extends StandInHubTest {
 
     @Test
     void downloadsIntoTheHuggingFaceCacheLayout() throws Exception {

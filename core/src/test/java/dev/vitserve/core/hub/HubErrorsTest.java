@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vitserve.core.hub.HubException.Kind;
 import dev.vitserve.testkit.Fixtures;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -16,36 +15,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every way fetching a model can fail says, in one sentence, what went wrong and what to do. */
 @Timeout(60)
-class HubErrorsTest {
-
-    @TempDir
-    Path temporary;
-
-    Vertx vertx;
-    FakeHub hub;
-    HubTestSupport support;
-
-    @BeforeEach
-    void start() throws Exception {
-        vertx = Vertx.vertx();
-        hub = FakeHub.start(vertx, false);
-        support = new HubTestSupport(vertx, hub, temporary);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        hub.close();
-        vertx.close().await(10, TimeUnit.SECONDS);
-    }
+class HubErrorsTest extends StandInHubTest {
 
     @Test
     void anUnknownRepositorySaysSoAndMentionsTheToken() {

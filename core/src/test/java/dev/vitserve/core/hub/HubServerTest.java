@@ -7,46 +7,32 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vitserve.core.VitServer;
 import dev.vitserve.core.config.ServerConfig;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A whole server started with {@code --model org/tiny-vit} against the stand-in Hub. */
 @Timeout(120)
-class HubServerTest {
+class HubServerTest extends StandInHubTest {
 
-    @TempDir
-    Path temporary;
-
-    Vertx vertx;
-    FakeHub hub;
-    HubTestSupport support;
     WebClient client;
 
     @BeforeEach
-    void start() throws Exception {
-        vertx = Vertx.vertx();
-        hub = FakeHub.start(vertx, false);
-        support = new HubTestSupport(vertx, hub, temporary);
+    void startClient() {
         client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1"));
     }
 
     @AfterEach
-    void stop() throws Exception {
+    void stopClient() {
         hub.gate = null;
         client.close();
-        hub.close();
-        vertx.close().await(30, TimeUnit.SECONDS);
     }
 
     @Test

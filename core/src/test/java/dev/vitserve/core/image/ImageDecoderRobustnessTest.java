@@ -3,13 +3,12 @@ package dev.vitserve.core.image;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.vitserve.testkit.Concurrently;
+import java.util.concurrent.Callable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -92,19 +91,15 @@ class ImageDecoderRobustnessTest {
         for (String file : files) {
             expected.add(decoder.decode(PillowReference.bytes(file)));
         }
-        ExecutorService pool = Executors.newFixedThreadPool(4);
-        try {
-            List<Future<RgbImage>> results = new ArrayList<>();
-            for (int round = 0; round < 4; round++) {
-                for (String file : files) {
-                    results.add(pool.submit(() -> decoder.decode(PillowReference.bytes(file))));
-                }
+        List<Callable<RgbImage>> decodes = new ArrayList<>();
+        for (int round = 0; round < 4; round++) {
+            for (String file : files) {
+                decodes.add(() -> decoder.decode(PillowReference.bytes(file)));
             }
-            for (int i = 0; i < results.size(); i++) {
-                assertEquals(expected.get(i % files.size()), results.get(i).get(), files.get(i % files.size()));
-            }
-        } finally {
-            pool.shutdownNow();
+        }
+        List<RgbImage> results = Concurrently.call(4, decodes);
+        for (int i = 0; i < results.size(); i++) {
+            assertEquals(expected.get(i % files.size()), results.get(i), files.get(i % files.size()));
         }
     }
 }

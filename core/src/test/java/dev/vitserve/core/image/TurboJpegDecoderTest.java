@@ -8,14 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.vitserve.testkit.Concurrently;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -192,26 +190,21 @@ class TurboJpegDecoderTest {
         for (String file : files) {
             expected.add(PreprocessorTest.tensor(preprocessor, decoder.decode(PillowReference.bytes(file))));
         }
-        ExecutorService threads = Executors.newFixedThreadPool(4);
-        try {
-            List<Future<float[]>> results = new ArrayList<>();
-            for (int round = 0; round < 6; round++) {
-                for (String file : files) {
-                    Callable<float[]> task = () -> {
-                        try (DecodedImage image = decoder.decodeForPreprocessing(PillowReference.bytes(file))) {
-                            java.nio.FloatBuffer out = java.nio.FloatBuffer.allocate(preprocessor.tensorLength());
-                            preprocessor.writeTensor(image, out);
-                            return out.array();
-                        }
-                    };
-                    results.add(threads.submit(task));
-                }
+        List<Callable<float[]>> tasks = new ArrayList<>();
+        for (int round = 0; round < 6; round++) {
+            for (String file : files) {
+                tasks.add(() -> {
+                    try (DecodedImage image = decoder.decodeForPreprocessing(PillowReference.bytes(file))) {
+                        java.nio.FloatBuffer out = java.nio.FloatBuffer.allocate(preprocessor.tensorLength());
+                        preprocessor.writeTensor(image, out);
+                        return out.array();
+                    }
+                });
             }
-            for (int i = 0; i < results.size(); i++) {
-                assertTrue(Arrays.equals(expected.get(i % files.size()), results.get(i).get()), files.get(i % files.size()));
-            }
-        } finally {
-            threads.shutdownNow();
+        }
+        List<float[]> results = Concurrently.call(4, tasks);
+        for (int i = 0; i < results.size(); i++) {
+            assertTrue(Arrays.equals(expected.get(i % files.size()), results.get(i)), files.get(i % files.size()));
         }
         assertTrue(pool.idleCount() <= 2, "at most maxIdle decompressors are kept: " + pool.idleCount());
     }

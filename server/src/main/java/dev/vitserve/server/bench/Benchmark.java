@@ -4,6 +4,7 @@ import dev.vitserve.api.Backend;
 import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.BackendProvider;
 import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.core.TemporaryFolder;
 import dev.vitserve.core.image.Preprocessor;
 import dev.vitserve.core.model.BackendRegistry;
 import dev.vitserve.core.model.LoadedModel;
@@ -98,7 +99,7 @@ public final class Benchmark implements Callable<Integer> {
                         + " Java %s, %d cores%n%n", model, loaded.preprocessing().width(), loaded.preprocessing().height(),
                 loaded.labels().size(), backend, engineThreads, System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
-        try (TempFolder folder = TempFolder.create("vitserve-bench-")) {
+        try (TemporaryFolder folder = TemporaryFolder.create("vitserve-bench-")) {
             measure(loaded, engineThreads, BenchImages.make(photo, folder.path()));
         }
         ratios();

@@ -5,6 +5,7 @@ import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.BackendProvider;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.PixelBatch;
+import dev.vitserve.core.TemporaryFolder;
 import dev.vitserve.core.model.ModelLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ final class WeightsBenchmark {
 
     static Result run(BackendProvider provider, Path model, BackendOptions options, int loads, int runs)
             throws Exception {
-        try (TempFolder folder = TempFolder.create("vitserve-weights-only-")) {
+        try (TemporaryFolder folder = TemporaryFolder.create("vitserve-weights-only-")) {
             return compare(provider, model, weightsOnly(model, folder.path()), options, loads, runs);
         }
     }
