@@ -11,9 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * weights {@code weight(i, 0 .. count(i) - 1)}. Computed in double exactly as the C code does,
  * including its order of operations, so that the rounded integer weights are identical.
  *
- * <p>The same weights also come as windows of one fixed width ({@link #taps()}) for every output,
- * zero-padded and moved to lie inside the source, for loops without a per-output trip count.
- * Weights are cached per size pair ({@link #of}): a server sees the same few sizes again and again.
+ * <p>Weights are cached per size pair ({@link #of}): a server sees the same few sizes again and again.
  */
 final class BilinearCoefficients {
 
@@ -29,28 +27,24 @@ final class BilinearCoefficients {
     private final int[] count;
     private final int[] weights;
     private final int stride;
-    private final int taps;
-    private final int[] windowStarts;
-    private final int[] windowWeights;
+    private final boolean roundsInRange;
 
-    private BilinearCoefficients(int inSize, int[] first, int[] count, int[] weights, int stride) {
+    private BilinearCoefficients(int[] first, int[] count, int[] weights, int stride) {
         this.first = first;
         this.count = count;
         this.weights = weights;
         this.stride = stride;
-        int widest = 0;
-        for (int c : count) {
-            widest = Math.max(widest, c);
+        boolean inRange = true;
+        for (int i = 0; i < first.length; i++) {
+            long sum = 0;
+            for (int k = 0; k < count[i]; k++) {
+                int w = weights[i * stride + k];
+                inRange &= w >= 0;
+                sum += w;
+            }
+            inRange &= 255 * sum + (1L << (PRECISION_BITS - 1)) < 256L << PRECISION_BITS;
         }
-        this.taps = widest;
-        int outSize = first.length;
-        this.windowStarts = new int[outSize];
-        this.windowWeights = new int[outSize * taps];
-        for (int i = 0; i < outSize; i++) {
-            int start = Math.min(first[i], inSize - taps);
-            windowStarts[i] = start;
-            System.arraycopy(weights, i * stride, windowWeights, i * taps + first[i] - start, count[i]);
-        }
+        this.roundsInRange = inRange;
     }
 
     /** The weights to resample {@code inSize} samples to {@code outSize}, from the cache when they were made before. */
@@ -106,7 +100,7 @@ final class BilinearCoefficients {
             first[xx] = xmin;
             count[xx] = xmax;
         }
-        return new BilinearCoefficients(inSize, first, count, weights, stride);
+        return new BilinearCoefficients(first, count, weights, stride);
     }
 
     private static double triangle(double x) {
@@ -140,19 +134,18 @@ final class BilinearCoefficients {
         return weights;
     }
 
-    /** Width of every window: the most source samples any output uses. */
-    int taps() {
-        return taps;
+    /**
+     * Whether every output's fixed-point sum of 8-bit samples, plus the rounding half, lies in
+     * {@code [0, 256 << PRECISION_BITS)}: then rounding is a shift, and Pillow's clipping to 0..255 never acts.
+     * True for all but extreme size pairs (the rounded weights are never negative and sum to about 1).
+     */
+    boolean roundsInRange() {
+        return roundsInRange;
     }
 
-    /** For each output, the first source index of its window; the window lies inside the source. */
-    int[] windowStarts() {
-        return windowStarts;
-    }
-
-    /** {@link #taps()} weights per output, the first one for source index {@code windowStarts()[i]}; zero outside the filter. */
-    int[] windowWeights() {
-        return windowWeights;
+    /** Number of outputs. */
+    int outSize() {
+        return first.length;
     }
 
     /** The most outputs whose filters cover one source index (their windows are contiguous and in order). */

@@ -1,7 +1,5 @@
 package dev.vitserve.core.image;
 
-import java.util.Arrays;
-
 /**
  * Pillow's antialiased BILINEAR resize on 8-bit RGB, bit for bit (libImaging/Resample.c, 8bpc path).
  *
@@ -11,25 +9,37 @@ import java.util.Arrays;
  *
  * <p>How it is fast while computing exactly Pillow's integer sums:
  * <ul>
- *   <li>The horizontal pass, which reads every source pixel, runs over fixed-width zero-padded filter
- *       windows ({@link BilinearCoefficients#windowWeights()}: zero products change no sum). Short
- *       windows go two source rows at a time, so that each weight is loaded once for six products;
- *       wide ones (strong downscaling) one row at a time, two taps per step.</li>
- *   <li>The vertical pass is streamed: each horizontally resized row is added, times its weight, to
- *       the few output rows whose filter covers it, as soon as it is made, in plain
- *       {@code acc[i] += row[i] * w} loops the JIT vectorizes; no intermediate image is kept. Adding
- *       in another order gives the same sums: they are integers, far from overflowing.</li>
- *   <li>A source still in a native decode buffer ({@link RgbRows}) is read a row pair at a time
- *       into a small array that stays in cache, instead of being copied whole first.</li>
- *   <li>Filter weights are cached per size pair ({@link BilinearCoefficients#of}).</li>
+ *   <li>Pixels travel packed, one int each ({@link RgbRows#readPacked}): moving a pixel is one load
+ *       and one store, and a JPEG's pixels come out of libjpeg-turbo that way (RGBX) at no cost.</li>
+ *   <li>Both passes add whole lines at a time: each source line (a column for the horizontal pass,
+ *       a row for the vertical one) is added, times its weight, to the few output lines whose filter
+ *       covers it, in plain int loops the JIT vectorizes ({@link SumStream}). Adding in this order
+ *       gives Pillow's sums exactly: they are integers, far from overflowing.</li>
+ *   <li>For the horizontal pass the source is read in stripes of rows, a block of columns at a time,
+ *       so that columns are contiguous vectors and everything stays in cache; a resized stripe is
+ *       handed row by row to the vertical pass, and no whole intermediate image is kept.</li>
+ *   <li>Rounding is a vectorized shift where clipping provably never acts
+ *       ({@link BilinearCoefficients#roundsInRange}); filter weights are cached per size pair.</li>
  * </ul>
  */
 public final class PillowResize {
 
+    /** Receives the resized image one row at a time. */
+    interface RowSink {
+        /**
+         * Output row {@code y}: its 8-bit values (0..255), one channel per array, the first
+         * {@code width} ints of each. The arrays are reused once this returns.
+         */
+        void row(int y, int[] red, int[] green, int[] blue, int width);
+    }
+
     private static final int HALF = 1 << (BilinearCoefficients.PRECISION_BITS - 1);
 
-    /** From this many taps on, {@link #resampleWideRow} beats the two-row kernel. */
-    private static final int WIDE_WINDOW = 12;
+    /** Source rows resized horizontally together: long vector loops, yet a stripe stays in cache. */
+    private static final int STRIPE_ROWS = 128;
+
+    /** Source columns read out of a stripe together. */
+    private static final int COLUMN_BLOCK = 16;
 
     private PillowResize() {
     }
@@ -40,7 +50,9 @@ public final class PillowResize {
         if (width == source.width() && height == source.height()) {
             return new RgbImage(width, height, source.pixels().clone());
         }
-        return new Resize(source.width(), source.height(), width, height).run(source.pixels(), null);
+        byte[] out = new byte[width * height * 3];
+        resize(heapRows(source), width, height, interleaved(out));
+        return new RgbImage(width, height, out);
     }
 
     /** The same for a decoded image, read where it is (a native buffer is not copied whole). */
@@ -50,11 +62,26 @@ public final class PillowResize {
             return resize(heap, width, height);
         }
         checkSize(width, height);
-        RgbRows rows = source.rows();
-        if (width == rows.width() && height == rows.height()) {
+        if (width == source.width() && height == source.height()) {
             return source.toRgbImage();
         }
-        return new Resize(rows.width(), rows.height(), width, height).run(null, rows);
+        byte[] out = new byte[width * height * 3];
+        resize(source.rows(), width, height, interleaved(out));
+        return new RgbImage(width, height, out);
+    }
+
+    /** The same, each output row handed to {@code sink} as it is made. The size must change in some dimension. */
+    static void resize(DecodedImage source, int width, int height, RowSink sink) {
+        checkSize(width, height);
+        RgbImage heap = source.heapImage();
+        resize(heap != null ? heapRows(heap) : source.rows(), width, height, sink);
+    }
+
+    private static void resize(RgbRows source, int width, int height, RowSink sink) {
+        if (width == source.width() && height == source.height()) {
+            throw new IllegalArgumentException("nothing to resize: the image is already " + width + "x" + height);
+        }
+        new Resize(source.width(), source.height(), width, height, sink).run(source);
     }
 
     private static void checkSize(int width, int height) {
@@ -63,216 +90,282 @@ public final class PillowResize {
         }
     }
 
-    /** One resize: the weights of both axes and the rows in flight. */
+    /** A sink writing rows of interleaved R, G, B bytes into {@code out}. */
+    private static RowSink interleaved(byte[] out) {
+        return (y, red, green, blue, width) -> {
+            for (int x = 0, o = y * width * 3; x < width; x++, o += 3) {
+                out[o] = (byte) red[x];
+                out[o + 1] = (byte) green[x];
+                out[o + 2] = (byte) blue[x];
+            }
+        };
+    }
+
+    /** Heap pixels read as packed rows. */
+    private static RgbRows heapRows(RgbImage image) {
+        byte[] pixels = image.pixels();
+        int width = image.width();
+        return new RgbRows() {
+            @Override
+            public int width() {
+                return width;
+            }
+
+            @Override
+            public int height() {
+                return image.height();
+            }
+
+            @Override
+            public void readPacked(int y, int[] packed, int offset) {
+                for (int x = 0, p = y * width * 3; x < width; x++, p += 3) {
+                    packed[offset + x] = (pixels[p] & 0xFF) | (pixels[p + 1] & 0xFF) << 8 | (pixels[p + 2] & 0xFF) << 16;
+                }
+            }
+        };
+    }
+
+    /** One resize: the weights of both axes, and the passes in flight. */
     private static final class Resize {
         private final int inWidth;
         private final int outWidth;
         private final int outHeight;
-        private final BilinearCoefficients columns;
         private final BilinearCoefficients rows;
-        private final int rowLength;
-        private final byte[] out;
-        /** Vertical sums of output rows {@code nextToFinish ..< nextToStart}, in a ring indexed by output row. */
-        private final int[][] sums;
-        private int nextToStart;
-        private int nextToFinish;
+        /** Source rows read (and resized horizontally) together. */
+        private final int stripeRows;
+        private final RowSink sink;
+        /** The horizontal pass, or null when the width stays. */
+        private final ColumnPass horizontal;
+        /** The vertical pass's sums, or null when the height stays. */
+        private final SumStream vertical;
+        /** One output row's channels, when there is no vertical pass. */
+        private final int[][] channels;
 
-        Resize(int inWidth, int inHeight, int outWidth, int outHeight) {
+        Resize(int inWidth, int inHeight, int outWidth, int outHeight, RowSink sink) {
             this.inWidth = inWidth;
             this.outWidth = outWidth;
             this.outHeight = outHeight;
-            this.columns = outWidth != inWidth ? BilinearCoefficients.of(inWidth, outWidth) : null;
+            this.sink = sink;
             this.rows = outHeight != inHeight ? BilinearCoefficients.of(inHeight, outHeight) : null;
-            this.rowLength = outWidth * 3;
-            this.out = new byte[outHeight * rowLength];
-            this.sums = rows != null ? new int[rows.maxOverlap()][rowLength] : null;
+            this.stripeRows = Math.min(STRIPE_ROWS, rows != null ? rows.endUsed() - rows.firstUsed() : inHeight);
+            this.horizontal = outWidth != inWidth ? new ColumnPass(BilinearCoefficients.of(inWidth, outWidth), stripeRows) : null;
+            this.vertical = rows != null ? new SumStream(rows, outWidth) : null;
+            this.channels = rows == null ? new int[3][outWidth] : null;
         }
 
-        /** Resizes the source given either as {@code pixels} or as {@code source}. */
-        RgbImage run(byte[] pixels, RgbRows source) {
+        void run(RgbRows source) {
             int firstRow = rows != null ? rows.firstUsed() : 0;
             int endRow = rows != null ? rows.endUsed() : outHeight;
-            int inStride = inWidth * 3;
-            byte[] pair = pixels != null ? pixels : new byte[2 * inStride];
-            int[] row0 = new int[rowLength];
-            int[] row1 = new int[rowLength];
-            for (int y = firstRow; y < endRow; y += 2) {
-                boolean two = y + 1 < endRow;
-                int start0 = y * inStride;
-                if (source != null) {
-                    source.readRow(y, pair, 0);
-                    if (two) {
-                        source.readRow(y + 1, pair, inStride);
-                    }
-                    start0 = 0;
+            int[][] stripe = new int[stripeRows][inWidth];
+            for (int y = firstRow; y < endRow; y += stripeRows) {
+                int count = Math.min(stripeRows, endRow - y);
+                for (int r = 0; r < count; r++) {
+                    source.readPacked(y + r, stripe[r], 0);
                 }
-                if (columns == null) {
-                    widen(pair, start0, row0);
-                    if (two) {
-                        widen(pair, start0 + inStride, row1);
-                    }
-                } else if (!two) {
-                    resampleRow(pair, start0, row0, columns);
-                } else if (columns.taps() < WIDE_WINDOW) {
-                    resampleRowPair(pair, start0, start0 + inStride, row0, row1, columns);
-                } else {
-                    resampleWideRow(pair, start0, row0, columns);
-                    resampleWideRow(pair, start0 + inStride, row1, columns);
-                }
-                accept(y, row0);
-                if (two) {
-                    accept(y + 1, row1);
+                int[][] resized = horizontal != null ? horizontal.resize(stripe, count) : stripe;
+                for (int r = 0; r < count; r++) {
+                    accept(y + r, resized[r]);
                 }
             }
-            return new RgbImage(outWidth, outHeight, out);
         }
 
-        /** Takes source row {@code y}, resized horizontally: output row {@code y}, or into the vertical sums. */
-        private void accept(int y, int[] row) {
-            if (rows == null) {
-                narrow(row, out, y * rowLength);
+        /** Takes source row {@code y}, resized horizontally (packed): an output row, or into the vertical sums. */
+        private void accept(int y, int[] line) {
+            if (vertical == null) {
+                for (int c = 0; c < 3; c++) {
+                    unpack(line, outWidth, 8 * c, channels[c]);
+                }
+                sink.row(y, channels[0], channels[1], channels[2], outWidth);
                 return;
             }
-            while (nextToStart < outHeight && rows.first(nextToStart) <= y) {
-                Arrays.fill(sums[nextToStart % sums.length], HALF);
-                nextToStart++;
-            }
-            int[] weights = rows.weights();
-            for (int o = nextToFinish; o < nextToStart; o++) {
-                addScaled(sums[o % sums.length], row, weights[rows.weightOffset(o) + y - rows.first(o)]);
-            }
-            while (nextToFinish < nextToStart && rows.first(nextToFinish) + rows.count(nextToFinish) <= y + 1) {
-                int[] sum = sums[nextToFinish % sums.length];
-                for (int i = 0; i < rowLength; i++) {
-                    out[nextToFinish * rowLength + i] = clip8(sum[i]);
+            vertical.add(y, line);
+            for (int o = vertical.finishable(y); o >= 0; o = vertical.finishable(y)) {
+                int[][] sums = vertical.finish();
+                for (int c = 0; c < 3; c++) {
+                    round(sums[c], outWidth, rows.roundsInRange());
                 }
-                nextToFinish++;
+                sink.row(o, sums[0], sums[1], sums[2], outWidth);
             }
-        }
-    }
-
-    /** {@code sum += row * weight}, element by element. */
-    private static void addScaled(int[] sum, int[] row, int weight) {
-        for (int i = 0; i < sum.length; i++) {
-            sum[i] += row[i] * weight;
-        }
-    }
-
-    /** A row of 8-bit samples (from {@code in[start]}) as ints. */
-    private static void widen(byte[] in, int start, int[] row) {
-        for (int i = 0; i < row.length; i++) {
-            row[i] = in[start + i] & 0xFF;
-        }
-    }
-
-    /** A row of 0..255 ints as bytes at {@code out[to]}. */
-    private static void narrow(int[] row, byte[] out, int to) {
-        for (int i = 0; i < row.length; i++) {
-            out[to + i] = (byte) row[i];
-        }
-    }
-
-    /** One source row (at {@code in[start]}) resized horizontally into {@code out}, rounded to 8 bits. */
-    private static void resampleRow(byte[] in, int start, int[] out, BilinearCoefficients columns) {
-        int taps = columns.taps();
-        int[] starts = columns.windowStarts();
-        int[] weights = columns.windowWeights();
-        for (int x = 0, w = 0, o = 0; x < starts.length; x++, w += taps, o += 3) {
-            int p = start + starts[x] * 3;
-            int r = HALF;
-            int g = HALF;
-            int b = HALF;
-            for (int k = 0; k < taps; k++) {
-                int weight = weights[w + k];
-                int q = p + 3 * k;
-                r += (in[q] & 0xFF) * weight;
-                g += (in[q + 1] & 0xFF) * weight;
-                b += (in[q + 2] & 0xFF) * weight;
-            }
-            out[o] = clip(r);
-            out[o + 1] = clip(g);
-            out[o + 2] = clip(b);
         }
     }
 
     /**
-     * The same as {@link #resampleRow} for wide windows (strong downscaling), two taps per step:
-     * measured about 20% faster than the other kernels on 12 megapixels, slower on short windows.
+     * The horizontal pass over a stripe of packed source rows, computed column by column: columns
+     * are read out a block at a time and streamed into the output columns' sums ({@link SumStream});
+     * each finished output column is rounded, packed and put in its place in the resized rows.
      */
-    private static void resampleWideRow(byte[] in, int start, int[] out, BilinearCoefficients columns) {
-        int taps = columns.taps();
-        int pairs = taps & ~1;
-        int[] starts = columns.windowStarts();
-        int[] weights = columns.windowWeights();
-        for (int x = 0, w = 0, o = 0; x < starts.length; x++, w += taps, o += 3) {
-            int p = start + starts[x] * 3;
-            int r = HALF;
-            int g = HALF;
-            int b = HALF;
-            int k = 0;
-            for (; k < pairs; k += 2) {
-                int w0 = weights[w + k];
-                int w1 = weights[w + k + 1];
-                int q = p + 3 * k;
-                r += (in[q] & 0xFF) * w0 + (in[q + 3] & 0xFF) * w1;
-                g += (in[q + 1] & 0xFF) * w0 + (in[q + 4] & 0xFF) * w1;
-                b += (in[q + 2] & 0xFF) * w0 + (in[q + 5] & 0xFF) * w1;
+    private static final class ColumnPass {
+        private final BilinearCoefficients columns;
+        private final int outWidth;
+        private final int[][] block;
+        private final SumStream sums;
+        private final int[] packedColumn;
+        /** The resized stripe: packed rows of {@code outWidth} pixels. */
+        private final int[][] resized;
+
+        ColumnPass(BilinearCoefficients columns, int stripeRows) {
+            this.columns = columns;
+            this.outWidth = columns.outSize();
+            this.block = new int[COLUMN_BLOCK][stripeRows];
+            this.sums = new SumStream(columns, stripeRows);
+            this.packedColumn = new int[stripeRows];
+            this.resized = new int[stripeRows][outWidth];
+        }
+
+        /** Resizes the first {@code count} packed rows of {@code stripe}; the result is valid until the next call. */
+        int[][] resize(int[][] stripe, int count) {
+            sums.restart(count);
+            int end = columns.endUsed();
+            for (int first = columns.firstUsed(); first < end; first += COLUMN_BLOCK) {
+                int width = Math.min(COLUMN_BLOCK, end - first);
+                readColumns(stripe, first, width, count);
+                for (int j = 0; j < width; j++) {
+                    int x = first + j;
+                    sums.add(x, block[j]);
+                    for (int o = sums.finishable(x); o >= 0; o = sums.finishable(x)) {
+                        finishColumn(o, sums.finish(), count);
+                    }
+                }
             }
-            if (k < taps) {
-                int w0 = weights[w + k];
-                int q = p + 3 * k;
-                r += (in[q] & 0xFF) * w0;
-                g += (in[q + 1] & 0xFF) * w0;
-                b += (in[q + 2] & 0xFF) * w0;
+            return resized;
+        }
+
+        private void finishColumn(int o, int[][] sums, int count) {
+            boolean inRange = columns.roundsInRange();
+            for (int c = 0; c < 3; c++) {
+                round(sums[c], count, inRange);
             }
-            out[o] = clip(r);
-            out[o + 1] = clip(g);
-            out[o + 2] = clip(b);
+            int[] packed = packedColumn;
+            pack(sums[0], sums[1], sums[2], packed, count);
+            for (int r = 0; r < count; r++) {
+                resized[r][o] = packed[r];
+            }
+        }
+
+        /**
+         * Pixel columns {@code first ..< first + width} of the first {@code count} rows of a stripe into
+         * the block, a row at a time: each row's memory is visited once per block, not once per column.
+         */
+        private void readColumns(int[][] stripe, int first, int width, int count) {
+            int[][] columns = block;
+            for (int r = 0; r < count; r++) {
+                int[] row = stripe[r];
+                for (int j = 0; j < width; j++) {
+                    columns[j][r] = row[first + j];
+                }
+            }
         }
     }
 
-    /** Two source rows (at {@code in[start0]} and {@code in[start1]}) resized horizontally into {@code out0} and {@code out1}. */
-    private static void resampleRowPair(byte[] in, int start0, int start1, int[] out0, int[] out1,
-            BilinearCoefficients columns) {
-        int taps = columns.taps();
-        int[] starts = columns.windowStarts();
-        int[] weights = columns.windowWeights();
-        for (int x = 0, w = 0, o = 0; x < starts.length; x++, w += taps, o += 3) {
-            int p0 = start0 + starts[x] * 3;
-            int p1 = start1 + starts[x] * 3;
-            int r0 = HALF;
-            int g0 = HALF;
-            int b0 = HALF;
-            int r1 = HALF;
-            int g1 = HALF;
-            int b1 = HALF;
-            for (int k = 0; k < taps; k++) {
-                int weight = weights[w + k];
-                int q0 = p0 + 3 * k;
-                int q1 = p1 + 3 * k;
-                r0 += (in[q0] & 0xFF) * weight;
-                g0 += (in[q0 + 1] & 0xFF) * weight;
-                b0 += (in[q0 + 2] & 0xFF) * weight;
-                r1 += (in[q1] & 0xFF) * weight;
-                g1 += (in[q1 + 1] & 0xFF) * weight;
-                b1 += (in[q1 + 2] & 0xFF) * weight;
+    /**
+     * One pass's fixed-point sums, fed with packed source lines (rows or columns) in order: each line
+     * is added, times its weight, to the few output lines whose filter covers it, a channel plane at a
+     * time. The sums in flight live in a small ring.
+     */
+    private static final class SumStream {
+        private final BilinearCoefficients coefficients;
+        /** [ring slot][channel][position]. */
+        private final int[][][] ring;
+        private int length;
+        private int nextToStart;
+        private int nextToFinish;
+
+        SumStream(BilinearCoefficients coefficients, int capacity) {
+            this.coefficients = coefficients;
+            this.ring = new int[coefficients.maxOverlap()][3][capacity];
+            this.length = capacity;
+        }
+
+        /** Starts over, for lines of {@code length} pixels. */
+        void restart(int length) {
+            this.length = length;
+            nextToStart = 0;
+            nextToFinish = 0;
+        }
+
+        /** Adds source line {@code in} ({@code length} packed pixels) to every output line it weighs on. */
+        void add(int in, int[] line) {
+            int outSize = coefficients.outSize();
+            while (nextToStart < outSize && coefficients.first(nextToStart) <= in) {
+                nextToStart++;
             }
-            out0[o] = clip(r0);
-            out0[o + 1] = clip(g0);
-            out0[o + 2] = clip(b0);
-            out1[o] = clip(r1);
-            out1[o + 1] = clip(g1);
-            out1[o + 2] = clip(b1);
+            int[] weights = coefficients.weights();
+            for (int o = nextToFinish; o < nextToStart; o++) {
+                int first = coefficients.first(o);
+                int weight = weights[coefficients.weightOffset(o) + in - first];
+                int[][] sums = ring[o % ring.length];
+                if (in == first) {
+                    startScaled(sums[0], sums[1], sums[2], line, length, weight);
+                } else {
+                    addScaled(sums[0], sums[1], sums[2], line, length, weight);
+                }
+            }
+        }
+
+        /** The next output line complete once source line {@code in} was added, or -1. */
+        int finishable(int in) {
+            return nextToFinish < nextToStart
+                    && coefficients.first(nextToFinish) + coefficients.count(nextToFinish) <= in + 1 ? nextToFinish : -1;
+        }
+
+        /** The sums (three channel planes) of the output line {@link #finishable} named; valid until the next add. */
+        int[][] finish() {
+            return ring[nextToFinish++ % ring.length];
         }
     }
 
-    /** A fixed-point sum rounded down to its 8-bit value, clipped to 0..255. */
-    private static int clip(int sum) {
-        int v = sum >> BilinearCoefficients.PRECISION_BITS;
-        return v < 0 ? 0 : Math.min(v, 255);
+    /**
+     * {@code sum += channel * weight} for each channel of {@code length} packed pixels. All arrays
+     * start at index 0: the JIT (JDK 17) does not vectorize such a loop with an offset.
+     */
+    private static void addScaled(int[] red, int[] green, int[] blue, int[] line, int length, int weight) {
+        for (int i = 0; i < length; i++) {
+            int pixel = line[i];
+            red[i] += (pixel & 0xFF) * weight;
+            green[i] += (pixel >>> 8 & 0xFF) * weight;
+            blue[i] += (pixel >>> 16 & 0xFF) * weight;
+        }
     }
 
-    private static byte clip8(int sum) {
-        return (byte) clip(sum);
+    /** The first term of each sum: the rounding half plus {@code channel * weight}. */
+    private static void startScaled(int[] red, int[] green, int[] blue, int[] line, int length, int weight) {
+        for (int i = 0; i < length; i++) {
+            int pixel = line[i];
+            red[i] = HALF + (pixel & 0xFF) * weight;
+            green[i] = HALF + (pixel >>> 8 & 0xFF) * weight;
+            blue[i] = HALF + (pixel >>> 16 & 0xFF) * weight;
+        }
+    }
+
+    /** The channel at bit {@code shift} of {@code length} packed pixels, into {@code out}. */
+    private static void unpack(int[] line, int length, int shift, int[] out) {
+        for (int i = 0; i < length; i++) {
+            out[i] = line[i] >>> shift & 0xFF;
+        }
+    }
+
+    /** Three channel planes of 0..255 values packed, R | G << 8 | B << 16. */
+    private static void pack(int[] red, int[] green, int[] blue, int[] packed, int length) {
+        for (int i = 0; i < length; i++) {
+            packed[i] = red[i] | green[i] << 8 | blue[i] << 16;
+        }
+    }
+
+    /**
+     * Fixed-point sums rounded down to 8 bits, clipped to 0..255, where they are. When {@code inRange}
+     * ({@link BilinearCoefficients#roundsInRange}) that is a plain shift, in a loop the JIT vectorizes
+     * (it does not vectorize {@code Math.min}).
+     */
+    static void round(int[] sums, int length, boolean inRange) {
+        if (inRange) {
+            for (int i = 0; i < length; i++) {
+                sums[i] >>= BilinearCoefficients.PRECISION_BITS;
+            }
+        } else {
+            for (int i = 0; i < length; i++) {
+                int v = sums[i] >> BilinearCoefficients.PRECISION_BITS;
+                sums[i] = v < 0 ? 0 : Math.min(v, 255);
+            }
+        }
     }
 }

@@ -83,15 +83,30 @@ public final class Preprocessor {
                     + height + " and its preprocessor does not resize (do_resize is false)");
         }
         PixelLimit.checkResize(image.width(), image.height(), width, height);
-        RgbImage sized = image.width() == width && image.height() == height
-                ? image.toRgbImage() : PillowResize.resize(image, width, height);
+        float[] tensor = out.hasArray() ? out.array() : new float[tensorLength()];
+        int at = out.hasArray() ? out.arrayOffset() + out.position() : 0;
+        if (image.width() == width && image.height() == height) {
+            writePlanes(image.toRgbImage().pixels(), tensor, at);
+        } else {
+            int plane = width * height;
+            PillowResize.resize(image, width, height, (y, red, green, blue, rowWidth) -> {
+                int start = at + y * rowWidth;
+                lookUp(red, lookup[0], tensor, start, rowWidth);
+                lookUp(green, lookup[1], tensor, start + plane, rowWidth);
+                lookUp(blue, lookup[2], tensor, start + 2 * plane, rowWidth);
+            });
+        }
         if (out.hasArray()) {
-            writePlanes(sized.pixels(), out.array(), out.arrayOffset() + out.position());
             out.position(out.position() + tensorLength());
         } else {
-            float[] tensor = new float[tensorLength()];
-            writePlanes(sized.pixels(), tensor, 0);
             out.put(tensor);
+        }
+    }
+
+    /** Each 8-bit value's float, from {@code tensor[at]}. */
+    private static void lookUp(int[] values, float[] table, float[] tensor, int at, int length) {
+        for (int i = 0; i < length; i++) {
+            tensor[at + i] = table[values[i]];
         }
     }
 

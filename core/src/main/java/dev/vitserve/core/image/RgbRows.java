@@ -9,6 +9,9 @@ interface RgbRows {
     /** Height in pixels. */
     int height();
 
-    /** Copies row {@code y}'s {@code 3 * width()} bytes, interleaved R, G, B, into {@code rgb} from index {@code offset}. */
-    void readRow(int y, byte[] rgb, int offset);
+    /**
+     * Copies row {@code y} into {@code packed} from index {@code offset}, one int per pixel:
+     * {@code R | G << 8 | B << 16} (the top 8 bits are not part of the pixel and may be anything).
+     */
+    void readPacked(int y, int[] packed, int offset);
 }

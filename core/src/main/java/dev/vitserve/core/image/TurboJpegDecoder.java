@@ -76,7 +76,7 @@ final class TurboJpegDecoder implements FormatDecoder {
         return switch (colorspace) {
             case TurboJpegLibrary.TJCS_GRAY -> TurboJpegPixels.Layout.GRAY;
             case TurboJpegLibrary.TJCS_CMYK, TurboJpegLibrary.TJCS_YCCK -> TurboJpegPixels.Layout.CMYK;
-            case TurboJpegLibrary.TJCS_RGB, TurboJpegLibrary.TJCS_YCBCR -> TurboJpegPixels.Layout.RGB;
+            case TurboJpegLibrary.TJCS_RGB, TurboJpegLibrary.TJCS_YCBCR -> TurboJpegPixels.Layout.RGBX;
             default -> throw new ImageDecodeException(ImageDecodeException.Reason.UNSUPPORTED_FORMAT,
                     "JPEG images in this colour space are not supported");
         };

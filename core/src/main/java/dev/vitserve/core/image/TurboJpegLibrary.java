@@ -11,8 +11,8 @@ import com.sun.jna.Pointer;
  */
 interface TurboJpegLibrary extends Library {
 
-    /** {@code TJPF_RGB}: 3 bytes per pixel, R, G, B. */
-    int TJPF_RGB = 0;
+    /** {@code TJPF_RGBX}: 4 bytes per pixel, R, G, B and an unused byte. */
+    int TJPF_RGBX = 2;
     /** {@code TJPF_GRAY}: 1 byte per pixel. */
     int TJPF_GRAY = 6;
     /** {@code TJPF_CMYK}: 4 bytes per pixel, C, M, Y, K as libjpeg outputs them (YCCK converted to CMYK). */

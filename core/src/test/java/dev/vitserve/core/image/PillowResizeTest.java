@@ -94,6 +94,92 @@ class PillowResizeTest {
         assertArrayEquals(new byte[] {(byte) 128, 1, 1}, resized.pixels());
     }
 
+    /**
+     * Against a plain transcription of Resample.c (one output sample at a time, passes skipped as
+     * Pillow skips them) on random sizes: stripe and block edges, single rows and columns, upscaling,
+     * one dimension kept.
+     */
+    @Test
+    void equalsAPlainTranscriptionOfPillowOnRandomSizes() {
+        java.util.Random random = new java.util.Random(20261127);
+        for (int i = 0; i < 160; i++) {
+            int width = 1 + random.nextInt(i % 4 == 0 ? 700 : 90);
+            int height = 1 + random.nextInt(i % 3 == 0 ? 700 : 90);
+            int toWidth = i % 7 == 0 ? width : 1 + random.nextInt(260);
+            int toHeight = i % 5 == 0 ? height : 1 + random.nextInt(260);
+            if (toWidth == width && toHeight == height) {
+                toHeight++;
+            }
+            byte[] pixels = new byte[width * height * 3];
+            random.nextBytes(pixels);
+            RgbImage source = new RgbImage(width, height, pixels);
+            RgbImage expected = plainPillowResize(source, toWidth, toHeight);
+            assertEquals(expected, PillowResize.resize(source, toWidth, toHeight),
+                    width + "x" + height + " to " + toWidth + "x" + toHeight);
+        }
+    }
+
+    @Test
+    void roundingIsAShiftForTheSizesAServerMeetsAndClipsOtherwise() {
+        for (int[] pair : new int[][] {{600, 224}, {4000, 224}, {3000, 224}, {224, 224}, {1, 224}, {100000, 1}}) {
+            assertTrue(BilinearCoefficients.compute(pair[0], pair[1]).roundsInRange(), pair[0] + " to " + pair[1]);
+        }
+        int one = 1 << BilinearCoefficients.PRECISION_BITS;
+        int[] sums = {-one, 0, one * 17 + one / 2, 255 * one + one - 1, 300 * one};
+        PillowResize.round(sums, sums.length, false);
+        assertArrayEquals(new int[] {0, 0, 17, 255, 255}, sums);
+    }
+
+    private static RgbImage plainPillowResize(RgbImage source, int width, int height) {
+        int[][][] image = new int[source.height()][source.width()][3];
+        for (int y = 0; y < source.height(); y++) {
+            for (int x = 0; x < source.width(); x++) {
+                for (int c = 0; c < 3; c++) {
+                    image[y][x][c] = source.sample(x, y, c);
+                }
+            }
+        }
+        BilinearCoefficients rows = BilinearCoefficients.compute(source.height(), height);
+        if (width != source.width()) {
+            // Pillow resizes horizontally only the rows the vertical pass reads (all when the height stays)
+            int first = height != source.height() ? rows.firstUsed() : 0;
+            int end = height != source.height() ? rows.endUsed() : source.height();
+            BilinearCoefficients columns = BilinearCoefficients.compute(source.width(), width);
+            int[][][] narrowed = new int[source.height()][width][3];
+            for (int y = first; y < end; y++) {
+                for (int x = 0; x < width; x++) {
+                    for (int c = 0; c < 3; c++) {
+                        int sum = 1 << (BilinearCoefficients.PRECISION_BITS - 1);
+                        for (int k = 0; k < columns.count(x); k++) {
+                            sum += image[y][columns.first(x) + k][c] * columns.weights()[columns.weightOffset(x) + k];
+                        }
+                        narrowed[y][x][c] = Math.min(Math.max(sum >> BilinearCoefficients.PRECISION_BITS, 0), 255);
+                    }
+                }
+            }
+            image = narrowed;
+        }
+        byte[] out = new byte[width * height * 3];
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                for (int c = 0; c < 3; c++) {
+                    int value;
+                    if (height == source.height()) {
+                        value = image[y][x][c];
+                    } else {
+                        int sum = 1 << (BilinearCoefficients.PRECISION_BITS - 1);
+                        for (int k = 0; k < rows.count(y); k++) {
+                            sum += image[rows.first(y) + k][x][c] * rows.weights()[rows.weightOffset(y) + k];
+                        }
+                        value = Math.min(Math.max(sum >> BilinearCoefficients.PRECISION_BITS, 0), 255);
+                    }
+                    out[(y * width + x) * 3 + c] = (byte) value;
+                }
+            }
+        }
+        return new RgbImage(width, height, out);
+    }
+
     @Test
     void refusesEmptyTargets() {
         RgbImage source = new RgbImage(1, 1, new byte[3]);
