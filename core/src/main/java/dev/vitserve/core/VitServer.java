@@ -7,11 +7,13 @@ import dev.vitserve.api.DeviceRequest;
 import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.http.ApiVerticle;
 import dev.vitserve.core.hub.ModelResolver;
+import dev.vitserve.core.image.ImageDecodeException;
 import dev.vitserve.core.image.ImageDecoder;
 import dev.vitserve.core.image.Preprocessor;
 import dev.vitserve.core.inference.ClassificationPipeline;
 import dev.vitserve.core.inference.InferenceScheduler;
 import dev.vitserve.core.inference.Postprocessor;
+import dev.vitserve.core.inference.WarmUp;
 import dev.vitserve.core.metrics.ServerMetrics;
 import dev.vitserve.core.model.BackendRegistry;
 import dev.vitserve.core.model.LoadedModel;
@@ -132,19 +134,37 @@ public final class VitServer {
         try {
             boolean gpu = backend.device().isGpu();
             Preprocessor preprocessor = new Preprocessor(model.preprocessing());
+            ImageDecoder decoder = new ImageDecoder(config.maxPixels());
+            metrics.modelLoaded((System.nanoTime() - start) / 1e9);
+            warmUp(preprocessor, backend);
             InferenceScheduler scheduler = new InferenceScheduler(backend,
                     new InferenceScheduler.TensorShape(3, preprocessor.height(), preprocessor.width()),
                     Math.min(batchBound, config.maxBatch(gpu)), config.maxBatchDelayMs(gpu), config.maxQueue(),
                     config.maxQueueWait(), metrics);
             metrics.queueDepth(scheduler::queueDepth);
             preprocessWorkers = vertx.createSharedWorkerExecutor("vitserve-preprocess", config.preprocessThreads());
-            ClassificationPipeline pipeline = new ClassificationPipeline(new ImageDecoder(config.maxPixels()),
+            ClassificationPipeline pipeline = new ClassificationPipeline(decoder,
                     preprocessor, scheduler, new Postprocessor(model.labels()), preprocessWorkers, metrics);
-            metrics.modelLoaded((System.nanoTime() - start) / 1e9);
             return new ServingModel(model, config.backend(), backend, scheduler, pipeline);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | BackendException e) {
             backend.close();
             throw e;
+        }
+    }
+
+    private void warmUp(Preprocessor preprocessor, Backend backend) throws BackendException {
+        if (config.warmupInferences() == 0) {
+            return;
+        }
+        state.loading("warming up");
+        try {
+            WarmUp.Report report = WarmUp.run(preprocessor, backend, config.warmupInferences());
+            LOG.info("warmed up in {} ms: decode + preprocess {} -> {} ms over {} runs, inference {} ms after {} runs",
+                    Math.round(report.totalMs()), String.format("%.1f", report.firstPrepareMs()),
+                    String.format("%.1f", report.lastPrepareMs()), report.preparations(),
+                    String.format("%.1f", report.lastInferenceMs()), report.inferences());
+        } catch (ImageDecodeException e) {
+            throw new IllegalStateException("the generated warm-up photo could not be decoded: " + e.getMessage(), e);
         }
     }
 

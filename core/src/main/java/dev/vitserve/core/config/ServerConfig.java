@@ -128,6 +128,12 @@ public final class ServerConfig {
                     + "Default: half the cores, at least 1.")
     private Integer preprocessThreads;
 
+    @Option(names = "--warmup-inferences", paramLabel = "N", defaultValue = "2",
+            description = "Before reporting ready, decode and preprocess a generated photo 20 times and run it through "
+                    + "the engine N times, so that the first requests do not wait for JIT compilation and the engine's "
+                    + "first-run allocations; 0 skips warming up. Default: ${DEFAULT-VALUE}.")
+    private int warmupInferences;
+
     @Option(names = "--drain-timeout-ms", paramLabel = "MS", defaultValue = "30000",
             description = "On SIGTERM, how long requests in progress may take to finish before the server stops. "
                     + "Default: ${DEFAULT-VALUE}.")
@@ -177,6 +183,7 @@ public final class ServerConfig {
         check(maxQueueWaitMs >= 1, "--max-queue-wait-ms must be at least 1");
         check(maxRequests >= 1, "--max-requests must be at least 1");
         check(drainTimeoutMs >= 0, "--drain-timeout-ms must be 0 or more");
+        check(warmupInferences >= 0, "--warmup-inferences must be 0 or more");
         check(apiKey == null || apiKey.length() >= 16, "--api-key must be at least 16 characters long");
         for (String origin : corsOrigins) {
             check(origin.matches("https?://[^/\\s]+"), "--cors-origins: '" + origin
@@ -306,6 +313,11 @@ public final class ServerConfig {
     /** Origins allowed by CORS; empty means CORS is off. */
     public List<String> corsOrigins() {
         return List.copyOf(corsOrigins);
+    }
+
+    /** Inferences on a generated photo before the server reports ready; 0 for no warm-up. */
+    public int warmupInferences() {
+        return warmupInferences;
     }
 
     public int preprocessThreads() {

@@ -84,6 +84,7 @@ class ServerConfigTest {
         assertMessage("--port must be between 0 and 65535", Map.of(), "--model", "m", "--port", "70000");
         assertMessage("unknown device 'tpu'", Map.of(), "--model", "m", "--device", "tpu");
         assertMessage("'lots' is not a size", Map.of(), "--model", "m", "--max-body-size", "lots");
+        assertMessage("--warmup-inferences must be 0 or more", Map.of(), "--model", "m", "--warmup-inferences", "-1");
         assertMessage("Unknown option", Map.of(), "--model", "m", "--colour", "blue");
         Path typo = Files.writeString(dir.resolve("typo.yaml"), "modle: m\n");
         assertMessage("unknown setting 'modle'", Map.of(), "--config", typo.toString());
