@@ -65,6 +65,12 @@ public final class Benchmark implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "15", description = "Measuring time of each HTTP step, after a warm-up.")
     double seconds;
 
+    @Option(names = "--warmup-seconds", defaultValue = "30",
+            description = "Load before the first HTTP step, so that it measures a warm server: the JIT goes on compiling "
+                    + "the HTTP path for about a minute, taking CPU from the engine. Later steps get 3 s. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    double warmupSeconds;
+
     @Option(names = "--engine-seconds", defaultValue = "8", description = "Measuring time of each engine batch size.")
     double engineSeconds;
 
@@ -199,6 +205,7 @@ public final class Benchmark implements Callable<Integer> {
         System.out.println("3. End to end over HTTP (POST /v1/classify, raw JPEG body, closed-loop clients, server in its own"
                 + " JVM, load from " + (wrk ? "wrk" : "a Java client") + ")");
         System.out.println("   image           clients   images/s   p50 ms   p99 ms   server: engine ms   decode+preprocess ms");
+        Duration warmup = Duration.ofMillis((long) (warmupSeconds * 1000));
         for (String kind : List.of("600x400 JPEG", "12 MP JPEG")) {
             Path image = images.get(kind);
             for (int c : clients) {
@@ -209,7 +216,9 @@ public final class Benchmark implements Callable<Integer> {
                 String failures;
                 ServerTimings before;
                 if (wrk) {
-                    WrkLoad.run(url, image, "image/jpeg", c, Duration.ofSeconds(3));
+                    if (!warmup.isZero()) {
+                        WrkLoad.run(url, image, "image/jpeg", c, warmup);
+                    }
                     before = ServerTimings.read(server.port());
                     WrkLoad.Result r = WrkLoad.run(url, image, "image/jpeg", c, measure);
                     rate = r.requestsPerSecond();
@@ -218,7 +227,9 @@ public final class Benchmark implements Callable<Integer> {
                     failures = r.non2xx() + r.socketErrors() == 0 ? "" : "   (" + r.non2xx() + " non-2xx, "
                             + r.socketErrors() + " socket errors)";
                 } else {
-                    HttpLoad.run(URI.create(url), Files.readAllBytes(image), "image/jpeg", c, Duration.ZERO, Duration.ofSeconds(3));
+                    if (!warmup.isZero()) {
+                        HttpLoad.run(URI.create(url), Files.readAllBytes(image), "image/jpeg", c, Duration.ZERO, warmup);
+                    }
                     before = ServerTimings.read(server.port());
                     HttpLoad.Result r = HttpLoad.run(URI.create(url), Files.readAllBytes(image), "image/jpeg", c,
                             Duration.ZERO, measure);
@@ -227,6 +238,7 @@ public final class Benchmark implements Callable<Integer> {
                     p99 = r.latencyOf200().percentile(99);
                     failures = r.statuses().keySet().stream().allMatch(s -> s == 200) ? "" : "   " + r.statuses();
                 }
+                warmup = Duration.ofSeconds(3);
                 ServerTimings after = ServerTimings.read(server.port());
                 double engine = after.meanMsSince(before, "inference");
                 double prepared = after.meanMsSince(before, "decode") + after.meanMsSince(before, "preprocess");
