@@ -35,6 +35,23 @@ final class ServerTimings {
         return new ServerTimings(values);
     }
 
+    /**
+     * Waits until the engine has been idle for half a second: wrk drops its connections at the end of
+     * a run, but the images they sent are still decoded and inferred, and would slow the next run.
+     */
+    static void awaitIdle(int port) throws Exception {
+        double last = read(port).values.getOrDefault("inference.count", 0.0);
+        long quietSince = System.nanoTime();
+        while (System.nanoTime() - quietSince < 500_000_000L) {
+            Thread.sleep(100);
+            double now = read(port).values.getOrDefault("inference.count", 0.0);
+            if (now != last) {
+                last = now;
+                quietSince = System.nanoTime();
+            }
+        }
+    }
+
     /** Mean milliseconds of a timer ({@code inference}, {@code decode} or {@code preprocess}) between the two readings. */
     double meanMsSince(ServerTimings before, String timer) {
         double count = values.getOrDefault(timer + ".count", 0.0) - before.values.getOrDefault(timer + ".count", 0.0);
