@@ -22,9 +22,10 @@ class InferenceSchedulerTest {
 
     static final InferenceScheduler.TensorShape SHAPE = new InferenceScheduler.TensorShape(1, 2, 2);
 
-    /** Logit 0 is the first pixel of the image, logit 1 the batch size; it can be held at a gate. */
+    /** Logit 0 is the first pixel of the image, logit 1 the batch size; it can be held at a gate. Keeps every batch's pixels. */
     static final class RecordingBackend implements Backend {
         final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        final List<float[]> batches = new CopyOnWriteArrayList<>();
         final CountDownLatch gate;
 
         RecordingBackend(CountDownLatch gate) {
@@ -39,6 +40,9 @@ class InferenceSchedulerTest {
                 Thread.currentThread().interrupt();
             }
             batchSizes.add(batch.batchSize());
+            float[] pixels = new float[batch.pixels().remaining()];
+            batch.pixels().duplicate().get(pixels);
+            batches.add(pixels);
             float[] out = new float[batch.batchSize() * 2];
             for (int n = 0; n < batch.batchSize(); n++) {
                 out[2 * n] = batch.pixels().get(batch.pixels().position() + n * 4);

@@ -4,18 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vitserve.api.Backend;
-import dev.vitserve.api.Device;
-import dev.vitserve.api.Logits;
-import dev.vitserve.api.PixelBatch;
 import dev.vitserve.core.image.DecodedImage;
 import dev.vitserve.core.image.ImageDecoder;
 import dev.vitserve.core.image.Preprocessor;
 import dev.vitserve.core.image.PreprocessorConfig;
 import java.nio.FloatBuffer;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 /** Warming up runs the real decode and preprocessing on a photo-like JPEG, then the engine, before anyone asks. */
@@ -26,12 +21,12 @@ class WarmUpTest {
 
     @Test
     void decodesAndPreprocessesThePhotoThenRunsTheEngine() throws Exception {
-        RecordingBackend backend = new RecordingBackend();
+        InferenceSchedulerTest.RecordingBackend backend = new InferenceSchedulerTest.RecordingBackend(new CountDownLatch(0));
         WarmUp.Report report = WarmUp.run(preprocessor, backend, 3);
 
         assertEquals(WarmUp.PREPARATIONS, report.preparations());
         assertEquals(3, report.inferences());
-        assertEquals(3, backend.batches.size());
+        assertEquals(List.of(1, 1, 1), backend.batchSizes, "three batches of one image");
         float[] expected = new float[preprocessor.tensorLength()];
         try (DecodedImage photo = decoder.decodeForPreprocessing(WarmUp.photo(640, 480))) {
             preprocessor.writeTensor(photo, FloatBuffer.wrap(expected));
@@ -56,42 +51,9 @@ class WarmUpTest {
 
     @Test
     void zeroInferencesSkipsWarmingUp() throws Exception {
-        RecordingBackend backend = new RecordingBackend();
+        InferenceSchedulerTest.RecordingBackend backend = new InferenceSchedulerTest.RecordingBackend(new CountDownLatch(0));
         WarmUp.Report report = WarmUp.run(preprocessor, backend, 0);
         assertEquals(0, report.preparations());
         assertTrue(backend.batches.isEmpty());
-    }
-
-    /** Keeps a copy of every batch it is given. */
-    private static final class RecordingBackend implements Backend {
-        final List<float[]> batches = new ArrayList<>();
-
-        @Override
-        public Logits infer(PixelBatch batch) {
-            assertEquals(1, batch.batchSize());
-            float[] copy = new float[batch.pixels().remaining()];
-            batch.pixels().duplicate().get(copy);
-            batches.add(copy);
-            return new Logits(new float[10], 1, 10);
-        }
-
-        @Override
-        public Device device() {
-            return Device.cpu("recording, for tests");
-        }
-
-        @Override
-        public Path weightsFile() {
-            return Path.of("none");
-        }
-
-        @Override
-        public String engine() {
-            return "recording";
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

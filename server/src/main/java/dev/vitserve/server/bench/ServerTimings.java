@@ -18,6 +18,8 @@ final class ServerTimings {
     private static final Pattern SERIES = Pattern.compile(
             "(?m)^vitserve_(inference|decode|preprocess)_seconds_(sum|count) ([0-9.eE+-]+)$");
 
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
     private final Map<String, Double> values;
 
     private ServerTimings(Map<String, Double> values) {
@@ -25,7 +27,7 @@ final class ServerTimings {
     }
 
     static ServerTimings read(int port) throws Exception {
-        String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        String text = HTTP.send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + port + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         Map<String, Double> values = new HashMap<>();
         Matcher m = SERIES.matcher(text);
