@@ -96,6 +96,8 @@ public final class Benchmark implements Callable<Integer> {
     private final Map<String, Double> figures = new LinkedHashMap<>();
     /** The engine's best batch size in part 1. */
     private int bestBatch = 1;
+    /** The highest share of CPU time the host took in any part or step, in percent. */
+    private double worstSteal = Double.NaN;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Benchmark()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
@@ -154,6 +156,7 @@ public final class Benchmark implements Callable<Integer> {
         System.out.println("1. Engine only (" + engine.engine() + ", " + engine.device().detail() + ")");
         System.out.println("   batch   latency p50 ms   images/s");
         double best = 0;
+        StolenTime start = StolenTime.now();
         for (EngineBenchmark.Result r : EngineBenchmark.run(engine, loaded.files().config(), batches, engineSeconds)) {
             System.out.printf(Locale.ROOT, "   %5d   %14.1f   %8.2f%n", r.batchSize(), r.latency().median(), r.imagesPerSecond());
             if (r.batchSize() == 1) {
@@ -165,7 +168,7 @@ public final class Benchmark implements Callable<Integer> {
             }
         }
         figures.put("engine.best", best);
-        System.out.printf(Locale.ROOT, "   best throughput: %.2f images/s (batch %d)%n%n", best, bestBatch);
+        System.out.printf(Locale.ROOT, "   best throughput: %.2f images/s (batch %d); %s%n%n", best, bestBatch, stolenSince(start));
     }
 
     /**
@@ -198,6 +201,7 @@ public final class Benchmark implements Callable<Integer> {
         String python = PillowBaseline.findPython();
         Map<Path, Double> pillow = python == null ? Map.of()
                 : PillowBaseline.run(python, new ArrayList<>(images.values()), loaded.preprocessing(), 21);
+        StolenTime start = StolenTime.now();
         System.out.println("2. Decode + preprocess, one image on one thread (median ms)");
         System.out.println("   image           bytes      decode   decode+preprocess   Pillow   vitserve/Pillow");
         for (Map.Entry<String, Path> image : images.entrySet()) {
@@ -213,8 +217,9 @@ public final class Benchmark implements Callable<Integer> {
                 figures.put("pillow." + image.getKey(), baseline);
             }
         }
-        System.out.println(python == null ? "   (Pillow not found: apt-get install python3-pil python3-numpy)\n"
-                : "   Pillow: " + python + ", same files, decode + EXIF + RGB + BILINEAR resize + rescale + normalize\n");
+        System.out.println(python == null ? "   (Pillow not found: apt-get install python3-pil python3-numpy)"
+                : "   Pillow: " + python + ", same files, decode + EXIF + RGB + BILINEAR resize + rescale + normalize");
+        System.out.println("   " + stolenSince(start) + "\n");
     }
 
     private void http(ServerUnderTest server, Map<String, Path> images, Backend engine, LoadedModel loaded) throws Exception {
@@ -225,7 +230,7 @@ public final class Benchmark implements Callable<Integer> {
         String url = "http://127.0.0.1:" + server.port() + "/v1/classify";
         System.out.println("3. End to end over HTTP (POST /v1/classify, raw JPEG body, closed-loop clients, server in its own"
                 + " JVM, load from " + (wrk ? "wrk" : "a Java client") + ")");
-        System.out.println("   image           clients   images/s   p50 ms   p99 ms   server: engine ms   decode+preprocess ms");
+        System.out.println("   image           clients   images/s   p50 ms   p99 ms   server: engine ms   decode+preprocess ms   host");
         Duration warmup = Duration.ofMillis((long) (warmupSeconds * 1000));
         for (String kind : List.of("600x400 JPEG", "12 MP JPEG")) {
             Path image = images.get(kind);
@@ -246,13 +251,15 @@ public final class Benchmark implements Callable<Integer> {
                 }
                 String paired = "";
                 if (engine != null && kind.startsWith("600") && (c == 1 || c == 4)) {
+                    StolenTime aloneStart = StolenTime.now();
                     EngineBenchmark.Result alone = engineAgain(engine, loaded, c == 1 ? 1 : bestBatch);
                     String key = c == 1 ? "paired.engine.latency.batch1" : "paired.engine.best";
                     figures.put(key, c == 1 ? alone.latency().median() : alone.imagesPerSecond());
-                    paired = String.format(Locale.ROOT, "   (engine alone just before, batch %d: p50 %.1f ms, %.2f images/s)",
-                            alone.batchSize(), alone.latency().median(), alone.imagesPerSecond());
+                    paired = String.format(Locale.ROOT, "   (engine alone just before, batch %d: p50 %.1f ms, %.2f images/s, %s)",
+                            alone.batchSize(), alone.latency().median(), alone.imagesPerSecond(), stolenSince(aloneStart));
                 }
                 before = ServerTimings.read(server.port());
+                StolenTime stepStart = StolenTime.now();
                 if (wrk) {
                     WrkLoad.Result r = WrkLoad.run(url, image, "image/jpeg", c, measure);
                     rate = r.requestsPerSecond();
@@ -272,8 +279,8 @@ public final class Benchmark implements Callable<Integer> {
                 ServerTimings after = ServerTimings.read(server.port());
                 double inServer = after.meanMsSince(before, "inference");
                 double prepared = after.meanMsSince(before, "decode") + after.meanMsSince(before, "preprocess");
-                System.out.printf(Locale.ROOT, "   %-14s %8d   %8.2f   %6.1f   %6.1f   %17.1f   %20.1f%s%s%n", kind, c,
-                        rate, p50, p99, inServer, prepared, failures, paired);
+                System.out.printf(Locale.ROOT, "   %-14s %8d   %8.2f   %6.1f   %6.1f   %17.1f   %20.1f   %s%s%s%n", kind, c,
+                        rate, p50, p99, inServer, prepared, stolenSince(stepStart), failures, paired);
                 String key = "http." + kind + "." + c;
                 figures.put(key + ".throughput", rate);
                 figures.put(key + ".p50", p50);
@@ -312,8 +319,25 @@ public final class Benchmark implements Callable<Integer> {
         System.out.println();
     }
 
+    /**
+     * The host's share of CPU time since {@code start}, as a label for the step's output, kept
+     * for the verdict under the ratios.
+     */
+    private String stolenSince(StolenTime start) {
+        double percent = StolenTime.percentSince(start, StolenTime.now());
+        if (!Double.isNaN(percent) && !(percent <= worstSteal)) {
+            worstSteal = percent;
+        }
+        return StolenTime.label(percent);
+    }
+
     private void ratios() {
         System.out.println("5. Ratios (goals for a full-size ViT-B/16, fp32, ONNX, 2 cores)");
+        if (!Double.isNaN(worstSteal)) {
+            System.out.printf(Locale.ROOT, "   CPU time taken by the host (steal), worst part or step: %.1f%%%s%n", worstSteal,
+                    worstSteal > StolenTime.NOISY_PERCENT ? ": the host was busy, so these ratios are not comparable"
+                            + " with a quiet machine's; run again later" : "");
+        }
         Double best = figures.get("engine.best");
         Double pairedBest = figures.get("paired.engine.best");
         Double serverAt4 = figures.get("http.600x400 JPEG.4.throughput");
