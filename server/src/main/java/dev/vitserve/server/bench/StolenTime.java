@@ -9,7 +9,9 @@ import java.util.Locale;
  * The share of this machine's CPU time the hypervisor gave to other guests ("steal" in
  * {@code /proc/stat}) over a part of the benchmark. On a shared VM a busy host can slow the
  * engine by 1.5x to 3.5x for an hour; a run taken then says nothing about vitserve, and this
- * figure, printed beside each step, says when that happened.
+ * figure, printed beside each step, says when that happened. It sees only time taken away: a
+ * neighbour on the same physical core or memory bus slows this VM without any steal, which is
+ * why the benchmark also measures the engine alone right before the steps compared with it.
  */
 record StolenTime(long steal, long total) {
 
