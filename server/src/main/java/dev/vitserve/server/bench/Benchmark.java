@@ -71,6 +71,12 @@ public final class Benchmark implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     double warmupSeconds;
 
+    @Option(names = "--rounds", defaultValue = "3",
+            description = "Rounds of the 600x400 steps at 1 and 4 clients, each after the engine alone: a shared "
+                    + "machine's speed drifts within minutes, and a ratio of two measurements seconds apart stays "
+                    + "comparable. The ratios are the medians over rounds. Default: ${DEFAULT-VALUE}.")
+    int rounds;
+
     @Option(names = "--engine-seconds", defaultValue = "8", description = "Measuring time of each engine batch size.")
     double engineSeconds;
 
@@ -105,6 +111,9 @@ public final class Benchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (rounds < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be at least 1, got " + rounds);
+        }
         LoadedModel loaded = ModelLoader.load(model, model.toString());
         int engineThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         System.out.printf(Locale.ROOT, "vitserve benchmark: model %s (%dx%d, %d labels), backend %s, %d engine threads,"
@@ -176,8 +185,9 @@ public final class Benchmark implements Callable<Integer> {
      * before the HTTP step it is compared with: a shared machine drifts by more than the overheads
      * measured over the minutes between part 1 and part 3.
      */
-    private EngineBenchmark.Result engineAgain(Backend engine, LoadedModel loaded, int batchSize) throws Exception {
-        return EngineBenchmark.run(engine, loaded.files().config(), new int[] {batchSize}, engineSeconds).get(0);
+    private EngineBenchmark.Result engineAgain(Backend engine, LoadedModel loaded, int batchSize, double secondsAlone)
+            throws Exception {
+        return EngineBenchmark.run(engine, loaded.files().config(), new int[] {batchSize}, secondsAlone).get(0);
     }
 
     private void weights(int engineThreads) throws Exception {
@@ -235,12 +245,6 @@ public final class Benchmark implements Callable<Integer> {
         for (String kind : List.of("600x400 JPEG", "12 MP JPEG")) {
             Path image = images.get(kind);
             for (int c : clients) {
-                Duration measure = Duration.ofMillis((long) (seconds * 1000));
-                double rate;
-                double p50;
-                double p99;
-                String failures;
-                ServerTimings before;
                 if (wrk) {
                     if (!warmup.isZero()) {
                         WrkLoad.run(url, image, "image/jpeg", c, warmup);
@@ -249,47 +253,94 @@ public final class Benchmark implements Callable<Integer> {
                 } else if (!warmup.isZero()) {
                     HttpLoad.run(URI.create(url), Files.readAllBytes(image), "image/jpeg", c, Duration.ZERO, warmup);
                 }
-                String paired = "";
-                if (engine != null && kind.startsWith("600") && (c == 1 || c == 4)) {
-                    StolenTime aloneStart = StolenTime.now();
-                    EngineBenchmark.Result alone = engineAgain(engine, loaded, c == 1 ? 1 : bestBatch);
-                    String key = c == 1 ? "paired.engine.latency.batch1" : "paired.engine.best";
-                    figures.put(key, c == 1 ? alone.latency().median() : alone.imagesPerSecond());
-                    paired = String.format(Locale.ROOT, "   (engine alone just before, batch %d: p50 %.1f ms, %.2f images/s, %s)",
-                            alone.batchSize(), alone.latency().median(), alone.imagesPerSecond(), stolenSince(aloneStart));
-                }
-                before = ServerTimings.read(server.port());
-                StolenTime stepStart = StolenTime.now();
-                if (wrk) {
-                    WrkLoad.Result r = WrkLoad.run(url, image, "image/jpeg", c, measure);
-                    rate = r.requestsPerSecond();
-                    p50 = r.p50Ms();
-                    p99 = r.p99Ms();
-                    failures = r.non2xx() + r.socketErrors() == 0 ? "" : "   (" + r.non2xx() + " non-2xx, "
-                            + r.socketErrors() + " socket errors)";
-                } else {
-                    HttpLoad.Result r = HttpLoad.run(URI.create(url), Files.readAllBytes(image), "image/jpeg", c,
-                            Duration.ZERO, measure);
-                    rate = r.okPerSecond();
-                    p50 = r.latencyOf200().median();
-                    p99 = r.latencyOf200().percentile(99);
-                    failures = r.statuses().keySet().stream().allMatch(s -> s == 200) ? "" : "   " + r.statuses();
-                }
                 warmup = Duration.ofSeconds(3);
+                boolean paired = engine != null && kind.startsWith("600") && (c == 1 || c == 4);
+                int stepRounds = paired ? rounds : 1;
+                Duration measure = Duration.ofMillis((long) (seconds * 1000 / stepRounds));
+                ServerTimings before = ServerTimings.read(server.port());
+                StolenTime stepStart = StolenTime.now();
+                List<Round> done = new ArrayList<>();
+                for (int r = 0; r < stepRounds; r++) {
+                    EngineBenchmark.Result alone = paired
+                            ? engineAgain(engine, loaded, c == 1 ? 1 : bestBatch, engineSeconds / stepRounds) : null;
+                    done.add(new Round(load(wrk, url, image, c, measure), alone));
+                }
+                String stolen = stolenSince(stepStart);
                 ServerTimings after = ServerTimings.read(server.port());
                 double inServer = after.meanMsSince(before, "inference");
                 double prepared = after.meanMsSince(before, "decode") + after.meanMsSince(before, "preprocess");
-                System.out.printf(Locale.ROOT, "   %-14s %8d   %8.2f   %6.1f   %6.1f   %17.1f   %20.1f   %s%s%s%n", kind, c,
-                        rate, p50, p99, inServer, prepared, stolenSince(stepStart), failures, paired);
+                LoadStep step = LoadStep.medianOf(done.stream().map(Round::load).toList());
+                System.out.printf(Locale.ROOT, "   %-14s %8d   %8.2f   %6.1f   %6.1f   %17.1f   %20.1f   %s%s%n", kind, c,
+                        step.rate(), step.p50(), step.p99(), inServer, prepared, stolen, step.failures());
                 String key = "http." + kind + "." + c;
-                figures.put(key + ".throughput", rate);
-                figures.put(key + ".p50", p50);
+                figures.put(key + ".throughput", step.rate());
+                figures.put(key + ".p50", step.p50());
                 figures.put(key + ".engine", inServer);
                 figures.put(key + ".prepared", prepared);
+                if (paired) {
+                    pairedFigures(c, done);
+                }
             }
         }
-        System.out.println("   (server: means of the server's own timers over the run, from /metrics; engine per batch)");
+        System.out.println("   (median of the rounds; server: means of the server's own timers over the step, from /metrics;"
+                + " engine per batch)");
         System.out.printf(Locale.ROOT, "   server resident memory after the runs: %.0f MB%n%n", server.residentMb());
+    }
+
+    /** One measured load step, from wrk or the Java client. */
+    private LoadStep load(boolean wrk, String url, Path image, int clients, Duration measure) throws Exception {
+        if (wrk) {
+            WrkLoad.Result r = WrkLoad.run(url, image, "image/jpeg", clients, measure);
+            return new LoadStep(r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.non2xx() + r.socketErrors() == 0 ? ""
+                    : "   (" + r.non2xx() + " non-2xx, " + r.socketErrors() + " socket errors)");
+        }
+        HttpLoad.Result r = HttpLoad.run(URI.create(url), Files.readAllBytes(image), "image/jpeg", clients, Duration.ZERO,
+                measure);
+        return new LoadStep(r.okPerSecond(), r.latencyOf200().median(), r.latencyOf200().percentile(99),
+                r.statuses().keySet().stream().allMatch(s -> s == 200) ? "" : "   " + r.statuses());
+    }
+
+    /**
+     * Prints each round of a step measured against the engine alone, and keeps the median of the
+     * per-round ratios: each ratio compares two measurements seconds apart, so a host whose speed
+     * drifts over minutes changes both alike.
+     */
+    private void pairedFigures(int clients, List<Round> done) {
+        List<Double> ratios = new ArrayList<>();
+        List<Double> overheads = new ArrayList<>();
+        for (int r = 0; r < done.size(); r++) {
+            LoadStep load = done.get(r).load();
+            EngineBenchmark.Result alone = done.get(r).alone();
+            ratios.add(load.rate() / alone.imagesPerSecond());
+            overheads.add(load.p50() - alone.latency().median());
+            System.out.printf(Locale.ROOT, "        round %d: %.2f images/s, p50 %.1f ms; engine alone just before (batch %d):"
+                            + " %.2f images/s, p50 %.1f ms -> %.3fx, %+.1f ms%n", r + 1, load.rate(), load.p50(),
+                    alone.batchSize(), alone.imagesPerSecond(), alone.latency().median(), ratios.get(r), overheads.get(r));
+        }
+        if (clients == 4) {
+            figures.put("paired.throughput.ratio", Stats.of(ratios).median());
+        } else {
+            figures.put("paired.latency.overhead", Stats.of(overheads).median());
+        }
+    }
+
+    /** Throughput and latency of one load step; {@code failures} is empty when every answer was a 200. */
+    private record LoadStep(double rate, double p50, double p99, String failures) {
+
+        /** The median of each figure over the rounds of a step, and every failure seen. */
+        static LoadStep medianOf(List<LoadStep> steps) {
+            if (steps.size() == 1) {
+                return steps.get(0);
+            }
+            return new LoadStep(Stats.of(steps.stream().map(LoadStep::rate).toList()).median(),
+                    Stats.of(steps.stream().map(LoadStep::p50).toList()).median(),
+                    Stats.of(steps.stream().map(LoadStep::p99).toList()).median(),
+                    String.join("", steps.stream().map(LoadStep::failures).toList()));
+        }
+    }
+
+    /** One round of a paired step: the load, and the engine alone measured right before it. */
+    private record Round(LoadStep load, EngineBenchmark.Result alone) {
     }
 
     private void soak(ServerUnderTest server, Path image) throws Exception {
@@ -339,21 +390,21 @@ public final class Benchmark implements Callable<Integer> {
                             + " with a quiet machine's; run again later" : "");
         }
         Double best = figures.get("engine.best");
-        Double pairedBest = figures.get("paired.engine.best");
+        Double pairedRatio = figures.get("paired.throughput.ratio");
         Double serverAt4 = figures.get("http.600x400 JPEG.4.throughput");
         if (best != null && serverAt4 != null) {
             System.out.printf(Locale.ROOT, "   server throughput at 4 clients / engine best:      %.3f   (goal >= 0.95)%s%n",
-                    serverAt4 / best, pairedBest == null ? "" : String.format(Locale.ROOT,
-                            "; against the engine alone just before: %.3f", serverAt4 / pairedBest));
+                    serverAt4 / best, pairedRatio == null ? "" : String.format(Locale.ROOT,
+                            "; against the engine alone in alternating rounds: %.3f", pairedRatio));
         }
         Double engineLatency = figures.get("engine.latency.batch1");
-        Double pairedLatency = figures.get("paired.engine.latency.batch1");
+        Double pairedOverhead = figures.get("paired.latency.overhead");
         Double p50 = figures.get("http.600x400 JPEG.1.p50");
         Double inRun = figures.get("http.600x400 JPEG.1.engine");
         if (engineLatency != null && p50 != null) {
             System.out.printf(Locale.ROOT, "   p50 at 1 client - engine latency (600x400 JPEG):   %+.1f ms (goal <= 10 ms)%s%n",
-                    p50 - engineLatency, pairedLatency == null ? "" : String.format(Locale.ROOT,
-                            "; against the engine alone just before: %+.1f ms", p50 - pairedLatency));
+                    p50 - engineLatency, pairedOverhead == null ? "" : String.format(Locale.ROOT,
+                            "; against the engine alone in alternating rounds: %+.1f ms", pairedOverhead));
         }
         Double prepared = figures.get("http.600x400 JPEG.1.prepared");
         if (inRun != null && p50 != null && prepared != null) {

@@ -18,7 +18,7 @@ record StolenTime(long steal, long total) {
     private static final Path PROC_STAT = Path.of("/proc/stat");
 
     /** Above this share, figures are marked as not comparable with a quiet machine's. */
-    static final double NOISY_PERCENT = 3;
+    static final double NOISY_PERCENT = 5;
 
     /** The counters now, or {@code null} where the system has no {@code /proc/stat}. */
     static StolenTime now() {
