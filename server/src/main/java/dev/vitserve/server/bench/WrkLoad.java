@@ -17,13 +17,19 @@ import java.util.regex.Pattern;
  */
 final class WrkLoad {
 
-    /** What wrk reports for one run. */
-    record Result(double requestsPerSecond, double p50Ms, double p99Ms, long requests, long non2xx, long socketErrors) {
+    /**
+     * What wrk reports for one run.
+     *
+     * @param engineP50Ms the median of the engine times the successful answers report ({@code timing_ms.inference})
+     */
+    record Result(double requestsPerSecond, double p50Ms, double p99Ms, long requests, long non2xx, long socketErrors,
+                  double engineP50Ms) {
     }
 
     private static final Pattern RATE = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
     private static final Pattern COUNT = Pattern.compile("(\\d+) requests in");
     private static final Pattern NON2XX = Pattern.compile("Non-2xx or 3xx responses: (\\d+)");
+    private static final Pattern ENGINE = Pattern.compile("engine p50 ([0-9.]+) ms");
     private static final Pattern SOCKET = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)");
 
     private WrkLoad() {
@@ -48,7 +54,21 @@ final class WrkLoad {
                     "wrk.method = \"POST\"",
                     "wrk.body = f:read(\"*all\")",
                     "f:close()",
-                    "wrk.headers[\"Content-Type\"] = \"" + contentType + "\"", ""));
+                    "wrk.headers[\"Content-Type\"] = \"" + contentType + "\"",
+                    // the engine time each answer reports, gathered from every thread when the run is done
+                    "local threads = {}",
+                    "function setup(thread) table.insert(threads, thread) end",
+                    "engine = {}",
+                    "function response(status, headers, body)",
+                    "  local ms = body:match('\"inference\":([0-9.]+)')",
+                    "  if status == 200 and ms then engine[#engine + 1] = tonumber(ms) end",
+                    "end",
+                    "function done(summary, latency, requests)",
+                    "  local all = {}",
+                    "  for _, t in ipairs(threads) do for _, v in ipairs(t:get(\"engine\")) do all[#all + 1] = v end end",
+                    "  table.sort(all)",
+                    "  if #all > 0 then io.write(string.format(\"engine p50 %.3f ms\\n\", all[math.ceil(#all / 2)])) end",
+                    "end", ""));
             List<String> command = List.of("wrk", "-t" + Math.min(clients, 2), "-c" + clients,
                     "-d" + Math.max(1, duration.toSeconds()) + "s", "--timeout", "60s", "--latency", "-s", script.toString(), url);
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -64,7 +84,7 @@ final class WrkLoad {
                 }
             }
             return new Result(number(RATE, out), percentile(out, "50%"), percentile(out, "99%"), (long) number(COUNT, out),
-                    (long) numberOr(NON2XX, out, 0), socketErrors);
+                    (long) numberOr(NON2XX, out, 0), socketErrors, numberOr(ENGINE, out, Double.NaN));
         } finally {
             Files.deleteIfExists(script);
         }
