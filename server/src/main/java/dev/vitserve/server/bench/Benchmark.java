@@ -263,7 +263,7 @@ public final class Benchmark implements Callable<Integer> {
                 for (int r = 0; r < stepRounds; r++) {
                     EngineBenchmark.Result alone = paired
                             ? engineAgain(engine, loaded, c == 1 ? 1 : bestBatch, engineSeconds / stepRounds) : null;
-                    done.add(new Round(load(wrk, url, image, c, measure), alone));
+                    done.add(new Round(load(wrk, server.port(), url, image, c, measure), alone));
                 }
                 String stolen = stolenSince(stepStart);
                 ServerTimings after = ServerTimings.read(server.port());
@@ -290,10 +290,14 @@ public final class Benchmark implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "   server resident memory after the runs: %.0f MB%n%n", server.residentMb());
     }
 
-    /** One measured load step, from wrk or the Java client. */
-    private LoadStep load(boolean wrk, String url, Path image, int clients, Duration measure) throws Exception {
+    /**
+     * One measured load step, from wrk or the Java client; it returns once the server is idle, so
+     * that the engine alone measured next does not share the machine with requests wrk left behind.
+     */
+    private LoadStep load(boolean wrk, int port, String url, Path image, int clients, Duration measure) throws Exception {
         if (wrk) {
             WrkLoad.Result r = WrkLoad.run(url, image, "image/jpeg", clients, measure);
+            ServerTimings.awaitIdle(port);
             return new LoadStep(r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.engineP50Ms(),
                     r.non2xx() + r.socketErrors() == 0 ? ""
                     : "   (" + r.non2xx() + " non-2xx, " + r.socketErrors() + " socket errors)");
