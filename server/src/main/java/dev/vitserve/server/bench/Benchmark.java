@@ -263,7 +263,7 @@ public final class Benchmark implements Callable<Integer> {
                 for (int r = 0; r < stepRounds; r++) {
                     EngineBenchmark.Result alone = paired
                             ? engineAgain(engine, loaded, c == 1 ? 1 : bestBatch, engineSeconds / stepRounds) : null;
-                    done.add(new Round(load(wrk, server.port(), url, image, c, measure), alone));
+                    done.add(new Round(LoadStep.run(wrk, server.port(), url, image, c, measure), alone));
                 }
                 String stolen = stolenSince(stepStart);
                 ServerTimings after = ServerTimings.read(server.port());
@@ -278,8 +278,7 @@ public final class Benchmark implements Callable<Integer> {
                 figures.put(key + ".engine", inServer);
                 figures.put(key + ".prepared", prepared);
                 // per round, so that both medians come from the same seconds of a drifting host
-                figures.put(key + ".overhead", Stats.of(done.stream().map(Round::load)
-                        .map(l -> l.p50() - l.engineP50()).toList()).median());
+                figures.put(key + ".overhead", LoadStep.overheadOf(done.stream().map(Round::load).toList()));
                 if (paired) {
                     pairedFigures(c, done);
                 }
@@ -288,24 +287,6 @@ public final class Benchmark implements Callable<Integer> {
         System.out.println("   (median of the rounds; server: means of the server's own timers over the step, from /metrics;"
                 + " engine per batch)");
         System.out.printf(Locale.ROOT, "   server resident memory after the runs: %.0f MB%n%n", server.residentMb());
-    }
-
-    /**
-     * One measured load step, from wrk or the Java client; it returns once the server is idle, so
-     * that the engine alone measured next does not share the machine with requests wrk left behind.
-     */
-    private LoadStep load(boolean wrk, int port, String url, Path image, int clients, Duration measure) throws Exception {
-        if (wrk) {
-            WrkLoad.Result r = WrkLoad.run(url, image, "image/jpeg", clients, measure);
-            ServerTimings.awaitIdle(port);
-            return new LoadStep(r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.engineP50Ms(),
-                    r.non2xx() + r.socketErrors() == 0 ? ""
-                    : "   (" + r.non2xx() + " non-2xx, " + r.socketErrors() + " socket errors)");
-        }
-        HttpLoad.Result r = HttpLoad.run(URI.create(url), Files.readAllBytes(image), "image/jpeg", clients, Duration.ZERO,
-                measure);
-        return new LoadStep(r.okPerSecond(), r.latencyOf200().median(), r.latencyOf200().percentile(99),
-                r.engineOf200().median(), r.statuses().keySet().stream().allMatch(s -> s == 200) ? "" : "   " + r.statuses());
     }
 
     /**
@@ -330,25 +311,6 @@ public final class Benchmark implements Callable<Integer> {
             figures.put("paired.throughput.ratio", Stats.of(ratios).median());
         } else {
             figures.put("paired.latency.overhead", Stats.of(overheads).median());
-        }
-    }
-
-    /**
-     * Throughput and latency of one load step; {@code engineP50} is the median engine time the answers
-     * report, {@code failures} is empty when every answer was a 200.
-     */
-    private record LoadStep(double rate, double p50, double p99, double engineP50, String failures) {
-
-        /** The median of each figure over the rounds of a step, and every failure seen. */
-        static LoadStep medianOf(List<LoadStep> steps) {
-            if (steps.size() == 1) {
-                return steps.get(0);
-            }
-            return new LoadStep(Stats.of(steps.stream().map(LoadStep::rate).toList()).median(),
-                    Stats.of(steps.stream().map(LoadStep::p50).toList()).median(),
-                    Stats.of(steps.stream().map(LoadStep::p99).toList()).median(),
-                    Stats.of(steps.stream().map(LoadStep::engineP50).toList()).median(),
-                    String.join("", steps.stream().map(LoadStep::failures).toList()));
         }
     }
 
