@@ -46,12 +46,12 @@ public final class DecodedImage implements AutoCloseable {
 
     /** Width in pixels. */
     public int width() {
-        return image != null ? image.width() : rows().width();
+        return image != null ? image.width() : openPixels().width();
     }
 
     /** Height in pixels. */
     public int height() {
-        return image != null ? image.height() : rows().height();
+        return image != null ? image.height() : openPixels().height();
     }
 
     /** The pixels as an {@link RgbImage}: the image itself when on the heap, else a copy of the native buffer. */
@@ -59,14 +59,14 @@ public final class DecodedImage implements AutoCloseable {
         return image != null ? image : openPixels().toRgbImage();
     }
 
-    /** The heap pixels, or null when they are in a native buffer ({@link #rows()}). */
+    /** The heap pixels, or null when they are in a native buffer. */
     RgbImage heapImage() {
         return image;
     }
 
-    /** The pixels in a native buffer, read row by row; null when they are on the heap. */
+    /** The pixels read row by row, where they are: on the heap or in a native buffer. */
     RgbRows rows() {
-        return image != null ? null : openPixels();
+        return image != null ? RgbRows.of(image) : openPixels();
     }
 
     private TurboJpegPixels openPixels() {

@@ -51,7 +51,7 @@ public final class PillowResize {
             return new RgbImage(width, height, source.pixels().clone());
         }
         byte[] out = new byte[width * height * 3];
-        resize(heapRows(source), width, height, interleaved(out));
+        resize(RgbRows.of(source), width, height, interleaved(out));
         return new RgbImage(width, height, out);
     }
 
@@ -73,8 +73,7 @@ public final class PillowResize {
     /** The same, each output row handed to {@code sink} as it is made. The size must change in some dimension. */
     static void resize(DecodedImage source, int width, int height, RowSink sink) {
         checkSize(width, height);
-        RgbImage heap = source.heapImage();
-        resize(heap != null ? heapRows(heap) : source.rows(), width, height, sink);
+        resize(source.rows(), width, height, sink);
     }
 
     private static void resize(RgbRows source, int width, int height, RowSink sink) {
@@ -97,30 +96,6 @@ public final class PillowResize {
                 out[o] = (byte) red[x];
                 out[o + 1] = (byte) green[x];
                 out[o + 2] = (byte) blue[x];
-            }
-        };
-    }
-
-    /** Heap pixels read as packed rows. */
-    private static RgbRows heapRows(RgbImage image) {
-        byte[] pixels = image.pixels();
-        int width = image.width();
-        return new RgbRows() {
-            @Override
-            public int width() {
-                return width;
-            }
-
-            @Override
-            public int height() {
-                return image.height();
-            }
-
-            @Override
-            public void readPacked(int y, int[] packed, int offset) {
-                for (int x = 0, p = y * width * 3; x < width; x++, p += 3) {
-                    packed[offset + x] = (pixels[p] & 0xFF) | (pixels[p + 1] & 0xFF) << 8 | (pixels[p + 2] & 0xFF) << 16;
-                }
             }
         };
     }
