@@ -13,6 +13,7 @@ import dev.vitserve.core.image.Preprocessor;
 import dev.vitserve.core.inference.ClassificationPipeline;
 import dev.vitserve.core.inference.InferenceScheduler;
 import dev.vitserve.core.inference.Postprocessor;
+import dev.vitserve.core.inference.PreprocessPriority;
 import dev.vitserve.core.inference.WarmUp;
 import dev.vitserve.core.metrics.ServerMetrics;
 import dev.vitserve.core.model.BackendRegistry;
@@ -26,6 +27,8 @@ import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,12 +50,14 @@ public final class VitServer {
     private ApiVerticle api;
     private String deploymentId;
     private WorkerExecutor preprocessWorkers;
+    private final PreprocessPriority preprocessPriority;
     private Future<VitServer> ready;
 
-    private VitServer(Vertx vertx, ServerConfig config, TemporaryFolder uploads) {
+    private VitServer(Vertx vertx, ServerConfig config, TemporaryFolder uploads, PreprocessPriority preprocessPriority) {
         this.vertx = vertx;
         this.config = config;
         this.uploads = uploads;
+        this.preprocessPriority = preprocessPriority;
     }
 
     /** Listens, loads the model, and completes once it answers; on failure, closes and fails with a message for people. */
@@ -66,17 +71,42 @@ public final class VitServer {
      * {@code /health/ready} and the classify routes answer 503.
      */
     public static Future<VitServer> listen(Vertx vertx, ServerConfig config) {
+        PreprocessPriority priority;
+        try {
+            priority = preprocessPriority(config);
+        } catch (IllegalStateException e) {
+            return Future.failedFuture(e);
+        }
         TemporaryFolder uploads;
         try {
             uploads = TemporaryFolder.create("vitserve-uploads-");
         } catch (IOException e) {
             return Future.failedFuture(new UncheckedIOException("cannot create a folder for uploads", e));
         }
-        VitServer server = new VitServer(vertx, config, uploads);
+        VitServer server = new VitServer(vertx, config, uploads, priority);
         return server.deployApi().map(v -> {
             server.ready = server.load().map(server);
             return server;
         });
+    }
+
+    /**
+     * The priority asked for, or by default {@link PreprocessPriority#IDLE} where the system allows it;
+     * fails when an explicitly asked priority cannot be had.
+     */
+    private static PreprocessPriority preprocessPriority(ServerConfig config) {
+        PreprocessPriority wanted = config.preprocessPriority().orElse(PreprocessPriority.IDLE);
+        Optional<String> refused = wanted.unavailableReason();
+        if (refused.isEmpty()) {
+            return wanted;
+        }
+        if (config.preprocessPriority().isPresent()) {
+            throw new IllegalStateException("--preprocess-priority " + wanted.name().toLowerCase(Locale.ROOT)
+                    + " is not available here: " + refused.get() + "; use --preprocess-priority normal");
+        }
+        LOG.warn("preprocessing threads run at normal priority and slow the engine a little while they work: {}",
+                refused.get());
+        return PreprocessPriority.NORMAL;
     }
 
     /** Completes when the model answers; fails when it cannot be loaded. */
@@ -110,12 +140,13 @@ public final class VitServer {
             state.ready(serving);
             var device = serving.backend().device();
             LOG.info("ready in {} s: model {} ({} labels, {}x{}), backend {} ({}), device {} ({}), weights {}, "
-                            + "max batch {}, threads: {} engine + {} preprocessing on {} cores, at http://{}:{}/",
+                            + "max batch {}, threads: {} engine + {} preprocessing at {} priority on {} cores, at http://{}:{}/",
                     String.format("%.1f", (System.nanoTime() - start) / 1e9), serving.model().files().name(),
                     serving.model().labels().size(), serving.model().preprocessing().width(),
                     serving.model().preprocessing().height(), serving.backendId(), serving.backend().engine(),
                     device.id(), device.detail(), serving.backend().weightsFile(), serving.scheduler().maxBatch(),
-                    config.threads(), config.preprocessThreads(), Runtime.getRuntime().availableProcessors(),
+                    config.threads(), config.preprocessThreads(preprocessPriority),
+                    preprocessPriority.name().toLowerCase(Locale.ROOT), Runtime.getRuntime().availableProcessors(),
                     hostForUrl(config.host()), api.actualPort());
             return null;
         });
@@ -142,9 +173,9 @@ public final class VitServer {
                     Math.min(batchBound, config.maxBatch(gpu)), config.maxBatchDelayMs(gpu), config.maxQueue(),
                     config.maxQueueWait(), metrics);
             metrics.queueDepth(scheduler::queueDepth);
-            preprocessWorkers = vertx.createSharedWorkerExecutor("vitserve-preprocess", config.preprocessThreads());
+            preprocessWorkers = vertx.createSharedWorkerExecutor("vitserve-preprocess", config.preprocessThreads(preprocessPriority));
             ClassificationPipeline pipeline = new ClassificationPipeline(decoder,
-                    preprocessor, scheduler, new Postprocessor(model.labels()), preprocessWorkers, metrics);
+                    preprocessor, scheduler, new Postprocessor(model.labels()), preprocessWorkers, preprocessPriority, metrics);
             return new ServingModel(model, config.backend(), backend, scheduler, pipeline);
         } catch (RuntimeException | BackendException e) {
             backend.close();

@@ -30,7 +30,7 @@ public final class Main {
 
     /** Starts the server; returns an exit status to exit with, or -1 while the server keeps running. */
     static int run(String[] args) {
-        CommandLine help = new CommandLine(new ServerConfig());
+        CommandLine help = ServerConfig.commandLine();
         try {
             if (CommandLine.printHelpIfRequested(help.parseArgs(args))) {
                 return 0;

@@ -88,9 +88,15 @@ class CommandLineTest {
     void environmentVariablesConfigureTheServerAndFlagsWin() throws Exception {
         try (ServerProcess server = ServerProcess.start(
                 Map.of("VITSERVE_MODEL", Fixtures.tinyVit().toString(), "VITSERVE_BACKEND", "djl", "VITSERVE_PORT", "1"),
-                "--port", "0", "--backend", "onnx")) {
+                "--port", "0", "--backend", "onnx", "--preprocess-priority", "normal")) {
             int port = server.awaitReady();
             assertTrue(get(port, "/v1/models").contains("\"backend\":\"onnx\""));
+            assertTrue(server.output().contains("preprocessing at normal priority"), server.output());
+        }
+        try (ServerProcess server = ServerProcess.start(Map.of(), "--model", Fixtures.tinyVit().toString(),
+                "--port", "0")) {
+            server.awaitReady();
+            assertTrue(server.output().contains("preprocessing at idle priority"), server.output());
         }
     }
 

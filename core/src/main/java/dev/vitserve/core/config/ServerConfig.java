@@ -2,6 +2,7 @@ package dev.vitserve.core.config;
 
 import dev.vitserve.api.DeviceRequest;
 import dev.vitserve.core.hub.HubSettings;
+import dev.vitserve.core.inference.PreprocessPriority;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -125,8 +126,15 @@ public final class ServerConfig {
 
     @Option(names = "--preprocess-threads", paramLabel = "N",
             description = "Threads that decode and preprocess images, beside the engine's threads. "
-                    + "Default: half the cores, at least 1.")
+                    + "Default: the number of cores at idle --preprocess-priority, else half the cores, at least 1.")
     private Integer preprocessThreads;
+
+    @Option(names = "--preprocess-priority", paramLabel = "idle|normal",
+            description = "How the preprocessing threads share the cores with the engine: idle (Linux's SCHED_IDLE: "
+                    + "they run only on cores the engine leaves idle, so they hardly slow it down, but they also give "
+                    + "way to other busy programs on the machine) or normal. Default: idle where the system allows "
+                    + "it, else normal with a warning.")
+    private PreprocessPriority preprocessPriority;
 
     @Option(names = "--warmup-inferences", paramLabel = "N", defaultValue = "2",
             description = "Before reporting ready, decode and preprocess a generated photo 20 times and run it through "
@@ -159,6 +167,11 @@ public final class ServerConfig {
     /** Reads flags, environment variables ({@code VITSERVE_*}) and the config file, flags first. */
     public static ServerConfig fromArgs(String... args) throws ConfigException {
         return ConfigLoader.load(args, System.getenv());
+    }
+
+    /** The command line {@link #fromArgs} parses with, for {@code --help} and for early errors. */
+    public static picocli.CommandLine commandLine() {
+        return ConfigLoader.commandLine(new ServerConfig());
     }
 
     /** As {@link #fromArgs} with a given environment (tests). */
@@ -320,8 +333,20 @@ public final class ServerConfig {
         return warmupInferences;
     }
 
-    public int preprocessThreads() {
-        return preprocessThreads != null ? preprocessThreads : Math.max(1, cores() / 2);
+    /** The preprocessing threads' priority if given; empty for the default. */
+    public Optional<PreprocessPriority> preprocessPriority() {
+        return Optional.ofNullable(preprocessPriority);
+    }
+
+    /**
+     * Threads that decode and preprocess: as given, else every core when they run at idle priority
+     * (they then only use cores the engine leaves idle), else half the cores.
+     */
+    public int preprocessThreads(PreprocessPriority priority) {
+        if (preprocessThreads != null) {
+            return preprocessThreads;
+        }
+        return priority == PreprocessPriority.IDLE ? cores() : Math.max(1, cores() / 2);
     }
 
     /** The config file read, if any. */

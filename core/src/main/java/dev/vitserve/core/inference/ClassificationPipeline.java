@@ -9,6 +9,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.nio.FloatBuffer;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One image's way from bytes to labelled scores: decode and preprocess on the preprocessing
@@ -17,15 +20,22 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ClassificationPipeline {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ClassificationPipeline.class);
+
     private final ImageDecoder decoder;
     private final Preprocessor preprocessor;
     private final InferenceScheduler scheduler;
     private final Postprocessor postprocessor;
     private final WorkerExecutor workers;
     private final InferenceObserver observer;
+    private final PreprocessPriority priority;
+    private final AtomicBoolean priorityRefused = new AtomicBoolean();
 
+    /** A pipeline whose preprocessing runs on {@code workers}, each of their threads at {@code priority}. */
     public ClassificationPipeline(ImageDecoder decoder, Preprocessor preprocessor, InferenceScheduler scheduler,
-                                  Postprocessor postprocessor, WorkerExecutor workers, InferenceObserver observer) {
+                                  Postprocessor postprocessor, WorkerExecutor workers, PreprocessPriority priority,
+                                  InferenceObserver observer) {
+        this.priority = priority;
         this.observer = observer;
         this.decoder = decoder;
         this.preprocessor = preprocessor;
@@ -48,6 +58,7 @@ public final class ClassificationPipeline {
     public Future<Classification> classify(byte[] image, int topK, ScoreFunction function, long startNanos) {
         Context context = Vertx.currentContext();
         Future<Prepared> prepared = workers.executeBlocking(() -> {
+            applyPriority();
             long t0 = System.nanoTime();
             float[] pixels = new float[preprocessor.tensorLength()];
             long t1;
@@ -71,6 +82,16 @@ public final class ClassificationPipeline {
                     new Classification.Timings(p.decodeMs(), p.preprocessMs(), result.queueMs(),
                             result.inferenceMs(), (System.nanoTime() - startNanos) / 1e6, result.batchSize())));
         });
+    }
+
+    private void applyPriority() {
+        try {
+            priority.applyToCurrentThread();
+        } catch (RuntimeException e) {
+            if (priorityRefused.compareAndSet(false, true)) {
+                LOG.warn("a preprocessing thread stays at normal priority: {}", e.getMessage());
+            }
+        }
     }
 
     /** The number of labels, the largest useful top_k. */

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.core.inference.PreprocessPriority;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +31,21 @@ class ServerConfigTest {
         assertFalse(config.allowPrivateUrls());
         assertEquals(1, config.maxBatch(false));
         assertEquals(8, config.maxBatch(true));
+        assertEquals(Optional.empty(), config.preprocessPriority(), "the server picks idle where it can");
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertEquals(cores, config.preprocessThreads(PreprocessPriority.IDLE), "idle threads cannot slow the engine");
+        assertEquals(Math.max(1, cores / 2), config.preprocessThreads(PreprocessPriority.NORMAL));
+        assertEquals(3, ServerConfig.fromArgs(Map.of(), "--model", "m", "--preprocess-threads", "3")
+                .preprocessThreads(PreprocessPriority.IDLE));
+    }
+
+    @Test
+    void preprocessPriorityIsIdleOrNormalInAnyCase() throws Exception {
+        assertEquals(Optional.of(PreprocessPriority.NORMAL),
+                ServerConfig.fromArgs(Map.of(), "--model", "m", "--preprocess-priority", "normal").preprocessPriority());
+        assertEquals(Optional.of(PreprocessPriority.IDLE),
+                ServerConfig.fromArgs(Map.of("VITSERVE_PREPROCESS_PRIORITY", "IDLE"), "--model", "m").preprocessPriority());
+        assertMessage("expected one of [IDLE, NORMAL]", Map.of(), "--model", "m", "--preprocess-priority", "low");
     }
 
     @Test
