@@ -6,6 +6,7 @@ import dev.vitserve.api.BackendProvider;
 import dev.vitserve.api.DeviceRequest;
 import dev.vitserve.core.TemporaryFolder;
 import dev.vitserve.core.image.Preprocessor;
+import dev.vitserve.core.inference.PreprocessPriority;
 import dev.vitserve.core.model.BackendRegistry;
 import dev.vitserve.core.model.LoadedModel;
 import dev.vitserve.core.model.ModelLoader;
@@ -36,7 +37,7 @@ import picocli.CommandLine.Option;
 public final class Benchmark implements Callable<Integer> {
 
     /** The parts that can be run. */
-    enum Part { ENGINE, WEIGHTS, PREPROCESS, HTTP, SOAK }
+    enum Part { ENGINE, WEIGHTS, PREPROCESS, BESIDE, HTTP, SOAK }
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder to measure.")
     Path model;
@@ -51,9 +52,10 @@ public final class Benchmark implements Callable<Integer> {
             description = "Photo the test images are made from. Default: ${DEFAULT-VALUE}.")
     Path photo;
 
-    @Option(names = "--parts", split = ",", defaultValue = "engine,preprocess,http",
+    @Option(names = "--parts", split = ",", defaultValue = "engine,preprocess,beside,http",
             description = "Parts to run: engine, weights (network built from model.safetensors against the exported "
-                    + "file), preprocess, http, soak. Default: ${DEFAULT-VALUE}.")
+                    + "file), preprocess, beside (the engine slowed by preprocessing beside it, per thread priority), "
+                    + "http, soak. Default: ${DEFAULT-VALUE}.")
     Set<Part> parts = EnumSet.noneOf(Part.class);
 
     @Option(names = "--batches", split = ",", defaultValue = "1,2,4,8", description = "Engine batch sizes.")
@@ -76,6 +78,10 @@ public final class Benchmark implements Callable<Integer> {
                     + "machine's speed drifts within minutes, and a ratio of two measurements seconds apart stays "
                     + "comparable. The ratios are the medians over rounds. Default: ${DEFAULT-VALUE}.")
     int rounds;
+
+    @Option(names = "--beside-inferences", defaultValue = "60",
+            description = "Inferences of each case of the beside part. Default: ${DEFAULT-VALUE}.")
+    int besideInferences;
 
     @Option(names = "--engine-seconds", defaultValue = "8", description = "Measuring time of each engine batch size.")
     double engineSeconds;
@@ -130,9 +136,11 @@ public final class Benchmark implements Callable<Integer> {
     private void measure(LoadedModel loaded, int engineThreads, Map<String, Path> images) throws Exception {
         Backend engine = null;
         try {
-            if (parts.contains(Part.ENGINE)) {
+            if (parts.contains(Part.ENGINE) || parts.contains(Part.BESIDE)) {
                 engine = BackendRegistry.discover(Benchmark.class.getClassLoader()).get(backend).open(loaded.files(),
                         new BackendOptions(DeviceRequest.CPU, engineThreads, java.util.Arrays.stream(batches).max().orElse(1)));
+            }
+            if (parts.contains(Part.ENGINE)) {
                 engine(engine, loaded);
             }
             if (parts.contains(Part.WEIGHTS)) {
@@ -140,6 +148,9 @@ public final class Benchmark implements Callable<Integer> {
             }
             if (parts.contains(Part.PREPROCESS)) {
                 preprocess(loaded, images);
+            }
+            if (parts.contains(Part.BESIDE)) {
+                beside(engine, loaded, images);
             }
             if (parts.contains(Part.HTTP) || parts.contains(Part.SOAK)) {
                 List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--backend", backend,
@@ -230,6 +241,37 @@ public final class Benchmark implements Callable<Integer> {
         System.out.println(python == null ? "   (Pillow not found: apt-get install python3-pil python3-numpy)"
                 : "   Pillow: " + python + ", same files, decode + EXIF + RGB + BILINEAR resize + rescale + normalize");
         System.out.println("   " + stolenSince(start) + "\n");
+    }
+
+    private void beside(Backend engine, LoadedModel loaded, Map<String, Path> images) throws Exception {
+        List<PreprocessPriority> priorities = new ArrayList<>();
+        for (PreprocessPriority priority : PreprocessPriority.values()) {
+            priority.unavailableReason().ifPresentOrElse(
+                    reason -> System.out.println("   (" + priority + " priority not available: " + reason + ")"),
+                    () -> priorities.add(priority));
+        }
+        System.out.printf(Locale.ROOT, "2b. The engine beside preprocessing: one image decoded and preprocessed during each"
+                + " batch-1 inference, by a thread at each priority (the cases take turns)%n");
+        System.out.println("   image          case                     inferences   engine p50 ms   vs alone   "
+                + "decode+preprocess p50 ms (wall time)");
+        for (String kind : List.of("600x400 JPEG", "12 MP JPEG")) {
+            int inferences = kind.startsWith("12") ? Math.max(1, besideInferences / 4) : besideInferences;
+            StolenTime start = StolenTime.now();
+            BesideEngineBenchmark.Result r = BesideEngineBenchmark.run(engine, loaded.files().config(),
+                    new Preprocessor(loaded.preprocessing()), Files.readAllBytes(images.get(kind)), inferences, priorities);
+            String stolen = stolenSince(start);
+            System.out.printf(Locale.ROOT, "   %-14s engine alone             %10d   %13.1f%n", kind, inferences,
+                    r.alone().median());
+            for (BesideEngineBenchmark.Case c : r.beside()) {
+                double ratio = c.engine().median() / r.alone().median();
+                System.out.printf(Locale.ROOT, "   %-14s beside, %-6s priority  %10d   %13.1f   %8.3f   %11.1f%n", "",
+                        c.priority().name().toLowerCase(Locale.ROOT), inferences, c.engine().median(), ratio,
+                        c.preprocessing().median());
+                figures.put("beside." + kind + "." + c.priority(), ratio);
+            }
+            System.out.println("   " + stolen);
+        }
+        System.out.println();
     }
 
     private void http(ServerUnderTest server, Map<String, Path> images, Backend engine, LoadedModel loaded) throws Exception {
@@ -392,6 +434,15 @@ public final class Benchmark implements Callable<Integer> {
             if (java != null && pillow != null) {
                 System.out.printf(Locale.ROOT, "   vitserve/Pillow decode+preprocess, %-13s %.2f   (goal <= 1.00)%n",
                         kind + ":", java / pillow);
+            }
+        }
+        for (String kind : List.of("600x400 JPEG", "12 MP JPEG")) {
+            for (PreprocessPriority priority : PreprocessPriority.values()) {
+                Double slowdown = figures.get("beside." + kind + "." + priority);
+                if (slowdown != null) {
+                    System.out.printf(Locale.ROOT, "   engine beside a %-12s at %-6s priority / alone: %.3f%n", kind,
+                            priority.name().toLowerCase(Locale.ROOT), slowdown);
+                }
             }
         }
         Double small = figures.get("preprocess.600x400 JPEG");
