@@ -167,10 +167,11 @@ public final class VitServer {
             Preprocessor preprocessor = new Preprocessor(model.preprocessing());
             ImageDecoder decoder = new ImageDecoder(config.maxPixels());
             metrics.modelLoaded((System.nanoTime() - start) / 1e9);
-            warmUp(preprocessor, backend);
+            int maxBatch = Math.min(batchBound, config.maxBatch(gpu));
+            warmUp(preprocessor, backend, maxBatch);
             InferenceScheduler scheduler = new InferenceScheduler(backend,
                     new InferenceScheduler.TensorShape(3, preprocessor.height(), preprocessor.width()),
-                    Math.min(batchBound, config.maxBatch(gpu)), config.maxBatchDelayMs(gpu), config.maxQueue(),
+                    maxBatch, config.maxBatchDelayMs(gpu), config.maxQueue(),
                     config.maxQueueWait(), metrics);
             metrics.queueDepth(scheduler::queueDepth);
             preprocessWorkers = vertx.createSharedWorkerExecutor("vitserve-preprocess", config.preprocessThreads(preprocessPriority));
@@ -183,17 +184,18 @@ public final class VitServer {
         }
     }
 
-    private void warmUp(Preprocessor preprocessor, Backend backend) throws BackendException {
+    private void warmUp(Preprocessor preprocessor, Backend backend, int maxBatch) throws BackendException {
         if (config.warmupInferences() == 0) {
             return;
         }
         state.loading("warming up");
         try {
-            WarmUp.Report report = WarmUp.run(preprocessor, backend, config.warmupInferences());
-            LOG.info("warmed up in {} ms: decode + preprocess {} -> {} ms over {} runs, inference {} ms after {} runs",
+            WarmUp.Report report = WarmUp.run(preprocessor, backend, config.warmupInferences(), maxBatch);
+            LOG.info("warmed up in {} ms: decode + preprocess {} -> {} ms over {} runs, inference {} ms after {} runs{}",
                     Math.round(report.totalMs()), String.format("%.1f", report.firstPrepareMs()),
                     String.format("%.1f", report.lastPrepareMs()), report.preparations(),
-                    String.format("%.1f", report.lastInferenceMs()), report.inferences());
+                    String.format("%.1f", report.lastInferenceMs()), report.inferences(),
+                    report.largestBatch() > 1 ? ", then a batch of " + report.largestBatch() : "");
         } catch (ImageDecodeException e) {
             throw new IllegalStateException("the generated warm-up photo could not be decoded: " + e.getMessage(), e);
         }

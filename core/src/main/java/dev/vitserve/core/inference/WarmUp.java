@@ -36,8 +36,8 @@ public final class WarmUp {
      * @param firstPrepareMs decode + preprocess of the photo, the first time
      * @param lastPrepareMs the same, the last time
      */
-    public record Report(int preparations, int inferences, double firstPrepareMs, double lastPrepareMs,
-                         double lastInferenceMs, double totalMs) {
+    public record Report(int preparations, int inferences, int largestBatch, double firstPrepareMs,
+                         double lastPrepareMs, double lastInferenceMs, double totalMs) {
     }
 
     private WarmUp() {
@@ -45,13 +45,15 @@ public final class WarmUp {
 
     /**
      * Decodes and preprocesses a 640x480 JPEG {@value #PREPARATIONS} times, then runs {@code inferences}
-     * batches of one image through {@code backend}; nothing at all when {@code inferences} is 0. The
-     * photo is decoded whatever the server's pixel cap (the decoders' code and buffers are shared).
+     * batches of one image through {@code backend}, and one batch of {@code largestBatch} copies when that
+     * is more than one (an engine allocates for each batch size the first time it meets it); nothing at
+     * all when {@code inferences} is 0. The photo is decoded whatever the server's pixel cap (the
+     * decoders' code and buffers are shared).
      */
-    public static Report run(Preprocessor preprocessor, Backend backend, int inferences)
+    public static Report run(Preprocessor preprocessor, Backend backend, int inferences, int largestBatch)
             throws BackendException, ImageDecodeException {
         if (inferences <= 0) {
-            return new Report(0, 0, 0, 0, 0, 0);
+            return new Report(0, 0, 0, 0, 0, 0, 0);
         }
         long start = System.nanoTime();
         byte[] photo = photo(PHOTO_WIDTH, PHOTO_HEIGHT);
@@ -77,7 +79,22 @@ public final class WarmUp {
             backend.infer(batch);
             inferenceMs = (System.nanoTime() - t0) / 1e6;
         }
-        return new Report(PREPARATIONS, inferences, first, last, inferenceMs, (System.nanoTime() - start) / 1e6);
+        if (largestBatch > 1) {
+            backend.infer(copies(batch, largestBatch));
+        }
+        return new Report(PREPARATIONS, inferences, Math.max(1, largestBatch), first, last, inferenceMs,
+                (System.nanoTime() - start) / 1e6);
+    }
+
+    private static PixelBatch copies(PixelBatch one, int count) {
+        FloatBuffer image = one.pixels().duplicate();
+        FloatBuffer pixels = ByteBuffer.allocateDirect(image.remaining() * count * Float.BYTES)
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int i = 0; i < count; i++) {
+            pixels.put(image.duplicate());
+        }
+        pixels.flip();
+        return new PixelBatch(pixels, count, one.channels(), one.height(), one.width());
     }
 
     /** A JPEG with smooth gradients and fine noise, like a photo: every decoding stage has work to do. */

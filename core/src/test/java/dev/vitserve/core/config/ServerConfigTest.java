@@ -29,7 +29,7 @@ class ServerConfigTest {
         assertEquals(20L << 20, config.maxBodySize());
         assertEquals(40_000_000L, config.maxPixels());
         assertFalse(config.allowPrivateUrls());
-        assertEquals(1, config.maxBatch(false));
+        assertEquals(2, config.maxBatch(false));
         assertEquals(8, config.maxBatch(true));
         assertEquals(Optional.empty(), config.preprocessPriority(), "the server picks idle where it can");
         int cores = Runtime.getRuntime().availableProcessors();

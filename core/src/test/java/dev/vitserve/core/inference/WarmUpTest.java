@@ -22,18 +22,22 @@ class WarmUpTest {
     @Test
     void decodesAndPreprocessesThePhotoThenRunsTheEngine() throws Exception {
         InferenceSchedulerTest.RecordingBackend backend = new InferenceSchedulerTest.RecordingBackend(new CountDownLatch(0));
-        WarmUp.Report report = WarmUp.run(preprocessor, backend, 3);
+        WarmUp.Report report = WarmUp.run(preprocessor, backend, 3, 2);
 
         assertEquals(WarmUp.PREPARATIONS, report.preparations());
         assertEquals(3, report.inferences());
-        assertEquals(List.of(1, 1, 1), backend.batchSizes, "three batches of one image");
+        assertEquals(2, report.largestBatch());
+        assertEquals(List.of(1, 1, 1, 2), backend.batchSizes, "three batches of one image, then the largest batch");
         float[] expected = new float[preprocessor.tensorLength()];
         try (DecodedImage photo = decoder.decodeForPreprocessing(WarmUp.photo(640, 480))) {
             preprocessor.writeTensor(photo, FloatBuffer.wrap(expected));
         }
-        for (float[] batch : backend.batches) {
+        for (float[] batch : backend.batches.subList(0, 3)) {
             assertArrayEquals(expected, batch, "the engine sees the preprocessed photo, one image per batch");
         }
+        float[] largest = backend.batches.get(3);
+        assertArrayEquals(expected, java.util.Arrays.copyOfRange(largest, 0, expected.length));
+        assertArrayEquals(expected, java.util.Arrays.copyOfRange(largest, expected.length, 2 * expected.length));
         assertTrue(report.totalMs() >= report.firstPrepareMs());
     }
 
@@ -52,7 +56,7 @@ class WarmUpTest {
     @Test
     void zeroInferencesSkipsWarmingUp() throws Exception {
         InferenceSchedulerTest.RecordingBackend backend = new InferenceSchedulerTest.RecordingBackend(new CountDownLatch(0));
-        WarmUp.Report report = WarmUp.run(preprocessor, backend, 0);
+        WarmUp.Report report = WarmUp.run(preprocessor, backend, 0, 2);
         assertEquals(0, report.preparations());
         assertTrue(backend.batches.isEmpty());
     }
