@@ -224,18 +224,26 @@ public final class VitServer {
         state.drain();
         long deadline = System.nanoTime() + config.drainTimeout().toNanos();
         Promise<Void> drained = Promise.promise();
-        vertx.setPeriodic(0, 20, timer -> {
-            int left = api != null ? api.requestsInProgress() : 0;
-            if (left == 0 || System.nanoTime() > deadline) {
-                vertx.cancelTimer(timer);
-                if (left > 0) {
-                    LOG.warn("{} requests still in progress after {} ms; stopping anyway", left,
-                            config.drainTimeout().toMillis());
-                }
-                drained.tryComplete();
-            }
-        });
+        awaitDrained(deadline, drained);
         return drained.future().compose(v -> close());
+    }
+
+    /**
+     * Completes {@code drained} once no request is in progress or the deadline has passed, looking
+     * every 20 ms with one-shot timers: a periodic timer with no initial delay can fire before Vert.x
+     * has recorded it, and cancelling it from its own handler then fails, which left shutdown hanging.
+     */
+    private void awaitDrained(long deadline, Promise<Void> drained) {
+        int left = api != null ? api.requestsInProgress() : 0;
+        if (left == 0 || System.nanoTime() > deadline) {
+            if (left > 0) {
+                LOG.warn("{} requests still in progress after {} ms; stopping anyway", left,
+                        config.drainTimeout().toMillis());
+            }
+            drained.tryComplete();
+        } else {
+            vertx.setTimer(20, timer -> awaitDrained(deadline, drained));
+        }
     }
 
     /** Stops listening, lets queued images finish, then releases the engine and temporary files. */

@@ -87,13 +87,18 @@ final class ServerProcess implements AutoCloseable {
         return output.toString();
     }
 
+    /**
+     * Stops the server with SIGTERM, as an operator would; fails when it has not exited within
+     * 20 s (nothing is in progress by then, so it should take about a second).
+     */
     @Override
     public void close() {
         try {
             if (process.isAlive()) {
                 process.destroy();
-                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                if (!process.waitFor(20, TimeUnit.SECONDS)) {
                     process.destroyForcibly();
+                    throw new AssertionError("the server did not stop within 20 s of SIGTERM; its output:\n" + output);
                 }
             }
         } catch (InterruptedException e) {
