@@ -1,6 +1,7 @@
 package dev.vitserve.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vitserve.testkit.Fixtures;
@@ -30,6 +31,7 @@ class CommandLineTest {
                 "--allow-private-urls", "--threads", "--max-body-size", "--max-megapixels", "--max-files", "VITSERVE_"}) {
                 assertTrue(help.output().contains(option), option + " in\n" + help.output());
             }
+            assertFalse(help.output().contains("WARN"), "help renders without warnings:\n" + help.output());
         }
     }
 

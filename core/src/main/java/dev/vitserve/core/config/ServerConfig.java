@@ -102,7 +102,7 @@ public final class ServerConfig {
 
     @Option(names = "--max-batch", paramLabel = "N",
             description = "Most images the engine runs at once; requests queued together are batched. "
-                    + "Default: 2 on a CPU (2-4% more images/s than 1 under load, no wait at low load), 8 on a GPU.")
+                    + "Default: 2 on a CPU (2-4%% more images/s than 1 under load, no wait at low load), 8 on a GPU.")
     private Integer maxBatch;
 
     @Option(names = "--max-batch-delay-ms", paramLabel = "MS",
