@@ -245,14 +245,14 @@ public final class Benchmark implements Callable<Integer> {
     }
 
     private void beside(Backend engine, LoadedModel loaded, Map<String, Path> images) throws Exception {
+        System.out.printf(Locale.ROOT, "2b. The engine beside preprocessing: one image decoded and preprocessed during each"
+                + " batch-1 inference, by a thread at each priority (the cases take turns)%n");
         List<PreprocessPriority> priorities = new ArrayList<>();
         for (PreprocessPriority priority : PreprocessPriority.values()) {
             priority.unavailableReason().ifPresentOrElse(
                     reason -> System.out.println("   (" + priority + " priority not available: " + reason + ")"),
                     () -> priorities.add(priority));
         }
-        System.out.printf(Locale.ROOT, "2b. The engine beside preprocessing: one image decoded and preprocessed during each"
-                + " batch-1 inference, by a thread at each priority (the cases take turns)%n");
         System.out.println("   image          case                     inferences   engine p50 ms   vs alone   "
                 + "decode+preprocess p50 ms (wall time)");
         for (String kind : List.of("600x400 JPEG", "12 MP JPEG")) {

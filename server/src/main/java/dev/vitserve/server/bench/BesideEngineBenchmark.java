@@ -3,7 +3,6 @@ package dev.vitserve.server.bench;
 import dev.vitserve.api.Backend;
 import dev.vitserve.api.PixelBatch;
 import dev.vitserve.api.VitConfig;
-import dev.vitserve.core.image.DecodedImage;
 import dev.vitserve.core.image.ImageDecoder;
 import dev.vitserve.core.image.Preprocessor;
 import dev.vitserve.core.inference.PreprocessPriority;
@@ -27,9 +26,6 @@ final class BesideEngineBenchmark {
     /** The engine beside a preprocessing thread at one priority. */
     record Case(PreprocessPriority priority, Stats engine, Stats preprocessing) {
     }
-
-    /** Each thread decodes for this long first, so that the JIT has compiled the decoder and the resize. */
-    private static final long WARM_UP_NANOS = 2_000_000_000L;
 
     private BesideEngineBenchmark() {
     }
@@ -79,7 +75,7 @@ final class BesideEngineBenchmark {
         private final Thread thread;
 
         Preparer(PreprocessPriority priority, Preprocessor preprocessor, byte[] jpeg) throws Exception {
-            thread = new Thread(() -> loop(priority, preprocessor, jpeg), "bench-preprocess-" + priority.name().toLowerCase(java.util.Locale.ROOT));
+            thread = new Thread(() -> loop(priority, preprocessor, jpeg), "bench-preprocess-" + priority);
             thread.setDaemon(true);
             thread.start();
             Object first = done.take();
@@ -93,14 +89,11 @@ final class BesideEngineBenchmark {
             FloatBuffer tensor = FloatBuffer.allocate(preprocessor.tensorLength());
             try {
                 priority.applyToCurrentThread();
-                long warmUntil = System.nanoTime() + WARM_UP_NANOS;
-                while (System.nanoTime() < warmUntil) {
-                    prepare(decoder, preprocessor, jpeg, tensor);
-                }
+                PreprocessBenchmark.warmUp(decoder, preprocessor, jpeg, tensor);
                 done.put("ready");
                 while (requests.take()) {
                     long t0 = System.nanoTime();
-                    prepare(decoder, preprocessor, jpeg, tensor);
+                    PreprocessBenchmark.prepare(decoder, preprocessor, jpeg, tensor);
                     wallMs.add((System.nanoTime() - t0) / 1e6);
                     done.put("done");
                 }
@@ -112,14 +105,6 @@ final class BesideEngineBenchmark {
                 } catch (InterruptedException stopped) {
                     Thread.currentThread().interrupt();
                 }
-            }
-        }
-
-        private static void prepare(ImageDecoder decoder, Preprocessor preprocessor, byte[] jpeg, FloatBuffer tensor)
-                throws Exception {
-            tensor.clear();
-            try (DecodedImage image = decoder.decodeForPreprocessing(jpeg)) {
-                preprocessor.writeTensor(image, tensor);
             }
         }
 

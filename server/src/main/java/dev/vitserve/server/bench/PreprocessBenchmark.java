@@ -25,14 +25,7 @@ final class PreprocessBenchmark {
         byte[] bytes = Files.readAllBytes(file);
         ImageDecoder decoder = new ImageDecoder(Long.MAX_VALUE);
         FloatBuffer tensor = FloatBuffer.allocate(preprocessor.tensorLength());
-        // warm up the way a serving process is warm: long enough for the JIT to compile the resize loops
-        long warmUntil = System.nanoTime() + WARM_UP_NANOS;
-        for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
-            tensor.clear();
-            try (DecodedImage image = decoder.decodeForPreprocessing(bytes)) {
-                preprocessor.writeTensor(image, tensor);
-            }
-        }
+        warmUp(decoder, preprocessor, bytes, tensor);
         List<Double> decode = new ArrayList<>();
         List<Double> total = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
@@ -48,5 +41,26 @@ final class PreprocessBenchmark {
             total.add((t2 - t0) / 1e6);
         }
         return new Result(Stats.of(decode), Stats.of(total));
+    }
+
+    /**
+     * Decodes and preprocesses the image over and over, the way a serving process is warm: long enough
+     * for the JIT to compile the decoder and the resize loops.
+     */
+    static void warmUp(ImageDecoder decoder, Preprocessor preprocessor, byte[] bytes, FloatBuffer tensor)
+            throws Exception {
+        long warmUntil = System.nanoTime() + WARM_UP_NANOS;
+        for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
+            prepare(decoder, preprocessor, bytes, tensor);
+        }
+    }
+
+    /** Decodes the image and writes its preprocessed pixels into {@code tensor}, as the server does. */
+    static void prepare(ImageDecoder decoder, Preprocessor preprocessor, byte[] bytes, FloatBuffer tensor)
+            throws Exception {
+        tensor.clear();
+        try (DecodedImage image = decoder.decodeForPreprocessing(bytes)) {
+            preprocessor.writeTensor(image, tensor);
+        }
     }
 }
