@@ -75,9 +75,10 @@ public final class Benchmark implements Callable<Integer> {
     double warmupSeconds;
 
     @Option(names = "--rounds", defaultValue = "3",
-            description = "Rounds of the 600x400 steps at 1 and 4 clients, each after the engine alone: a shared "
-                    + "machine's speed drifts within minutes, and a ratio of two measurements seconds apart stays "
-                    + "comparable. The ratios are the medians over rounds. Default: ${DEFAULT-VALUE}.")
+            description = "Rounds of the 600x400 steps at 1 and 4 clients, each between two measurements of the "
+                    + "engine alone (half of --engine-seconds each): a shared machine's speed drifts within minutes, and "
+                    + "a ratio of measurements seconds apart stays comparable. The ratios are the medians over rounds. "
+                    + "Default: ${DEFAULT-VALUE}.")
     int rounds;
 
     @Option(names = "--beside-inferences", defaultValue = "60",
@@ -283,7 +284,8 @@ public final class Benchmark implements Callable<Integer> {
         String url = "http://127.0.0.1:" + server.port() + "/v1/classify";
         System.out.println("3. End to end over HTTP (POST /v1/classify, raw JPEG body, closed-loop clients, server in its own"
                 + " JVM, load from " + (wrk ? "wrk" : "a Java client") + ")");
-        System.out.println("   image           clients   images/s   p50 ms   p99 ms   server: engine ms   decode+preprocess ms   host");
+        System.out.println("   image           clients   images/s   (" + (wrk ? "wrk" : "client") + ")   p50 ms   p99 ms   server: engine ms   busy"
+                + "   decode+preprocess ms   host");
         Duration warmup = Duration.ofMillis((long) (warmupSeconds * 1000));
         for (String kind : List.of("600x400 JPEG", "12 MP JPEG")) {
             Path image = images.get(kind);
@@ -304,20 +306,24 @@ public final class Benchmark implements Callable<Integer> {
                 ServerTimings before = ServerTimings.read(server.port());
                 StolenTime stepStart = StolenTime.now();
                 List<Round> done = new ArrayList<>();
+                int aloneBatch = c == 1 ? 1 : bestBatch;
+                EngineBenchmark.Result alone = paired ? engineAgain(engine, loaded, aloneBatch, engineSeconds / 2) : null;
                 for (int r = 0; r < stepRounds; r++) {
-                    EngineBenchmark.Result alone = paired
-                            ? engineAgain(engine, loaded, c == 1 ? 1 : bestBatch, engineSeconds / stepRounds) : null;
-                    done.add(new Round(LoadStep.run(wrk, server.port(), url, image, c, measure), alone));
+                    LoadStep load = LoadStep.run(wrk, server.port(), url, image, c, measure);
+                    EngineBenchmark.Result next = paired ? engineAgain(engine, loaded, aloneBatch, engineSeconds / 2) : null;
+                    done.add(new Round(load, alone, next));
+                    alone = next;
                 }
                 String stolen = stolenSince(stepStart);
                 ServerTimings after = ServerTimings.read(server.port());
                 double inServer = after.meanMsSince(before, "inference");
                 double prepared = after.meanMsSince(before, "decode") + after.meanMsSince(before, "preprocess");
                 LoadStep step = LoadStep.medianOf(done.stream().map(Round::load).toList());
-                System.out.printf(Locale.ROOT, "   %-14s %8d   %8.2f   %6.1f   %6.1f   %17.1f   %20.1f   %s%s%n", kind, c,
-                        step.rate(), step.p50(), step.p99(), inServer, prepared, stolen, step.failures());
+                System.out.printf(Locale.ROOT, "   %-14s %8d   %8.2f   %8.2f   %6.1f   %6.1f   %17.1f   %3.0f%%   %20.1f   %s%s%n",
+                        kind, c, step.engine().imagesPerSecond(), step.rate(), step.p50(), step.p99(), inServer,
+                        step.engine().busy() * 100, prepared, stolen, step.failures());
                 String key = "http." + kind + "." + c;
-                figures.put(key + ".throughput", step.rate());
+                figures.put(key + ".throughput", step.engine().imagesPerSecond());
                 figures.put(key + ".p50", step.p50());
                 figures.put(key + ".engine", inServer);
                 figures.put(key + ".prepared", prepared);
@@ -328,8 +334,11 @@ public final class Benchmark implements Callable<Integer> {
                 }
             }
         }
-        System.out.println("   (median of the rounds; server: means of the server's own timers over the step, from /metrics;"
-                + " engine per batch)");
+        System.out.println("   (median of the rounds. images/s: the server's steady rate, counted by its metrics between two"
+                + " batch ends in the middle of the load; (" + (wrk ? "wrk" : "client") + "): answers over the load generator's"
+                + " whole run, lower by up to a batch time over its length, as the first answers take a batch time to come."
+                + " server: means of the server's own timers over the step, engine per batch; busy: share of the steady"
+                + " window the engine was running)");
         System.out.printf(Locale.ROOT, "   server resident memory after the runs: %.0f MB%n%n", server.residentMb());
     }
 
@@ -342,14 +351,22 @@ public final class Benchmark implements Callable<Integer> {
         List<Double> ratios = new ArrayList<>();
         List<Double> overheads = new ArrayList<>();
         for (int r = 0; r < done.size(); r++) {
-            LoadStep load = done.get(r).load();
-            EngineBenchmark.Result alone = done.get(r).alone();
-            ratios.add(load.rate() / alone.imagesPerSecond());
-            overheads.add(load.p50() - alone.latency().median());
-            System.out.printf(Locale.ROOT, "        round %d: %.2f images/s, p50 %.1f ms (engine in the answers %.1f ms);"
-                            + " engine alone just before (batch %d): %.2f images/s, p50 %.1f ms -> %.3fx, %+.1f ms%n", r + 1,
-                    load.rate(), load.p50(), load.engineP50(), alone.batchSize(), alone.imagesPerSecond(),
-                    alone.latency().median(), ratios.get(r), overheads.get(r));
+            Round round = done.get(r);
+            LoadStep load = round.load();
+            ServerTimings.EngineUse use = load.engine();
+            ratios.add(use.imagesPerSecond() / round.aloneImagesPerSecond());
+            overheads.add(load.p50() - round.aloneP50());
+            System.out.printf(Locale.ROOT, "        round %d: %.2f images/s (%.2f over the load's run), p50 %.1f ms (engine in"
+                            + " the answers %.1f ms); engine alone before/after (batch %d): %.2f/%.2f images/s, p50 %.1f/%.1f ms"
+                            + " -> %.3fx, %+.1f ms%n",
+                    r + 1, use.imagesPerSecond(), load.rate(), load.p50(), load.engineP50(), round.before().batchSize(),
+                    round.before().imagesPerSecond(), round.after().imagesPerSecond(), round.before().latency().median(),
+                    round.after().latency().median(), ratios.get(r), overheads.get(r));
+            // the ratio is the engine's busy share times its speed in the server against alone
+            double aloneMsPerImage = 1000 / round.aloneImagesPerSecond();
+            System.out.printf(Locale.ROOT, "                 server's engine busy %.1f%% of the time, %.2f images a batch,"
+                            + " %.1f ms an image (alone %.1f) -> speed in the server %.3fx%n", use.busy() * 100,
+                    use.meanBatch(), use.msPerImage(), aloneMsPerImage, aloneMsPerImage / use.msPerImage());
         }
         if (clients == 4) {
             figures.put("paired.throughput.ratio", Stats.of(ratios).median());
@@ -358,8 +375,19 @@ public final class Benchmark implements Callable<Integer> {
         }
     }
 
-    /** One round of a paired step: the load, and the engine alone measured right before it. */
-    private record Round(LoadStep load, EngineBenchmark.Result alone) {
+    /**
+     * One round of a paired step: the load, and the engine alone measured right before and right
+     * after it, whose mean cancels a host speeding up or slowing down steadily across the round.
+     */
+    private record Round(LoadStep load, EngineBenchmark.Result before, EngineBenchmark.Result after) {
+
+        double aloneImagesPerSecond() {
+            return (before.imagesPerSecond() + after.imagesPerSecond()) / 2;
+        }
+
+        double aloneP50() {
+            return (before.latency().median() + after.latency().median()) / 2;
+        }
     }
 
     private void soak(ServerUnderTest server, Path image) throws Exception {

@@ -5,31 +5,55 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.ToDoubleFunction;
 
 /**
- * Throughput and latency of one HTTP load step; {@code engineP50} is the median engine time the
- * answers report, {@code failures} is empty when every answer was a 200.
+ * One HTTP load step. {@code rate} is the load generator's count of answers over its whole run,
+ * {@code engine} the server's steady state in the middle of that run (its rate, and how busy its
+ * engine was, from its metrics), {@code engineP50} the median engine time the answers report,
+ * {@code failures} is empty when every answer was a 200.
  */
-record LoadStep(double rate, double p50, double p99, double engineP50, String failures) {
+record LoadStep(double rate, double p50, double p99, double engineP50, ServerTimings.EngineUse engine, String failures) {
+
+    /** Load before the steady window: the clients' first images need a batch time to come back. */
+    private static final Duration SETTLE = Duration.ofMillis(1500);
+    /** Load after it, so that the window's last batch end is still under load. */
+    private static final Duration TAIL = Duration.ofMillis(1500);
 
     /**
-     * One measured load step, from wrk or the Java client; it returns once the server is idle, so
-     * that the engine alone measured next does not share the machine with requests wrk left behind.
+     * One measured load step, from wrk or the Java client, whose window {@code measure} lies
+     * between two batch ends in the middle of the load; it returns once the server is idle, so that
+     * the engine alone measured next does not share the machine with requests wrk left behind.
      */
     static LoadStep run(boolean wrk, int port, String url, Path image, int clients, Duration measure) throws Exception {
-        if (wrk) {
-            WrkLoad.Result r = WrkLoad.run(url, image, "image/jpeg", clients, measure);
-            ServerTimings.awaitIdle(port);
-            return new LoadStep(r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.engineP50Ms(),
+        Duration whole = SETTLE.plus(measure).plus(TAIL);
+        byte[] body = wrk ? null : Files.readAllBytes(image);
+        CompletableFuture<Object> load = CompletableFuture.supplyAsync(() -> {
+            try {
+                return wrk ? WrkLoad.run(url, image, "image/jpeg", clients, whole)
+                        : HttpLoad.run(URI.create(url), body, "image/jpeg", clients, Duration.ZERO, whole);
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        });
+        Thread.sleep(SETTLE.toMillis());
+        ServerTimings first = ServerTimings.readAtBatchEnd(port, TAIL);
+        Thread.sleep(measure.toMillis());
+        ServerTimings.EngineUse engine = ServerTimings.readAtBatchEnd(port, TAIL).engineUseSince(first);
+        Object result = load.join();
+        ServerTimings.awaitIdle(port);
+        if (result instanceof WrkLoad.Result r) {
+            return new LoadStep(r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.engineP50Ms(), engine,
                     r.non2xx() + r.socketErrors() == 0 ? ""
                     : "   (" + r.non2xx() + " non-2xx, " + r.socketErrors() + " socket errors)");
         }
-        HttpLoad.Result r = HttpLoad.run(URI.create(url), Files.readAllBytes(image), "image/jpeg", clients, Duration.ZERO,
-                measure);
+        HttpLoad.Result r = (HttpLoad.Result) result;
         return new LoadStep(r.okPerSecond(), r.latencyOf200().median(), r.latencyOf200().percentile(99),
-                r.engineOf200().median(), r.statuses().keySet().stream().allMatch(s -> s == 200) ? "" : "   " + r.statuses());
+                r.engineOf200().median(), engine,
+                r.statuses().keySet().stream().allMatch(s -> s == 200) ? "" : "   " + r.statuses());
     }
-
     /** The median of each figure over the rounds of a step, and every failure seen. */
     static LoadStep medianOf(List<LoadStep> steps) {
         if (steps.size() == 1) {
@@ -39,11 +63,17 @@ record LoadStep(double rate, double p50, double p99, double engineP50, String fa
                 Stats.of(steps.stream().map(LoadStep::p50).toList()).median(),
                 Stats.of(steps.stream().map(LoadStep::p99).toList()).median(),
                 Stats.of(steps.stream().map(LoadStep::engineP50).toList()).median(),
+                new ServerTimings.EngineUse(median(steps, u -> u.imagesPerSecond()), median(steps, u -> u.busy()), median(steps, u -> u.meanBatch()),
+                        median(steps, u -> u.msPerImage())),
                 String.join("", steps.stream().map(LoadStep::failures).toList()));
     }
 
     /** The serving overhead over rounds: the median of each round's p50 latency minus its p50 engine time. */
     static double overheadOf(List<LoadStep> steps) {
         return Stats.of(steps.stream().map(l -> l.p50() - l.engineP50()).toList()).median();
+    }
+
+    private static double median(List<LoadStep> steps, ToDoubleFunction<ServerTimings.EngineUse> figure) {
+        return Stats.of(steps.stream().map(s -> figure.applyAsDouble(s.engine())).toList()).median();
     }
 }
