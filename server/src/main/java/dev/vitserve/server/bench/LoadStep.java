@@ -54,6 +54,7 @@ record LoadStep(double rate, double p50, double p99, double engineP50, ServerTim
                 r.engineOf200().median(), engine,
                 r.statuses().keySet().stream().allMatch(s -> s == 200) ? "" : "   " + r.statuses());
     }
+
     /** The median of each figure over the rounds of a step, and every failure seen. */
     static LoadStep medianOf(List<LoadStep> steps) {
         if (steps.size() == 1) {
@@ -63,8 +64,9 @@ record LoadStep(double rate, double p50, double p99, double engineP50, ServerTim
                 Stats.of(steps.stream().map(LoadStep::p50).toList()).median(),
                 Stats.of(steps.stream().map(LoadStep::p99).toList()).median(),
                 Stats.of(steps.stream().map(LoadStep::engineP50).toList()).median(),
-                new ServerTimings.EngineUse(median(steps, u -> u.imagesPerSecond()), median(steps, u -> u.busy()), median(steps, u -> u.meanBatch()),
-                        median(steps, u -> u.msPerImage())),
+                new ServerTimings.EngineUse(median(steps, ServerTimings.EngineUse::imagesPerSecond),
+                        median(steps, ServerTimings.EngineUse::busy), median(steps, ServerTimings.EngineUse::meanBatch),
+                        median(steps, ServerTimings.EngineUse::msPerImage)),
                 String.join("", steps.stream().map(LoadStep::failures).toList()));
     }
 

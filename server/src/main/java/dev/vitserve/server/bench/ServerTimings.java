@@ -82,11 +82,11 @@ final class ServerTimings {
      * a run, but the images they sent are still decoded and inferred, and would slow the next run.
      */
     static void awaitIdle(int port) throws Exception {
-        double last = read(port).values.getOrDefault("inference.count", 0.0);
+        double last = read(port).count("inference");
         long quietSince = System.nanoTime();
         while (System.nanoTime() - quietSince < 500_000_000L) {
             Thread.sleep(100);
-            double now = read(port).values.getOrDefault("inference.count", 0.0);
+            double now = read(port).count("inference");
             if (now != last) {
                 last = now;
                 quietSince = System.nanoTime();
