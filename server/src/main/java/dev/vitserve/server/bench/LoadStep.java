@@ -29,11 +29,9 @@ record LoadStep(double rate, double p50, double p99, double engineP50, ServerTim
      */
     static LoadStep run(boolean wrk, int port, String url, Path image, int clients, Duration measure) throws Exception {
         Duration whole = SETTLE.plus(measure).plus(TAIL);
-        byte[] body = wrk ? null : Files.readAllBytes(image);
-        CompletableFuture<Object> load = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<LoadStep> load = CompletableFuture.supplyAsync(() -> {
             try {
-                return wrk ? WrkLoad.run(url, image, "image/jpeg", clients, whole)
-                        : HttpLoad.run(URI.create(url), body, "image/jpeg", clients, Duration.ZERO, whole);
+                return loadFor(wrk, url, image, clients, whole);
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
@@ -42,16 +40,24 @@ record LoadStep(double rate, double p50, double p99, double engineP50, ServerTim
         ServerTimings first = ServerTimings.readAtBatchEnd(port, TAIL);
         Thread.sleep(measure.toMillis());
         ServerTimings.EngineUse engine = ServerTimings.readAtBatchEnd(port, TAIL).engineUseSince(first);
-        Object result = load.join();
+        LoadStep measured = load.join();
         ServerTimings.awaitIdle(port);
-        if (result instanceof WrkLoad.Result r) {
-            return new LoadStep(r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.engineP50Ms(), engine,
+        return new LoadStep(measured.rate(), measured.p50(), measured.p99(), measured.engineP50(), engine,
+                measured.failures());
+    }
+
+    /** What the load generator itself saw over its whole run; the engine's use is not known yet. */
+    private static LoadStep loadFor(boolean wrk, String url, Path image, int clients, Duration duration) throws Exception {
+        if (wrk) {
+            WrkLoad.Result r = WrkLoad.run(url, image, "image/jpeg", clients, duration);
+            return new LoadStep(r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.engineP50Ms(), null,
                     r.non2xx() + r.socketErrors() == 0 ? ""
                     : "   (" + r.non2xx() + " non-2xx, " + r.socketErrors() + " socket errors)");
         }
-        HttpLoad.Result r = (HttpLoad.Result) result;
+        HttpLoad.Result r = HttpLoad.run(URI.create(url), Files.readAllBytes(image), "image/jpeg", clients, Duration.ZERO,
+                duration);
         return new LoadStep(r.okPerSecond(), r.latencyOf200().median(), r.latencyOf200().percentile(99),
-                r.engineOf200().median(), engine,
+                r.engineOf200().median(), null,
                 r.statuses().keySet().stream().allMatch(s -> s == 200) ? "" : "   " + r.statuses());
     }
 
