@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class ServerState {
 
     private final AtomicReference<ServingModel> serving = new AtomicReference<>();
+    private volatile boolean leaving;
     private volatile boolean draining;
     private volatile String loadingStatus = "starting";
 
@@ -14,19 +15,27 @@ public final class ServerState {
         return serving.get();
     }
 
-    /** Whether new requests are taken: the model is loaded and shutdown has not begun. */
+    /** Whether balancers should send requests here: the model is loaded and shutdown has not begun. */
     public boolean ready() {
-        return !draining && serving.get() != null;
+        return !leaving && !draining && serving.get() != null;
     }
 
-    /** Whether shutdown has begun: new requests are refused, those in progress finish. */
+    /** Whether shutdown has begun (grace period or drain): answers close their connections. */
+    public boolean stopping() {
+        return leaving || draining;
+    }
+
+    /** Whether the grace period is over: new requests are refused, those in progress finish. */
     public boolean draining() {
         return draining;
     }
 
     /** What the server is doing while not ready, for people (e.g. "loading model"). */
     public String loadingStatus() {
-        return draining ? "shutting down" : loadingStatus;
+        if (draining) {
+            return "shutting down";
+        }
+        return leaving ? "shutting down, serving on until balancers have seen it" : loadingStatus;
     }
 
     void loading(String status) {
@@ -37,7 +46,12 @@ public final class ServerState {
         serving.set(model);
     }
 
-    /** Stops taking new work: readiness turns false. */
+    /** Starts the grace period: readiness turns false, new requests are still served. */
+    void leaveRotation() {
+        leaving = true;
+    }
+
+    /** Stops taking new work: readiness turns false and new requests are refused. */
     void drain() {
         draining = true;
     }

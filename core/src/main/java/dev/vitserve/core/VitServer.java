@@ -27,6 +27,7 @@ import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -217,15 +218,31 @@ public final class VitServer {
     }
 
     /**
-     * Stops gracefully: readiness turns 503 and new requests are refused at once, requests in
-     * progress get up to {@code --drain-timeout-ms} to finish, then everything is closed.
+     * Stops gracefully: readiness turns 503 at once while new requests are still served for
+     * {@code --shutdown-grace-ms} (balancers take the server out of rotation meanwhile), then new
+     * requests are refused, those in progress get up to {@code --drain-timeout-ms} to finish, and
+     * everything is closed. Every answer from the first moment on closes its connection.
      */
     public Future<Void> shutdown() {
-        state.drain();
-        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-        Promise<Void> drained = Promise.promise();
-        awaitDrained(deadline, drained);
-        return drained.future().compose(v -> close());
+        return shutdown(config.shutdownGrace());
+    }
+
+    /** As {@link #shutdown()} with another grace period (zero for an interactive Ctrl-C). */
+    public Future<Void> shutdown(Duration grace) {
+        state.leaveRotation();
+        Promise<Void> graceOver = Promise.promise();
+        if (grace.isZero()) {
+            graceOver.complete();
+        } else {
+            vertx.setTimer(grace.toMillis(), timer -> graceOver.complete());
+        }
+        return graceOver.future().compose(v -> {
+            state.drain();
+            long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+            Promise<Void> drained = Promise.promise();
+            awaitDrained(deadline, drained);
+            return drained.future();
+        }).compose(v -> close());
     }
 
     /**

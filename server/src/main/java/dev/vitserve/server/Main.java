@@ -5,8 +5,11 @@ import dev.vitserve.core.config.ConfigException;
 import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.metrics.ServerMetrics;
 import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -60,28 +63,30 @@ public final class Main {
             return 1;
         }
         AtomicBoolean stopping = new AtomicBoolean();
-        Runnable stop = () -> {
+        Consumer<Duration> stop = grace -> {
             if (!stopping.compareAndSet(false, true)) {
                 return;
             }
-            LOG.info("stopping: not ready any more, finishing the requests in progress (up to {} ms)",
-                    config.drainTimeout().toMillis());
+            LOG.info("stopping: not ready any more; serving on for {} ms, then finishing the requests in progress "
+                    + "(up to {} ms)", grace.toMillis(), config.drainTimeout().toMillis());
             try {
-                server.shutdown().await(config.drainTimeout().toMillis() + 60_000, TimeUnit.MILLISECONDS);
+                server.shutdown(grace).await(grace.toMillis() + config.drainTimeout().toMillis() + 60_000,
+                        TimeUnit.MILLISECONDS);
                 vertx.close().await(10, TimeUnit.SECONDS);
                 LOG.info("stopped");
             } catch (Exception e) {
                 LOG.warn("shutdown was not clean: {}", describe(e));
             }
         };
-        // SIGTERM and Ctrl-C drain and exit with status 0; other exits still close the server
-        for (String name : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(name), signal -> new Thread(() -> {
-                stop.run();
-                System.exit(0);
-            }, "vitserve-stop").start());
-        }
-        Runtime.getRuntime().addShutdownHook(new Thread(stop, "vitserve-shutdown"));
+        // SIGTERM (what Kubernetes, systemd and container runtimes send) serves on through the grace period,
+        // so balancers see readiness turn before anything is refused; Ctrl-C is a person waiting: no grace.
+        // Both drain and exit with status 0; other exits still close the server.
+        Map<String, Duration> graceBySignal = Map.of("TERM", config.shutdownGrace(), "INT", Duration.ZERO);
+        graceBySignal.forEach((name, grace) -> Signal.handle(new Signal(name), signal -> new Thread(() -> {
+            stop.accept(grace);
+            System.exit(0);
+        }, "vitserve-stop").start()));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop.accept(Duration.ZERO), "vitserve-shutdown"));
         return -1;
     }
 

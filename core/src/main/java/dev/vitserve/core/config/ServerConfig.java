@@ -142,9 +142,16 @@ public final class ServerConfig {
                     + "first-run allocations; 0 skips warming up. Default: ${DEFAULT-VALUE}.")
     private int warmupInferences;
 
+    @Option(names = "--shutdown-grace-ms", paramLabel = "MS", defaultValue = "5000",
+            description = "On SIGTERM, how long the server goes on serving new requests while /health/ready answers "
+                    + "503, so that load balancers and Kubernetes take it out of rotation before it refuses anything; "
+                    + "set it to at least the balancer's health-check interval times its fall count. "
+                    + "Then requests in progress drain (--drain-timeout-ms). Ctrl-C skips it. Default: ${DEFAULT-VALUE}.")
+    private long shutdownGraceMs;
+
     @Option(names = "--drain-timeout-ms", paramLabel = "MS", defaultValue = "30000",
-            description = "On SIGTERM, how long requests in progress may take to finish before the server stops. "
-                    + "Default: ${DEFAULT-VALUE}.")
+            description = "On SIGTERM, after --shutdown-grace-ms, how long requests in progress may take to finish "
+                    + "before the server stops. Default: ${DEFAULT-VALUE}.")
     private long drainTimeoutMs;
 
     @Option(names = "--api-key", paramLabel = "KEY",
@@ -196,6 +203,7 @@ public final class ServerConfig {
         check(maxQueueWaitMs >= 1, "--max-queue-wait-ms must be at least 1");
         check(maxRequests >= 1, "--max-requests must be at least 1");
         check(drainTimeoutMs >= 0, "--drain-timeout-ms must be 0 or more");
+        check(shutdownGraceMs >= 0, "--shutdown-grace-ms must be 0 or more");
         check(warmupInferences >= 0, "--warmup-inferences must be 0 or more");
         check(apiKey == null || apiKey.length() >= 16, "--api-key must be at least 16 characters long");
         for (String origin : corsOrigins) {
@@ -316,6 +324,11 @@ public final class ServerConfig {
 
     public Duration drainTimeout() {
         return Duration.ofMillis(drainTimeoutMs);
+    }
+
+    /** How long the server serves on after SIGTERM, not ready, before it drains. */
+    public Duration shutdownGrace() {
+        return Duration.ofMillis(shutdownGraceMs);
     }
 
     /** The API key clients must send, or empty. */

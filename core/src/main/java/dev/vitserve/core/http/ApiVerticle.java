@@ -8,8 +8,10 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -21,7 +23,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Serves the REST API, the original service's endpoint, the OpenAPI description and the web
@@ -32,6 +36,8 @@ public final class ApiVerticle extends VerticleBase {
 
     /** Where web-ui's files are on the classpath. */
     static final String WEBROOT = "vitserve/webroot";
+    /** How long HTTP/2 streams in flight may run on a connection told to go away at shutdown. */
+    private static final Duration SHUTDOWN_STREAMS_TIMEOUT = Duration.ofSeconds(60);
     static final String PAGE_POLICY = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
             + "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
             + "form-action 'self'";
@@ -84,7 +90,7 @@ public final class ApiVerticle extends VerticleBase {
         Gauge.builder("vitserve.requests.in.progress", limiter::inProgress)
                 .description("Classify requests admitted and not yet answered").register(metrics);
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
-        router.route().handler(ApiVerticle::commonHeaders);
+        router.route().handler(this::commonHeaders);
         if (!config.corsOrigins().isEmpty()) {
             router.route().handler(CorsHandler.create().addOrigins(config.corsOrigins())
                     .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
@@ -116,9 +122,27 @@ public final class ApiVerticle extends VerticleBase {
         return route;
     }
 
-    private static void commonHeaders(RoutingContext ctx) {
+    private void commonHeaders(RoutingContext ctx) {
         ctx.response().putHeader("X-Content-Type-Options", "nosniff").putHeader("Referrer-Policy", "no-referrer");
+        ctx.addHeadersEndHandler(v -> {
+            if (state.stopping()) {
+                closeAfterAnswer(ctx);
+            }
+        });
         ctx.next();
+    }
+
+    /**
+     * Once shutdown has begun, every answer ends its connection, so that clients holding a
+     * keep-alive connection open a new one, which a balancer sends to another replica:
+     * {@code Connection: close} on HTTP/1.x, a GOAWAY on HTTP/2 (streams in flight still finish).
+     */
+    private static void closeAfterAnswer(RoutingContext ctx) {
+        if (ctx.request().version() == HttpVersion.HTTP_2) {
+            ctx.request().connection().shutdown(SHUTDOWN_STREAMS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } else {
+            ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+        }
     }
 
     private static void pageHeaders(RoutingContext ctx) {

@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Bounds the classify requests in progress (reading, decoding, waiting, running): past the
  * limit a request gets 503 with Retry-After before its body is read, so an overloaded server
- * answers at once and its memory stays bounded. Once shutdown begins, new requests get 503 here
- * while the admitted ones finish; the count of those in progress tells when draining is done.
+ * answers at once and its memory stays bounded. Once the shutdown grace period is over, new
+ * requests get 503 here while the admitted ones finish; the count of those in progress tells when
+ * draining is done.
  */
 final class RequestLimiter implements PlatformHandler {
 
