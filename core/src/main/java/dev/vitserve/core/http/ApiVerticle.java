@@ -2,6 +2,8 @@ package dev.vitserve.core.http;
 
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.config.ServerConfig;
+import dev.vitserve.core.protocol.ModelLookup;
+import dev.vitserve.core.protocol.hf.HuggingFaceEndpoints;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -43,7 +45,7 @@ public final class ApiVerticle extends VerticleBase {
             + "form-action 'self'";
 
     /** Everything but the API's own paths is the web page, so a wrong method on an API path is a 405. */
-    static final String PAGE_PATHS = "^/(?!v1/|health/|predict_image_class|openapi\\.json|metrics).*";
+    static final String PAGE_PATHS = "^/(?!v1/|v2(?:/|$)|models/|health/|predict_image_class|openapi\\.json|metrics).*";
 
     private final ServerConfig config;
     private final ServerState state;
@@ -84,6 +86,8 @@ public final class ApiVerticle extends VerticleBase {
         InfoHandlers info = new InfoHandlers(state);
         ClassifyHandler classify = new ClassifyHandler(state, reader);
         CompatibilityHandlers compatibility = new CompatibilityHandlers(state, reader);
+        ModelLookup models = new ModelLookup(state, config.model());
+        HuggingFaceEndpoints huggingFace = new HuggingFaceEndpoints(models, reader);
         Buffer openApi = classpathFile("vitserve/openapi.json");
 
         limiter = new RequestLimiter(config.maxRequests(), config.maxBodySize(), state);
@@ -102,6 +106,10 @@ public final class ApiVerticle extends VerticleBase {
         guarded(router.post("/v1/classify"), apiKey, limiter).handler(body).handler(classify);
         guarded(router.get("/predict_image_class"), apiKey, limiter).handler(compatibility::byUrl);
         guarded(router.post("/predict_image_class"), apiKey, limiter).handler(body).handler(compatibility::byUpload);
+        guarded(router.post("/").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
+                .handler(body).handler(huggingFace::classifyDefault);
+        guarded(router.postWithRegex("^/models/(?<name>.+)$").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
+                .handler(body).handler(huggingFace::classifyNamed);
         router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
         router.get("/openapi.json").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json").end(openApi));

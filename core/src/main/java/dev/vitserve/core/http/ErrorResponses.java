@@ -6,6 +6,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.PlatformHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class ErrorResponses {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
+    private static final String PLAIN_ERRORS = "vitserve.plainErrors";
 
     private ErrorResponses() {
     }
@@ -53,7 +55,7 @@ public final class ErrorResponses {
     }
 
     /** Maps what vitserve's own code throws to an API error; null when the failure is unexpected. */
-    static ApiException fromFailure(Throwable failure) {
+    public static ApiException fromFailure(Throwable failure) {
         if (failure instanceof ApiException api) {
             return api;
         }
@@ -85,10 +87,20 @@ public final class ErrorResponses {
         if (error.retryAfterSeconds() != null) {
             response.putHeader("Retry-After", String.valueOf(error.retryAfterSeconds()));
         }
-        JsonObject body = new JsonObject().put("error",
-                new JsonObject().put("code", error.code()).put("message", error.getMessage()));
+        JsonObject body = Boolean.TRUE.equals(ctx.get(PLAIN_ERRORS))
+                ? new JsonObject().put("error", error.getMessage())
+                : new JsonObject().put("error", new JsonObject().put("code", error.code()).put("message", error.getMessage()));
         response.end(body.encode());
     }
+
+    /**
+     * A route handler marking the request's errors, its early refusals included, to be answered as the
+     * Open Inference Protocol and Hugging Face's endpoints answer them: {@code {"error": "<message>"}}.
+     */
+    public static final PlatformHandler PLAIN_ERRORS_HANDLER = ctx -> {
+        ctx.put(PLAIN_ERRORS, true);
+        ctx.next();
+    };
 
     /** Fails the request with whatever went wrong, as a JSON error. */
     public static void fail(RoutingContext ctx, Throwable failure) {

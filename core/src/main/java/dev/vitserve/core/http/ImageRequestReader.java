@@ -17,7 +17,7 @@ import java.util.Locale;
  * (any field names), or JSON {@code {"url": ...}}, {@code {"image": "<base64>"}} or
  * {@code {"inputs": "<base64 or url>"}}. URLs are fetched with the {@link UrlFetcher}.
  */
-final class ImageRequestReader {
+public final class ImageRequestReader {
 
     private final Vertx vertx;
     private final UrlFetcher fetcher;
@@ -30,7 +30,7 @@ final class ImageRequestReader {
     }
 
     /** Every image of the request, in order. */
-    Future<List<RequestImage>> read(RoutingContext ctx) {
+    public Future<List<RequestImage>> read(RoutingContext ctx) {
         String type = mediaType(ctx.request().getHeader("Content-Type"));
         if (type.equals("multipart/form-data")) {
             return uploads(ctx.fileUploads());

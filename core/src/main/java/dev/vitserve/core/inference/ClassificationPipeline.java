@@ -57,7 +57,41 @@ public final class ClassificationPipeline {
      */
     public Future<Classification> classify(byte[] image, int topK, ScoreFunction function, long startNanos) {
         Context context = Vertx.currentContext();
-        Future<Prepared> prepared = workers.executeBlocking(() -> {
+        return prepare(image).compose(p -> inferred(p.inference(), context).map(result -> new Classification(
+                postprocessor.top(result.logits(), topK, function),
+                new Classification.Timings(p.decodeMs(), p.preprocessMs(), result.queueMs(),
+                        result.inferenceMs(), (System.nanoTime() - startNanos) / 1e6, result.batchSize()))));
+    }
+
+    /**
+     * The logits of one encoded image, decoded and preprocessed exactly as {@link #classify} does
+     * (EXIF, pixel limit), for the protocol front doors that answer raw tensors.
+     *
+     * @return fails as {@link #classify} does
+     */
+    public Future<InferenceResult> logits(byte[] image) {
+        Context context = Vertx.currentContext();
+        return prepare(image).compose(p -> inferred(p.inference(), context));
+    }
+
+    /**
+     * The logits of one image already preprocessed by the client: its CHW tensor goes straight to the
+     * scheduler, whose queue bounds it like any other image.
+     *
+     * @param pixels exactly {@link #tensorShape()}{@code .length()} values
+     * @return fails with {@link QueueFullException} on overload
+     */
+    public Future<InferenceResult> logitsOfTensor(float[] pixels) {
+        Context context = Vertx.currentContext();
+        try {
+            return inferred(scheduler.submit(pixels), context);
+        } catch (QueueFullException e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    private Future<Prepared> prepare(byte[] image) {
+        return workers.executeBlocking(() -> {
             applyPriority();
             long t0 = System.nanoTime();
             float[] pixels = new float[preprocessor.tensorLength()];
@@ -70,17 +104,16 @@ public final class ClassificationPipeline {
             observer.imagePrepared((t1 - t0) / 1e6, (t2 - t1) / 1e6);
             return new Prepared((t1 - t0) / 1e6, (t2 - t1) / 1e6, scheduler.submit(pixels));
         }, false);
-        return prepared.compose(p -> {
-            Future<InferenceResult> inferred = context != null
-                    ? Future.fromCompletionStage(p.inference(), context)
-                    : Future.fromCompletionStage(p.inference());
-            return inferred.map(result -> {
-                observer.imageQueued(result.queueMs());
-                return result;
-            }).map(result -> new Classification(
-                    postprocessor.top(result.logits(), topK, function),
-                    new Classification.Timings(p.decodeMs(), p.preprocessMs(), result.queueMs(),
-                            result.inferenceMs(), (System.nanoTime() - startNanos) / 1e6, result.batchSize())));
+    }
+
+    /** The scheduler's result, completed on the caller's context when there is one. */
+    private Future<InferenceResult> inferred(CompletableFuture<InferenceResult> inference, Context context) {
+        Future<InferenceResult> inferred = context != null
+                ? Future.fromCompletionStage(inference, context)
+                : Future.fromCompletionStage(inference);
+        return inferred.map(result -> {
+            observer.imageQueued(result.queueMs());
+            return result;
         });
     }
 
@@ -97,5 +130,15 @@ public final class ClassificationPipeline {
     /** The number of labels, the largest useful top_k. */
     public int numLabels() {
         return postprocessor.numLabels();
+    }
+
+    /** Scores and labels logits as {@link #classify} does. */
+    public Postprocessor postprocessor() {
+        return postprocessor;
+    }
+
+    /** The shape of one image's tensor the model takes, CHW. */
+    public InferenceScheduler.TensorShape tensorShape() {
+        return scheduler.tensorShape();
     }
 }

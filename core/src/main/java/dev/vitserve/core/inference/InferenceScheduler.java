@@ -95,6 +95,11 @@ public final class InferenceScheduler implements AutoCloseable {
         return queue.size();
     }
 
+    /** The shape of one image's tensor, CHW. */
+    public TensorShape tensorShape() {
+        return shape;
+    }
+
     /** Largest batch the engine is given. */
     public int maxBatch() {
         return maxBatch;

@@ -43,7 +43,13 @@ public final class Postprocessor {
         return top;
     }
 
-    static double[] scores(float[] logits, ScoreFunction function) {
+    /** The label of class {@code index}. */
+    public String label(int index) {
+        return labels.get(index);
+    }
+
+    /** Every class's score under the function, by class index. */
+    public static double[] scores(float[] logits, ScoreFunction function) {
         double[] scores = new double[logits.length];
         switch (function) {
             case SOFTMAX -> {

@@ -1,0 +1,87 @@
+package dev.vitserve.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Runs client programs vitserve did not write (Node's {@code @huggingface/inference}, Python's
+ * {@code grpcio}) as child processes; their scripts are test resources under {@code clients/},
+ * copied into {@code target/clients} where the npm packages are installed.
+ */
+final class ExternalClient {
+
+    /** Where the client scripts and their npm packages go. */
+    static final Path FOLDER = Path.of("target", "clients").toAbsolutePath();
+
+    private ExternalClient() {
+    }
+
+    /** The program's standard output; fails the test on a non-zero exit or a hang. */
+    static String run(Path workingDirectory, List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        Process process = builder.start();
+        byte[] out;
+        try (InputStream in = process.getInputStream()) {
+            out = in.readAllBytes();
+        }
+        if (!process.waitFor(180, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException(command + " did not finish in 180 s");
+        }
+        String output = new String(out, StandardCharsets.UTF_8);
+        if (process.exitValue() != 0) {
+            throw new IllegalStateException(command + " exited with " + process.exitValue() + ": " + output);
+        }
+        return output;
+    }
+
+    /** Skips the test, saying why, unless the program answers {@code --version}. */
+    static void assumeInstalled(String program, String whereFrom) {
+        boolean found;
+        try {
+            Process process = new ProcessBuilder(program, "--version").redirectErrorStream(true).start();
+            process.getInputStream().readAllBytes();
+            found = process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            found = false;
+        }
+        Assumptions.assumeTrue(found, program + " is not installed (" + whereFrom + "; .ci/run installs it): "
+                + "this test of an independent client is skipped");
+    }
+
+    /** Copies the client scripts of the test resources into {@link #FOLDER}. */
+    static Path scripts(String... names) throws IOException {
+        Files.createDirectories(FOLDER);
+        for (String name : names) {
+            try (InputStream in = ExternalClient.class.getResourceAsStream("/clients/" + name)) {
+                if (in == null) {
+                    throw new IllegalStateException("test resource clients/" + name + " is missing");
+                }
+                Files.copy(in, FOLDER.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return FOLDER;
+    }
+
+    /** Installs the npm packages pinned in clients/package.json into {@link #FOLDER}, once. */
+    static Path npmPackages() throws IOException, InterruptedException {
+        assumeInstalled("node", "Debian package nodejs");
+        assumeInstalled("npm", "Debian package npm");
+        Path folder = scripts("package.json");
+        if (!Files.isDirectory(folder.resolve("node_modules").resolve("@huggingface").resolve("inference"))) {
+            List<String> install = new ArrayList<>(List.of("npm", "install", "--no-audit", "--no-fund",
+                    "--no-package-lock", "--loglevel=error"));
+            run(folder, install);
+        }
+        return folder;
+    }
+}
