@@ -51,6 +51,7 @@ public final class Main {
             System.err.println("Run with --help for every option.");
             return 2;
         }
+        LogSetup.apply(config.logFormat());
 
         Vertx vertx = Vertx.vertx(ServerMetrics.vertxOptions());
         VitServer server;

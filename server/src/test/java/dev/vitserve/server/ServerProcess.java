@@ -73,6 +73,21 @@ final class ServerProcess implements AutoCloseable {
         throw new AssertionError("the server did not get ready; its output:\n" + output);
     }
 
+    /** Waits for a line of output containing the text and returns it. */
+    String awaitLine(String text) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline) {
+            String line = lines.poll(200, TimeUnit.MILLISECONDS);
+            if (line != null && line.contains(text)) {
+                return line;
+            }
+            if (line == null && !process.isAlive()) {
+                break;
+            }
+        }
+        throw new AssertionError("no line with '" + text + "'; the output:\n" + output);
+    }
+
     /** Waits for the process to end and returns its exit status. */
     int awaitExit() throws InterruptedException {
         if (!process.waitFor(90, TimeUnit.SECONDS)) {

@@ -1,6 +1,7 @@
 package dev.vitserve.core.config;
 
 import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.core.http.AccessLog;
 import dev.vitserve.core.hub.HubSettings;
 import dev.vitserve.core.inference.PreprocessPriority;
 import java.nio.file.Path;
@@ -163,6 +164,19 @@ public final class ServerConfig {
             description = "Origins allowed to call the API from browsers (comma-separated, e.g. https://app.example.com). "
                     + "Default: none (CORS off).")
     private List<String> corsOrigins = new ArrayList<>();
+
+    @Option(names = "--access-log", paramLabel = "off|common|combined", arity = "0..1", fallbackValue = "combined",
+            defaultValue = "off",
+            description = "Log one line per request to the logger vitserve.access, on standard output: the common or "
+                    + "combined log format, then the request id (X-Request-Id, taken from the client when it is a "
+                    + "token of at most 128 characters, else made) and the time taken in ms. --access-log alone "
+                    + "means combined. Default: ${DEFAULT-VALUE}.")
+    private AccessLog.Format accessLog;
+
+    @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
+            description = "text: lines for people; json: one JSON object per line for log pipelines (logback's "
+                    + "JsonEncoder), access log fields as key-value pairs. Default: ${DEFAULT-VALUE}.")
+    private LogFormat logFormat;
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML or JSON file with any of these options (keys as the option names).")
@@ -360,6 +374,24 @@ public final class ServerConfig {
             return preprocessThreads;
         }
         return priority == PreprocessPriority.IDLE ? cores() : Math.max(1, cores() / 2);
+    }
+
+    /** Whether and how requests are logged. */
+    public AccessLog.Format accessLog() {
+        return accessLog;
+    }
+
+    /** How log lines are written. */
+    public LogFormat logFormat() {
+        return logFormat;
+    }
+
+    /** How log lines are written: for people or for log pipelines. */
+    public enum LogFormat {
+        /** Plain lines. */
+        TEXT,
+        /** One JSON object per line. */
+        JSON
     }
 
     /** The config file read, if any. */

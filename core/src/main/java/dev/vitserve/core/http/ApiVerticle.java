@@ -94,6 +94,7 @@ public final class ApiVerticle extends VerticleBase {
         Gauge.builder("vitserve.requests.in.progress", limiter::inProgress)
                 .description("Classify requests admitted and not yet answered").register(metrics);
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
+        router.route().handler(new AccessLog(config.accessLog()));
         router.route().handler(this::commonHeaders);
         if (!config.corsOrigins().isEmpty()) {
             router.route().handler(CorsHandler.create().addOrigins(config.corsOrigins())

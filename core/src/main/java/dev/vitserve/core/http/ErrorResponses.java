@@ -49,7 +49,8 @@ public final class ErrorResponses {
             return known;
         }
         if (status >= 500 && ctx.failure() != null) {
-            LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+            LOG.error("{} {} failed (request {})", ctx.request().method(), ctx.request().path(), RequestId.of(ctx),
+                    ctx.failure());
         }
         return new ApiException(status, code, message);
     }
