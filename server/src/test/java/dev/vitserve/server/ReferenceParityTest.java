@@ -36,9 +36,16 @@ class ReferenceParityTest {
 
     @BeforeAll
     static void start(Vertx vertx) throws Exception {
+        SERVERS.putAll(startBothBackends(vertx));
+    }
+
+    /** The tiny fixture model served on the CPU by each backend, by backend id. */
+    static Map<String, RunningServer> startBothBackends(Vertx vertx) throws Exception {
+        Map<String, RunningServer> servers = new HashMap<>();
         for (String backend : List.of("onnx", "djl")) {
-            SERVERS.put(backend, RunningServer.start(vertx, backend, "--device", "cpu"));
+            servers.put(backend, RunningServer.start(vertx, backend, "--device", "cpu"));
         }
+        return servers;
     }
 
     @AfterAll

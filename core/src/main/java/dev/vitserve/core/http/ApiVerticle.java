@@ -2,8 +2,11 @@ package dev.vitserve.core.http;
 
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.config.ServerConfig;
+import dev.vitserve.core.config.VersionProvider;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.protocol.hf.HuggingFaceEndpoints;
+import dev.vitserve.core.protocol.oip.OipInference;
+import dev.vitserve.core.protocol.oip.OipRestEndpoints;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -27,6 +30,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,6 +50,9 @@ public final class ApiVerticle extends VerticleBase {
 
     /** Everything but the API's own paths is the web page, so a wrong method on an API path is a 405. */
     static final String PAGE_PATHS = "^/(?!v1/|v2(?:/|$)|models/|health/|predict_image_class|openapi\\.json|metrics).*";
+
+    /** The protocol paths whose 404 and 405 answers are {"error": "..."} as their clients expect. */
+    static final Pattern PLAIN_ERROR_PATHS = Pattern.compile("^/(v2(/.*)?|models/.*)$");
 
     private final ServerConfig config;
     private final ServerState state;
@@ -88,6 +95,7 @@ public final class ApiVerticle extends VerticleBase {
         CompatibilityHandlers compatibility = new CompatibilityHandlers(state, reader);
         ModelLookup models = new ModelLookup(state, config.model());
         HuggingFaceEndpoints huggingFace = new HuggingFaceEndpoints(models, reader);
+        OipRestEndpoints oip = new OipRestEndpoints(models, new OipInference(config.maxFiles()), VersionProvider.version());
         Buffer openApi = classpathFile("vitserve/openapi.json");
 
         limiter = new RequestLimiter(config.maxRequests(), config.maxBodySize(), state);
@@ -107,16 +115,26 @@ public final class ApiVerticle extends VerticleBase {
         guarded(router.post("/v1/classify"), apiKey, limiter).handler(body).handler(classify);
         guarded(router.get("/predict_image_class"), apiKey, limiter).handler(compatibility::byUrl);
         guarded(router.post("/predict_image_class"), apiKey, limiter).handler(body).handler(compatibility::byUpload);
+        FormBodyRefusal noForms = new FormBodyRefusal(config.maxBodySize());
         guarded(router.post("/").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
-                .handler(body).handler(huggingFace::classifyDefault);
+                .handler(noForms).handler(body).handler(huggingFace::classifyDefault);
         guarded(router.postWithRegex("^/models/(?<name>.+)$").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
-                .handler(body).handler(huggingFace::classifyNamed);
+                .handler(noForms).handler(body).handler(huggingFace::classifyNamed);
+        router.get("/v2/health/live").handler(oip::live);
+        router.get("/v2/health/ready").handler(oip::ready);
+        guarded(router.get("/v2").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(oip::serverMetadata);
+        guarded(router.getWithRegex(OipRestEndpoints.READY_PATH).handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null)
+                .handler(oip::modelReady);
+        guarded(router.getWithRegex(OipRestEndpoints.METADATA_PATH).handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null)
+                .handler(oip::modelMetadata);
+        guarded(router.postWithRegex(OipRestEndpoints.INFER_PATH).handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
+                .handler(noForms).handler(body).handler(oip::infer);
         router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
         router.get("/openapi.json").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json").end(openApi));
         router.routeWithRegex(PAGE_PATHS).method(HttpMethod.GET).method(HttpMethod.HEAD)
                 .handler(ApiVerticle::pageHeaders).handler(StaticHandler.create(WEBROOT));
-        ErrorResponses.install(router);
+        ErrorResponses.install(router, PLAIN_ERROR_PATHS);
         return router;
     }
 

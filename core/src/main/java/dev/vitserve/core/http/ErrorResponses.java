@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.PlatformHandler;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,15 +24,19 @@ public final class ErrorResponses {
     private ErrorResponses() {
     }
 
-    /** Installs the JSON error pages on the router for the statuses Vert.x produces itself. */
-    public static void install(Router router) {
+    /**
+     * Installs the JSON error pages on the router for the statuses Vert.x produces itself.
+     *
+     * @param plainErrorPaths paths whose unknown-path and wrong-method answers are {@code {"error": "..."}}
+     */
+    public static void install(Router router, Pattern plainErrorPaths) {
         router.errorHandler(400, ctx -> send(ctx, toApiException(ctx, 400, "bad_request", "the request is malformed")));
         // Vert.x's CORS handler fails a request from an origin not in --cors-origins with 403
         router.errorHandler(403, ctx -> send(ctx, toApiException(ctx, 403, "origin_not_allowed",
                 "requests from origin " + ctx.request().getHeader("Origin") + " are not allowed (see --cors-origins)")));
-        router.errorHandler(404, ctx -> send(ctx, new ApiException(404, "not_found",
+        router.errorHandler(404, ctx -> send(plainOn(ctx, plainErrorPaths), new ApiException(404, "not_found",
                 "no such resource: " + ctx.request().method() + " " + ctx.request().path())));
-        router.errorHandler(405, ctx -> send(ctx, new ApiException(405, "method_not_allowed",
+        router.errorHandler(405, ctx -> send(plainOn(ctx, plainErrorPaths), new ApiException(405, "method_not_allowed",
                 ctx.request().method() + " is not allowed on " + ctx.request().path())));
         router.errorHandler(413, ctx -> send(ctx, toApiException(ctx, 413, "body_too_large",
                 "the request body is larger than this server accepts")));
@@ -41,6 +46,13 @@ public final class ErrorResponses {
                 "the server failed to answer; the failure is in its log")));
         router.errorHandler(503, ctx -> send(ctx, toApiException(ctx, 503, "unavailable",
                 "the server cannot answer now; try again shortly")));
+    }
+
+    private static RoutingContext plainOn(RoutingContext ctx, Pattern plainErrorPaths) {
+        if (plainErrorPaths.matcher(ctx.request().path()).matches()) {
+            ctx.put(PLAIN_ERRORS, true);
+        }
+        return ctx;
     }
 
     private static ApiException toApiException(RoutingContext ctx, int status, String code, String message) {

@@ -97,7 +97,7 @@ class ApiErrorsTest {
 
     @Test
     void unknownPathsAndMethodsAreJsonToo() throws Exception {
-        assertError(server.get("/v2/nothing"), 404, "not_found");
+        assertError(server.get("/v3/nothing"), 404, "not_found");
         assertError(server.client.delete("/v1/classify").send().await(30, TimeUnit.SECONDS), 405, "method_not_allowed");
         assertError(server.get("/v1/classify"), 405, "method_not_allowed");
     }

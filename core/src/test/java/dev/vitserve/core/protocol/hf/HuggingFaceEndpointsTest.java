@@ -1,5 +1,6 @@
 package dev.vitserve.core.protocol.hf;
 
+import static dev.vitserve.core.testing.PlainErrors.assertPlainError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,14 +57,6 @@ class HuggingFaceEndpointsTest {
         return response.bodyAsJsonArray();
     }
 
-    private static String plainError(HttpResponse<Buffer> response, int status) {
-        assertEquals(status, response.statusCode(), response.bodyAsString());
-        assertTrue(response.getHeader("Content-Type").startsWith("application/json"));
-        Object error = response.bodyAsJsonObject().getValue("error");
-        assertTrue(error instanceof String text && !text.isBlank(), response.bodyAsString());
-        return (String) error;
-    }
-
     @Test
     void aRawBodyWithOrWithoutContentTypeAnswersTheTopFiveOfClassify() throws Exception {
         JsonArray classify = post("/v1/classify", "image/jpeg", Buffer.buffer(photo)).bodyAsJsonObject()
@@ -101,20 +94,22 @@ class HuggingFaceEndpointsTest {
 
     @Test
     void badInputGetsAPlainJsonErrorAndTheServerGoesOn() throws Exception {
-        assertTrue(plainError(post("/", null, Buffer.buffer("not an image")), 415).contains("supported format"));
-        assertTrue(plainError(post("/", null, Buffer.buffer()), 400).contains("no body"));
-        assertTrue(plainError(post("/models/google/vit-base-patch16-224", null, Buffer.buffer(photo)), 404)
+        assertTrue(assertPlainError(post("/", null, Buffer.buffer("not an image")), 415).contains("supported format"));
+        assertTrue(assertPlainError(post("/", null, Buffer.buffer()), 400).contains("no body"));
+        assertTrue(assertPlainError(post("/models/google/vit-base-patch16-224", null, Buffer.buffer(photo)), 404)
                 .contains("unknown model 'google/vit-base-patch16-224'"));
         JsonObject badTopK = new JsonObject().put("inputs", Base64.getEncoder().encodeToString(photo))
                 .put("parameters", new JsonObject().put("top_k", 0));
-        assertTrue(plainError(post("/", "application/json", badTopK.toBuffer()), 400).contains("top_k"));
+        assertTrue(assertPlainError(post("/", "application/json", badTopK.toBuffer()), 400).contains("top_k"));
         JsonObject badFunction = new JsonObject().put("inputs", Base64.getEncoder().encodeToString(photo))
                 .put("parameters", new JsonObject().put("function_to_apply", "relu"));
-        assertTrue(plainError(post("/", "application/json", badFunction.toBuffer()), 400).contains("function_to_apply"));
-        assertTrue(plainError(post("/", "application/json", Buffer.buffer("{\"inputs\": \"A\"}")), 400).contains("base64"));
-        assertTrue(plainError(post("/", null, Buffer.buffer(new byte[2 << 20])), 413).contains("larger"));
+        assertTrue(assertPlainError(post("/", "application/json", badFunction.toBuffer()), 400).contains("function_to_apply"));
+        assertTrue(assertPlainError(post("/", "application/json", Buffer.buffer("{\"inputs\": \"A\"}")), 400).contains("base64"));
+        assertTrue(assertPlainError(post("/", null, Buffer.buffer(new byte[2 << 20])), 413).contains("larger"));
+        assertTrue(assertPlainError(post("/", "application/x-www-form-urlencoded", Buffer.buffer(photo)), 415)
+                .contains("application/json"));
         HttpResponse<Buffer> noKey = server.client.post("/").sendBuffer(Buffer.buffer(photo)).await(30, TimeUnit.SECONDS);
-        assertTrue(plainError(noKey, 401).contains("Authorization: Bearer"));
+        assertTrue(assertPlainError(noKey, 401).contains("Authorization: Bearer"));
         assertEquals(5, answer(post("/", null, Buffer.buffer(photo))).size());
     }
 }

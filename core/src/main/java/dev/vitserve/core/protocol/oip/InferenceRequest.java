@@ -1,0 +1,31 @@
+package dev.vitserve.core.protocol.oip;
+
+import java.util.List;
+
+/**
+ * An Open Inference Protocol inference request, as REST and gRPC both carry it once their wire
+ * format is read: the tensors' data already decoded by datatype.
+ *
+ * @param id the client's id, echoed back; may be empty
+ * @param outputs the outputs asked for; empty means all of them
+ */
+public record InferenceRequest(String id, List<Input> inputs, List<RequestedOutput> outputs) {
+
+    /**
+     * One input tensor.
+     *
+     * @param floats the values of an FP32 tensor, row-major; null for other datatypes
+     * @param elements the elements of a BYTES tensor; null for other datatypes
+     */
+    public record Input(String name, String datatype, long[] shape, float[] floats, List<byte[]> elements) {
+    }
+
+    /**
+     * One output asked for.
+     *
+     * @param classification the classification extension's top K, or 0 for the tensor itself
+     * @param binary whether REST sends it in the binary part (ignored by gRPC, which is always binary)
+     */
+    public record RequestedOutput(String name, int classification, boolean binary) {
+    }
+}

@@ -1,0 +1,54 @@
+package dev.vitserve.core.protocol.oip;
+
+import dev.vitserve.core.ServingModel;
+import dev.vitserve.core.inference.InferenceScheduler.TensorShape;
+import java.util.List;
+
+/**
+ * What the Open Inference Protocol's model metadata says of a served model: its one version, the
+ * platform, the two inputs it takes (either one per request) and its outputs; the batch
+ * dimension is -1.
+ */
+public record ModelMetadata(String name, List<String> versions, String platform, List<Tensor> inputs,
+                            List<Tensor> outputs) {
+
+    /** vitserve's only version of a model. */
+    public static final String VERSION = "1";
+    /** The preprocessed input: FP32 [N,3,H,W], normalized as the model's preprocessor_config.json says. */
+    public static final String PIXEL_VALUES = "pixel_values";
+    /** The encoded-image input: BYTES [N] or [N,1], JPEG, PNG, GIF, BMP or WebP files. */
+    public static final String IMAGE = "image";
+    public static final String LOGITS = "logits";
+    /** The logits through the model's score function (softmax, or sigmoid for multi-label models). */
+    public static final String PROBABILITIES = "probabilities";
+
+    /** One tensor's name, datatype and shape (-1 for a variable dimension). */
+    public record Tensor(String name, String datatype, List<Long> shape) {
+    }
+
+    /** The outputs a model has, in the order they are answered when a request names none. */
+    public static List<String> outputNames() {
+        return List.of(LOGITS, PROBABILITIES);
+    }
+
+    /** The metadata of the served model. */
+    public static ModelMetadata of(String name, ServingModel serving) {
+        TensorShape image = serving.pipeline().tensorShape();
+        long labels = serving.pipeline().numLabels();
+        return new ModelMetadata(name, List.of(VERSION), platform(serving.backendId()),
+                List.of(new Tensor(PIXEL_VALUES, "FP32", List.of(-1L, (long) image.channels(), (long) image.height(),
+                                (long) image.width())),
+                        new Tensor(IMAGE, "BYTES", List.of(-1L))),
+                List.of(new Tensor(LOGITS, "FP32", List.of(-1L, labels)),
+                        new Tensor(PROBABILITIES, "FP32", List.of(-1L, labels))));
+    }
+
+    /** Triton's platform names for the engines vitserve runs; a plug-in backend is named by its id. */
+    private static String platform(String backendId) {
+        return switch (backendId) {
+            case "onnx" -> "onnxruntime_onnx";
+            case "djl" -> "pytorch_libtorch";
+            default -> backendId;
+        };
+    }
+}

@@ -1,0 +1,208 @@
+package dev.vitserve.core.protocol.oip;
+
+import dev.vitserve.core.ServingModel;
+import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.ErrorResponses;
+import dev.vitserve.core.inference.ClassificationPipeline;
+import dev.vitserve.core.inference.InferenceResult;
+import dev.vitserve.core.inference.InferenceScheduler.TensorShape;
+import dev.vitserve.core.inference.Postprocessor;
+import dev.vitserve.core.protocol.oip.InferenceRequest.Input;
+import dev.vitserve.core.protocol.oip.InferenceRequest.RequestedOutput;
+import dev.vitserve.core.protocol.oip.InferenceResponse.Output;
+import io.vertx.core.Future;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Runs an Open Inference Protocol request, REST's or gRPC's, through the model's one pipeline:
+ * encoded images (BYTES) are decoded and preprocessed as {@code /v1/classify} does, preprocessed
+ * {@code pixel_values} go straight to the scheduler. Every check on the request happens before
+ * any image is decoded; a bad request is an {@link ApiException} (400, 413) naming what is wrong.
+ */
+public final class OipInference {
+
+    private final int maxImages;
+
+    /** @param maxImages the most images one request may carry, as for a multipart classify request */
+    public OipInference(int maxImages) {
+        this.maxImages = maxImages;
+    }
+
+    /** Checks the request, runs its images and answers the outputs asked for. */
+    public Future<InferenceResponse> infer(String modelName, ServingModel serving, InferenceRequest request) {
+        List<Future<InferenceResult>> images;
+        List<RequestedOutput> outputs;
+        try {
+            outputs = outputs(request.outputs());
+            images = run(single(request.inputs()), serving.pipeline());
+        } catch (ApiException e) {
+            return Future.failedFuture(e);
+        }
+        return Future.all(images).map(all -> {
+            float[][] logits = new float[images.size()][];
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] = images.get(i).result().logits();
+            }
+            List<Output> answered = new ArrayList<>();
+            for (RequestedOutput output : outputs) {
+                answered.add(output(output, logits, serving));
+            }
+            return new InferenceResponse(modelName, ModelMetadata.VERSION, request.id(), answered);
+        });
+    }
+
+    private static Input single(List<Input> inputs) {
+        if (inputs.size() != 1) {
+            throw ApiException.badRequest("invalid_tensor", "send exactly one input, '" + ModelMetadata.PIXEL_VALUES
+                    + "' (FP32 [N,3,H,W]) or '" + ModelMetadata.IMAGE + "' (BYTES [N], encoded images); this request has "
+                    + inputs.size());
+        }
+        return inputs.get(0);
+    }
+
+    private List<Future<InferenceResult>> run(Input input, ClassificationPipeline pipeline) {
+        TensorShape image = pipeline.tensorShape();
+        switch (input.name()) {
+            case ModelMetadata.PIXEL_VALUES -> {
+                expectDatatype(input, "FP32");
+                long[] shape = input.shape();
+                if (shape.length != 4 || shape[1] != image.channels() || shape[2] != image.height()
+                        || shape[3] != image.width()) {
+                    throw ApiException.badRequest("invalid_tensor", "input 'pixel_values' has shape "
+                            + Arrays.toString(shape) + "; this model takes [N," + image.channels() + ","
+                            + image.height() + "," + image.width() + "]");
+                }
+                int n = batch(shape[0]);
+                expectCount(input, input.floats().length);
+                List<Future<InferenceResult>> results = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    results.add(pipeline.logitsOfTensor(
+                            Arrays.copyOfRange(input.floats(), i * image.length(), (i + 1) * image.length())));
+                }
+                return results;
+            }
+            case ModelMetadata.IMAGE -> {
+                expectDatatype(input, "BYTES");
+                long[] shape = input.shape();
+                if (shape.length == 0 || shape.length > 2 || (shape.length == 2 && shape[1] != 1)) {
+                    throw ApiException.badRequest("invalid_tensor", "input 'image' has shape " + Arrays.toString(shape)
+                            + "; it takes [N] or [N,1] encoded images");
+                }
+                batch(shape[0]);
+                expectCount(input, input.elements().size());
+                List<Future<InferenceResult>> results = new ArrayList<>();
+                for (int i = 0; i < input.elements().size(); i++) {
+                    String which = "image " + i;
+                    results.add(pipeline.logits(input.elements().get(i)).recover(failure -> Future.failedFuture(
+                            about(failure, which))));
+                }
+                return results;
+            }
+            default -> throw ApiException.badRequest("invalid_tensor", "unknown input '" + input.name()
+                    + "'; this model takes '" + ModelMetadata.PIXEL_VALUES + "' (FP32 [N," + image.channels() + ","
+                    + image.height() + "," + image.width() + "]) or '" + ModelMetadata.IMAGE
+                    + "' (BYTES [N], encoded images)");
+        }
+    }
+
+    private static Throwable about(Throwable failure, String which) {
+        ApiException known = ErrorResponses.fromFailure(failure);
+        return known != null ? known.about(which) : failure;
+    }
+
+    private static void expectDatatype(Input input, String datatype) {
+        if (!datatype.equals(input.datatype())) {
+            throw ApiException.badRequest("invalid_datatype", "input '" + input.name() + "' must be " + datatype
+                    + ", not " + input.datatype());
+        }
+    }
+
+    private int batch(long n) {
+        if (n < 1) {
+            throw ApiException.badRequest("invalid_tensor", "the batch dimension must be at least 1, got " + n);
+        }
+        if (n > maxImages) {
+            throw ApiException.tooLarge("too_many_images", "the request holds " + n
+                    + " images; this server takes at most " + maxImages + " per request (--max-files)");
+        }
+        return (int) n;
+    }
+
+    /** The shape's element count equals the data's; dimensions are checked non-negative first. */
+    private static void expectCount(Input input, long count) {
+        long product = 1;
+        for (long dimension : input.shape()) {
+            if (dimension < 0) {
+                throw ApiException.badRequest("invalid_tensor", "input '" + input.name() + "' has a negative dimension "
+                        + "in its shape " + Arrays.toString(input.shape()));
+            }
+            product = dimension == 0 || product <= Long.MAX_VALUE / dimension ? product * dimension : Long.MAX_VALUE;
+        }
+        if (product != count) {
+            throw ApiException.badRequest("invalid_tensor", "input '" + input.name() + "' has shape "
+                    + Arrays.toString(input.shape()) + " (" + product + " elements) but its data holds " + count);
+        }
+    }
+
+    /** The outputs asked for, checked, or every output when none is named. */
+    private static List<RequestedOutput> outputs(List<RequestedOutput> asked) {
+        if (asked.isEmpty()) {
+            return ModelMetadata.outputNames().stream().map(name -> new RequestedOutput(name, 0, false)).toList();
+        }
+        Map<String, RequestedOutput> byName = new LinkedHashMap<>();
+        for (RequestedOutput output : asked) {
+            if (!ModelMetadata.outputNames().contains(output.name())) {
+                throw ApiException.badRequest("invalid_tensor", "unknown output '" + output.name() + "'; this model has "
+                        + String.join(", ", ModelMetadata.outputNames()));
+            }
+            if (output.classification() < 0) {
+                throw ApiException.badRequest("invalid_parameter", "output '" + output.name()
+                        + "': classification must be a whole number of at least 1");
+            }
+            byName.put(output.name(), output);
+        }
+        return List.copyOf(byName.values());
+    }
+
+    private static Output output(RequestedOutput asked, float[][] logits, ServingModel serving) {
+        int labels = serving.pipeline().numLabels();
+        float[] values = new float[logits.length * labels];
+        for (int i = 0; i < logits.length; i++) {
+            float[] row = logits[i];
+            if (asked.name().equals(ModelMetadata.PROBABILITIES)) {
+                double[] scores = Postprocessor.scores(row, serving.model().defaultFunction());
+                for (int j = 0; j < labels; j++) {
+                    values[i * labels + j] = (float) scores[j];
+                }
+            } else {
+                System.arraycopy(row, 0, values, i * labels, labels);
+            }
+        }
+        if (asked.classification() == 0) {
+            return new Output(asked.name(), "FP32", new long[] {logits.length, labels}, values, null, asked.binary());
+        }
+        int k = Math.min(asked.classification(), labels);
+        List<byte[]> classes = new ArrayList<>(logits.length * k);
+        Postprocessor labelling = serving.pipeline().postprocessor();
+        for (int i = 0; i < logits.length; i++) {
+            int row = i * labels;
+            Integer[] order = new Integer[labels];
+            Arrays.setAll(order, j -> j);
+            Arrays.sort(order, Comparator.comparingDouble((Integer j) -> -values[row + j]));
+            for (int r = 0; r < k; r++) {
+                int j = order[r];
+                // Triton's form: the value as C's std::to_string prints it (6 decimals), the index, the label
+                classes.add(String.format(Locale.ROOT, "%f:%d:%s", values[row + j], j, labelling.label(j))
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return new Output(asked.name(), "BYTES", new long[] {logits.length, k}, null, classes, asked.binary());
+    }
+}

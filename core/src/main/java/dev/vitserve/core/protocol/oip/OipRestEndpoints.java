@@ -1,0 +1,137 @@
+package dev.vitserve.core.protocol.oip;
+
+import dev.vitserve.core.ServingModel;
+import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.ErrorResponses;
+import dev.vitserve.core.protocol.ModelLookup;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+
+/**
+ * The Open Inference Protocol v2 over REST (KServe v2, Triton's HTTP API): health, server and
+ * model metadata, and inference with the binary tensor data and classification extensions.
+ * Model names may contain '/' ({@code /v2/models/google/vit-base-patch16-224/infer}); the
+ * {@code /versions/1} forms are accepted.
+ */
+public final class OipRestEndpoints {
+
+    /** A model's path: its name, then optionally {@code /versions/{v}}; the name never ends in /ready or /infer. */
+    private static final String MODEL = "^/v2/models/(?<name>.+?)(?:/versions/(?<version>[^/]+))?";
+    /** {@code GET} a model's metadata. */
+    public static final String METADATA_PATH = MODEL + "$(?<!/ready)(?<!/infer)";
+    /** {@code GET} whether a model is ready. */
+    public static final String READY_PATH = MODEL + "/ready$";
+    /** {@code POST} an inference request. */
+    public static final String INFER_PATH = MODEL + "/infer$";
+    /** The protocol extensions vitserve implements. */
+    static final List<String> EXTENSIONS = List.of("binary_tensor_data", "classification");
+
+    private final ModelLookup models;
+    private final OipInference inference;
+    private final String version;
+
+    /** @param version vitserve's version, for the server metadata */
+    public OipRestEndpoints(ModelLookup models, OipInference inference, String version) {
+        this.models = models;
+        this.inference = inference;
+        this.version = version;
+    }
+
+    /** {@code GET /v2}. */
+    public void serverMetadata(RoutingContext ctx) {
+        json(ctx, 200, new JsonObject().put("name", "vitserve").put("version", version)
+                .put("extensions", new JsonArray(EXTENSIONS)));
+    }
+
+    /** {@code GET /v2/health/live}: 200 while the process runs. */
+    public void live(RoutingContext ctx) {
+        json(ctx, 200, new JsonObject().put("live", true));
+    }
+
+    /** {@code GET /v2/health/ready}: 200 once every model answers, else 503 with Retry-After. */
+    public void ready(RoutingContext ctx) {
+        if (models.serverReady()) {
+            json(ctx, 200, new JsonObject().put("ready", true));
+        } else {
+            ctx.response().putHeader("Retry-After", "5");
+            json(ctx, 503, new JsonObject().put("ready", false));
+        }
+    }
+
+    /** {@code GET /v2/models/{m}[/versions/{v}]/ready}. */
+    public void modelReady(RoutingContext ctx) {
+        try {
+            String name = model(ctx);
+            models.require(name);
+            json(ctx, 200, new JsonObject().put("name", name).put("ready", true));
+        } catch (ApiException e) {
+            ErrorResponses.send(ctx, e);
+        }
+    }
+
+    /** {@code GET /v2/models/{m}[/versions/{v}]}. */
+    public void modelMetadata(RoutingContext ctx) {
+        try {
+            String name = model(ctx);
+            ModelMetadata metadata = ModelMetadata.of(name, models.require(name));
+            JsonObject body = new JsonObject().put("name", metadata.name())
+                    .put("versions", new JsonArray(metadata.versions())).put("platform", metadata.platform())
+                    .put("inputs", tensors(metadata.inputs())).put("outputs", tensors(metadata.outputs()));
+            json(ctx, 200, body);
+        } catch (ApiException e) {
+            ErrorResponses.send(ctx, e);
+        }
+    }
+
+    /** {@code POST /v2/models/{m}[/versions/{v}]/infer}. */
+    public void infer(RoutingContext ctx) {
+        String name;
+        ServingModel serving;
+        InferenceRequest request;
+        try {
+            name = model(ctx);
+            serving = models.require(name);
+            request = RestInferenceCodec.read(ctx.body().buffer(), ctx.request().getHeader(RestInferenceCodec.HEADER_LENGTH));
+        } catch (ApiException e) {
+            ErrorResponses.send(ctx, e);
+            return;
+        }
+        inference.infer(name, serving, request).onSuccess(response -> {
+            RestInferenceCodec.Encoded encoded = RestInferenceCodec.write(response);
+            ctx.response().putHeader("Content-Type", encoded.contentType());
+            if (encoded.headerLength() != null) {
+                ctx.response().putHeader(RestInferenceCodec.HEADER_LENGTH, String.valueOf(encoded.headerLength()));
+            }
+            ctx.response().end(encoded.body());
+        }).onFailure(failure -> ErrorResponses.fail(ctx, failure));
+    }
+
+    /** The model named in the path, after checking its version, if given, is vitserve's one version. */
+    private String model(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        String version = ctx.pathParam("version");
+        if (version != null && !version.equals(ModelMetadata.VERSION)) {
+            if (!models.knows(name)) {
+                models.require(name);
+            }
+            throw new ApiException(404, "unknown_version", "model '" + name + "' has no version '" + version
+                    + "'; vitserve serves version " + ModelMetadata.VERSION);
+        }
+        return name;
+    }
+
+    private static JsonArray tensors(List<ModelMetadata.Tensor> tensors) {
+        JsonArray array = new JsonArray();
+        for (ModelMetadata.Tensor tensor : tensors) {
+            array.add(new JsonObject().put("name", tensor.name()).put("datatype", tensor.datatype())
+                    .put("shape", new JsonArray(tensor.shape())));
+        }
+        return array;
+    }
+
+    private static void json(RoutingContext ctx, int status, JsonObject body) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+    }
+}
