@@ -6,6 +6,7 @@ import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.DeviceRequest;
 import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.http.ApiVerticle;
+import dev.vitserve.core.http.ListenerTls;
 import dev.vitserve.core.hub.ModelResolver;
 import dev.vitserve.core.image.ImageDecodeException;
 import dev.vitserve.core.image.ImageDecoder;
@@ -42,6 +43,8 @@ import org.slf4j.LoggerFactory;
 public final class VitServer {
 
     private static final Logger LOG = LoggerFactory.getLogger(VitServer.class);
+    /** How often the TLS files are checked for a new certificate. */
+    private static final Duration TLS_WATCH_PERIOD = Duration.ofSeconds(5);
 
     private final Vertx vertx;
     private final ServerConfig config;
@@ -49,6 +52,8 @@ public final class VitServer {
     private final ServerMetrics metrics = ServerMetrics.of();
     private final TemporaryFolder uploads;
     private ApiVerticle api;
+    private ListenerTls tls;
+    private long tlsWatch = -1;
     private String deploymentId;
     private WorkerExecutor preprocessWorkers;
     private final PreprocessPriority preprocessPriority;
@@ -117,13 +122,33 @@ public final class VitServer {
 
     private Future<Void> deployApi() {
         state.loading("loading model " + config.model());
-        api = new ApiVerticle(config, state, uploads.path(), metrics.registry());
+        try {
+            tls = config.tlsCertificate().map(cert -> new ListenerTls(cert, config.tlsKey().orElseThrow())).orElse(null);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+        api = new ApiVerticle(config, state, uploads.path(), metrics.registry(), tls);
         return vertx.deployVerticle(api).map(id -> {
             deploymentId = id;
-            LOG.info("listening on http://{}:{}/ ; loading model {} with backend {}",
+            if (tls != null) {
+                tlsWatch = tls.watch(vertx, TLS_WATCH_PERIOD);
+            }
+            LOG.info("listening on {}://{}:{}/ ; loading model {} with backend {}", scheme(),
                     hostForUrl(config.host()), api.actualPort(), config.model(), config.backend());
             return null;
         });
+    }
+
+    /**
+     * Reads the TLS certificate and key files again and, when they changed, serves the new ones on
+     * every listener without closing a connection (SIGHUP); completes with whether they changed.
+     */
+    public Future<Boolean> reloadTls() {
+        return tls != null ? tls.reload(vertx) : Future.succeededFuture(false);
+    }
+
+    private String scheme() {
+        return tls != null ? "https" : "http";
     }
 
     private Future<Void> load() {
@@ -141,14 +166,14 @@ public final class VitServer {
             state.ready(serving);
             var device = serving.backend().device();
             LOG.info("ready in {} s: model {} ({} labels, {}x{}), backend {} ({}), device {} ({}), weights {}, "
-                            + "max batch {}, threads: {} engine + {} preprocessing at {} priority on {} cores, at http://{}:{}/",
+                            + "max batch {}, threads: {} engine + {} preprocessing at {} priority on {} cores, at {}://{}:{}/",
                     String.format("%.1f", (System.nanoTime() - start) / 1e9), serving.model().files().name(),
                     serving.model().labels().size(), serving.model().preprocessing().width(),
                     serving.model().preprocessing().height(), serving.backendId(), serving.backend().engine(),
                     device.id(), device.detail(), serving.backend().weightsFile(), serving.scheduler().maxBatch(),
                     config.threads(), config.preprocessThreads(preprocessPriority),
                     preprocessPriority.name().toLowerCase(Locale.ROOT), Runtime.getRuntime().availableProcessors(),
-                    hostForUrl(config.host()), api.actualPort());
+                    scheme(), hostForUrl(config.host()), api.actualPort());
             return null;
         });
     }
@@ -266,6 +291,9 @@ public final class VitServer {
     /** Stops listening, lets queued images finish, then releases the engine and temporary files. */
     public Future<Void> close() {
         state.drain();
+        if (tlsWatch != -1) {
+            vertx.cancelTimer(tlsWatch);
+        }
         Future<Void> undeployed = deploymentId != null ? vertx.undeploy(deploymentId) : Future.succeededFuture();
         return undeployed.transform(done -> vertx.executeBlocking(() -> {
             ServingModel serving = state.take();

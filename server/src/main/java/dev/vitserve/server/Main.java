@@ -87,6 +87,10 @@ public final class Main {
             stop.accept(grace);
             System.exit(0);
         }, "vitserve-stop").start()));
+        // SIGHUP: serve a renewed TLS certificate (the files are also checked every few seconds)
+        Signal.handle(new Signal("HUP"), signal -> server.reloadTls().onComplete(
+                changed -> LOG.info("SIGHUP: TLS certificate {}", changed ? "reloaded" : "unchanged"),
+                failure -> LOG.warn("SIGHUP: TLS certificate not reloaded, the one in use stays: {}", describe(failure))));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop.accept(Duration.ZERO), "vitserve-shutdown"));
         return -1;
     }

@@ -165,6 +165,16 @@ public final class ServerConfig {
                     + "Default: none (CORS off).")
     private List<String> corsOrigins = new ArrayList<>();
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate chain (the server's certificate first): every listener then speaks TLS, "
+                    + "HTTP/2 or HTTP/1.1 through ALPN. Needs --tls-key. Reloaded without dropping connections on "
+                    + "SIGHUP and when the file changes (checked every 5 s). Default: plain HTTP.")
+    private Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "PEM private key of --tls-cert (PKCS#8, or PKCS#1 RSA), unencrypted.")
+    private Path tlsKey;
+
     @Option(names = "--access-log", paramLabel = "off|common|combined", arity = "0..1", fallbackValue = "combined",
             defaultValue = "off",
             description = "Log one line per request to the logger vitserve.access, on standard output: the common or "
@@ -224,6 +234,7 @@ public final class ServerConfig {
             check(origin.matches("https?://[^/\\s]+"), "--cors-origins: '" + origin
                     + "' is not an origin such as https://app.example.com");
         }
+        check((tlsCert == null) == (tlsKey == null), "--tls-cert and --tls-key go together: give both or neither");
         check(!backend.isBlank(), "--backend must not be empty");
         check(revision != null && !revision.isBlank(), "--revision must not be empty");
     }
@@ -374,6 +385,16 @@ public final class ServerConfig {
             return preprocessThreads;
         }
         return priority == PreprocessPriority.IDLE ? cores() : Math.max(1, cores() / 2);
+    }
+
+    /** The PEM certificate chain to serve TLS with, if any (then {@link #tlsKey()} is there too). */
+    public Optional<Path> tlsCertificate() {
+        return Optional.ofNullable(tlsCert);
+    }
+
+    /** The PEM private key of {@link #tlsCertificate()}. */
+    public Optional<Path> tlsKey() {
+        return Optional.ofNullable(tlsKey);
     }
 
     /** Whether and how requests are logged. */

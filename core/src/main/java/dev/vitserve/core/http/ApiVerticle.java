@@ -58,12 +58,16 @@ public final class ApiVerticle extends VerticleBase {
     private final ServerState state;
     private final Path uploadsDirectory;
     private final PrometheusMeterRegistry metrics;
+    private final ListenerTls tls;
     private UrlFetcher fetcher;
     private HttpServer server;
     private RequestLimiter limiter;
 
-    public ApiVerticle(ServerConfig config, ServerState state, Path uploadsDirectory, PrometheusMeterRegistry metrics) {
+    /** The API listener; {@code tls} null for plain HTTP. */
+    public ApiVerticle(ServerConfig config, ServerState state, Path uploadsDirectory, PrometheusMeterRegistry metrics,
+            ListenerTls tls) {
         this.metrics = metrics;
+        this.tls = tls;
         this.config = config;
         this.state = state;
         this.uploadsDirectory = uploadsDirectory;
@@ -74,14 +78,19 @@ public final class ApiVerticle extends VerticleBase {
         fetcher = new UrlFetcher(vertx, new UrlFetcher.Settings(config.urlFetchEnabled(), config.allowPrivateUrls(),
                 config.urlAllow(), config.urlConnectTimeout(), config.urlTimeout(), config.maxBodySize()));
         ImageRequestReader reader = new ImageRequestReader(vertx, fetcher, config.maxFiles());
-        server = vertx.createHttpServer(new HttpServerOptions()
-                // HTTP/1.1 only: answers to an h2c upgrade request (the JDK HttpClient's default) arrive garbled
-                // in clients about one time in seven when large, so the upgrade is declined
+        HttpServerOptions options = new HttpServerOptions()
+                // HTTP/1.1 only in clear text: answers to an h2c upgrade request (the JDK HttpClient's default) arrive
+                // garbled in clients about one time in seven when large, so the upgrade is declined; HTTP/2 is on TLS
                 .setHttp2ClearTextEnabled(false)
                 .setMaxFormFields(config.maxFiles() + 16)
                 .setMaxFormAttributeSize(8192)
-                .setIdleTimeout(120));
-        return server.requestHandler(router(reader)).listen(config.port(), config.host());
+                .setIdleTimeout(120);
+        server = vertx.createHttpServer(tls != null ? tls.apply(options) : options);
+        return server.requestHandler(router(reader)).listen(config.port(), config.host()).onSuccess(listening -> {
+            if (tls != null) {
+                tls.register(listening);
+            }
+        });
     }
 
     private Router router(ImageRequestReader reader) {
@@ -200,6 +209,9 @@ public final class ApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        if (tls != null) {
+            tls.unregister(server);
+        }
         return fetcher.close();
     }
 }
