@@ -36,6 +36,32 @@ class CommandLineTest {
     }
 
     @Test
+    void versionNamesTheProjectVersionAndTheGitCommit() throws Exception {
+        String expected = System.getProperty("vitserve.projectVersion");
+        assertTrue(expected != null && !expected.isBlank(), "the build passes the project version");
+        try (ServerProcess version = ServerProcess.start(Map.of(), "--version")) {
+            assertEquals(0, version.awaitExit());
+            String first = version.output().lines().findFirst().orElse("");
+            assertTrue(first.startsWith("vitserve " + expected), first);
+            String commit = headCommit();
+            if (commit != null) {
+                assertTrue(first.contains("(git " + commit.substring(0, 10)), "the commit " + commit + " in: " + first);
+            }
+        }
+    }
+
+    /** HEAD's commit when the tests run in a git checkout with git installed, else null. */
+    private static String headCommit() throws InterruptedException {
+        try {
+            Process git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+            String out = new String(git.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            return git.waitFor() == 0 && out.matches("[0-9a-f]{40}") ? out : null;
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    @Test
     void anUnknownBackendStopsStartUpListingTheBackendsFound() throws Exception {
         try (ServerProcess server = ServerProcess.start(Map.of(), "--model", Fixtures.tinyVit().toString(),
                 "--backend", "tensorrt", "--port", "0")) {

@@ -33,4 +33,24 @@ class WebPageServedTest {
             assertEquals(404, server.get("/no-such-page.html").statusCode());
         }
     }
+
+    @Test
+    void browsersRevalidateThePageSoAnUpgradeIsSeenAtOnce(Vertx vertx) throws Exception {
+        try (RunningServer server = RunningServer.start(vertx, "onnx")) {
+            for (String path : new String[] {"/", "/index.html", "/app.js", "/style.css", "/favicon.svg"}) {
+                HttpResponse<Buffer> file = server.get(path);
+                assertEquals(200, file.statusCode(), path);
+                assertEquals("no-cache", file.getHeader("Cache-Control"), path + " is revalidated at every use");
+                String lastModified = file.getHeader("Last-Modified");
+                assertTrue(lastModified != null && !lastModified.isBlank(), path + " has a validator");
+                HttpResponse<Buffer> again = server.client.get(path).putHeader("If-Modified-Since", lastModified)
+                        .send().await(30, TimeUnit.SECONDS);
+                assertEquals(304, again.statusCode(), path + " unchanged: 304, no body sent again");
+                HttpResponse<Buffer> older = server.client.get(path)
+                        .putHeader("If-Modified-Since", "Thu, 01 Jan 2015 00:00:00 GMT").send().await(30, TimeUnit.SECONDS);
+                assertEquals(200, older.statusCode(), path + " changed since the browser's copy: sent again");
+                assertEquals(file.bodyAsString(), older.bodyAsString(), path);
+            }
+        }
+    }
 }

@@ -1,20 +1,57 @@
 package dev.vitserve.core.config;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
 import picocli.CommandLine.IVersionProvider;
 
-/** Prints vitserve's version for {@code --version}, from the jar's manifest. */
+/** Prints vitserve's version for {@code --version}: the project version and, when built from git, the commit. */
 public final class VersionProvider implements IVersionProvider {
 
-    /** vitserve's version from the jar's manifest, or "development build" when run from classes. */
-    public static String version() {
-        String version = ServerConfig.class.getPackage().getImplementationVersion();
-        return version != null ? version : "development build";
-    }
+    private static final String FILE = "vitserve/version.properties";
 
     @Override
     public String[] getVersion() {
-        String version = ServerConfig.class.getPackage().getImplementationVersion();
-        return new String[] {"vitserve " + (version != null ? version : "(development build)"),
+        return new String[] {"vitserve " + describe(),
             "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")"};
+    }
+
+    /** vitserve's project version, e.g. "0.1.0-SNAPSHOT". */
+    public static String version() {
+        String version = filled(build().getProperty("version"));
+        return version != null ? version : "(version unknown)";
+    }
+
+    /** "0.1.0-SNAPSHOT (git 1a2b3c4d5e)", with ", modified" when the working tree had changes. */
+    public static String describe() {
+        Properties build = build();
+        String commit = filled(build.getProperty("commit"));
+        StringBuilder text = new StringBuilder(version());
+        if (commit != null) {
+            text.append(" (git ").append(commit);
+            if ("tainted".equals(filled(build.getProperty("tainted")))) {
+                text.append(", modified");
+            }
+            text.append(')');
+        }
+        return text.toString();
+    }
+
+    private static Properties build() {
+        Properties build = new Properties();
+        try (InputStream in = VersionProvider.class.getClassLoader().getResourceAsStream(FILE)) {
+            if (in != null) {
+                build.load(in);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + FILE, e);
+        }
+        return build;
+    }
+
+    /** The value, or null when the build left it empty or unfilled (built outside git). */
+    private static String filled(String value) {
+        return value == null || value.isBlank() || value.contains("${") || value.equals("unknown") ? null : value.strip();
     }
 }

@@ -29,6 +29,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +63,7 @@ public final class ApiVerticle extends VerticleBase {
     private UrlFetcher fetcher;
     private HttpServer server;
     private RequestLimiter limiter;
+    private Router router;
 
     /** The API listener; {@code tls} null for plain HTTP. */
     public ApiVerticle(ServerConfig config, ServerState state, Path uploadsDirectory, PrometheusMeterRegistry metrics,
@@ -86,7 +88,8 @@ public final class ApiVerticle extends VerticleBase {
                 .setMaxFormAttributeSize(8192)
                 .setIdleTimeout(120);
         server = vertx.createHttpServer(tls != null ? tls.apply(options) : options);
-        return server.requestHandler(router(reader)).listen(config.port(), config.host()).onSuccess(listening -> {
+        router = router(reader);
+        return server.requestHandler(router).listen(config.port(), config.host()).onSuccess(listening -> {
             if (tls != null) {
                 tls.register(listening);
             }
@@ -99,7 +102,8 @@ public final class ApiVerticle extends VerticleBase {
                 .setBodyLimit(config.maxBodySize())
                 .setDeleteUploadedFilesOnEnd(true)
                 .setMergeFormAttributes(false);
-        InfoHandlers info = new InfoHandlers(state);
+        FormBody formBody = new FormBody();
+        InfoHandlers info = new InfoHandlers(state, config);
         ClassifyHandler classify = new ClassifyHandler(state, reader);
         CompatibilityHandlers compatibility = new CompatibilityHandlers(state, reader);
         ModelLookup models = new ModelLookup(state, config.model());
@@ -121,9 +125,11 @@ public final class ApiVerticle extends VerticleBase {
         router.get("/health/live").handler(info::live);
         router.get("/health/ready").handler(info::ready);
         guarded(router.get("/v1/models"), apiKey, null).handler(info::models);
-        guarded(router.post("/v1/classify"), apiKey, limiter).handler(body).handler(classify);
+        guarded(router.get("/v1/limits"), apiKey, null).handler(info::limits);
+        guarded(router.post("/v1/classify"), apiKey, limiter).handler(formBody).handler(body).handler(classify);
         guarded(router.get("/predict_image_class"), apiKey, limiter).handler(compatibility::byUrl);
-        guarded(router.post("/predict_image_class"), apiKey, limiter).handler(body).handler(compatibility::byUpload);
+        guarded(router.post("/predict_image_class"), apiKey, limiter).handler(formBody).handler(body)
+                .handler(compatibility::byUpload);
         FormBodyRefusal noForms = new FormBodyRefusal(config.maxBodySize());
         guarded(router.post("/").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
                 .handler(noForms).handler(body).handler(huggingFace::classifyDefault);
@@ -181,8 +187,14 @@ public final class ApiVerticle extends VerticleBase {
         }
     }
 
+    /**
+     * The page's security headers, and {@code no-cache}: browsers revalidate every file with the
+     * {@code Last-Modified} date the static handler sends (a 304 when unchanged), so a new version
+     * is seen at once. The static handler keeps a {@code Cache-Control} already set.
+     */
     private static void pageHeaders(RoutingContext ctx) {
-        ctx.response().putHeader("Content-Security-Policy", PAGE_POLICY).putHeader("X-Frame-Options", "DENY");
+        ctx.response().putHeader("Content-Security-Policy", PAGE_POLICY).putHeader("X-Frame-Options", "DENY")
+                .putHeader("Cache-Control", "no-cache");
         ctx.next();
     }
 
@@ -195,6 +207,11 @@ public final class ApiVerticle extends VerticleBase {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The router's routes, in order (what {@code /openapi.json} must describe). */
+    List<Route> routes() {
+        return router.getRoutes();
     }
 
     /** Classify requests admitted and not yet answered. */

@@ -12,7 +12,8 @@ import java.util.function.Supplier;
 /**
  * The original Python service's endpoint, answered exactly as it did:
  * {@code GET /predict_image_class?image_url=URL} and {@code POST /predict_image_class} with a
- * multipart field {@code image}, both giving {@code {"predicted_class": "<top label>"}}.
+ * multipart field {@code image}, both giving {@code {"predicted_class": "<top label>"}}. The POST
+ * also takes the photo as the raw body, as {@code /v1/classify} does.
  */
 final class CompatibilityHandlers {
 
@@ -34,6 +35,10 @@ final class CompatibilityHandlers {
     }
 
     void byUpload(RoutingContext ctx) {
+        if (ImageRequestReader.isRawBody(ImageRequestReader.mediaType(ctx.request().getHeader("Content-Type")))) {
+            answer(ctx, () -> reader.rawBody(ctx));
+            return;
+        }
         List<FileUpload> images = ctx.fileUploads().stream().filter(upload -> upload.name().equals("image")).toList();
         if (images.size() != 1) {
             ErrorResponses.send(ctx, ApiException.badRequest("missing_field",

@@ -1,5 +1,6 @@
 package dev.vitserve.core.http;
 
+import dev.vitserve.core.image.ImageFormat;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
@@ -15,7 +16,8 @@ import java.util.Locale;
  * Finds the images in a classify request, whatever form it takes: a raw body
  * ({@code image/*} or {@code application/octet-stream}), multipart with one or more files
  * (any field names), or JSON {@code {"url": ...}}, {@code {"image": "<base64>"}} or
- * {@code {"inputs": "<base64 or url>"}}. URLs are fetched with the {@link UrlFetcher}.
+ * {@code {"inputs": "<base64 or url>"}}. URLs are fetched with the {@link UrlFetcher}. A body
+ * declared as {@code application/x-www-form-urlencoded} is taken as raw bytes (see {@link FormBody}).
  */
 public final class ImageRequestReader {
 
@@ -38,17 +40,36 @@ public final class ImageRequestReader {
         if (type.equals("application/json") || type.endsWith("+json")) {
             return json(ctx);
         }
-        if (type.isEmpty() || type.startsWith("image/") || type.equals("application/octet-stream")) {
-            byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
-            if (body.length == 0) {
-                return Future.failedFuture(ApiException.badRequest("empty_body",
-                        "the request has no body: send an image, a multipart upload or JSON with a url"));
-            }
-            return Future.succeededFuture(List.of(new RequestImage(null, body)));
+        if (isRawBody(type)) {
+            return rawBody(ctx).map(List::of);
         }
         return Future.failedFuture(new ApiException(415, "unsupported_media_type", "Content-Type '" + type
                 + "' is not accepted: send the image as the body (image/* or application/octet-stream), "
                 + "as multipart/form-data, or as JSON {\"url\": ...} or {\"image\": \"<base64>\"}"));
+    }
+
+    /** Whether the body is one image as it is: no Content-Type, image/* or octet-stream (which {@link FormBody} leaves a form as). */
+    static boolean isRawBody(String type) {
+        return type.isEmpty() || type.startsWith("image/") || type.equals("application/octet-stream");
+    }
+
+    /**
+     * The body as one image. A body declared as a form (curl's {@code --data-binary} without
+     * {@code -H}) is taken when its bytes are an image, since the bytes decide the format.
+     */
+    Future<RequestImage> rawBody(RoutingContext ctx) {
+        byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+        if (body.length == 0) {
+            return Future.failedFuture(ApiException.badRequest("empty_body",
+                    "the request has no body: send an image, a multipart upload or JSON with a url"));
+        }
+        if (FormBody.declared(ctx) && ImageFormat.sniff(body).isEmpty()) {
+            return Future.failedFuture(new ApiException(415, "unsupported_media_type", "the body is sent as "
+                    + FormBody.FORM + " and is not an image: send the image with its own type "
+                    + "(curl --data-binary @photo.jpg -H 'Content-Type: image/jpeg'), as a multipart upload "
+                    + "(curl -F image=@photo.jpg), or JSON {\"url\": ...}"));
+        }
+        return Future.succeededFuture(new RequestImage(null, body));
     }
 
     /** The uploaded files of a multipart body, in order, after checking how many there are. */

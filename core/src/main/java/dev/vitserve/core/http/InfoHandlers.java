@@ -3,19 +3,31 @@ package dev.vitserve.core.http;
 import dev.vitserve.api.VitConfig;
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.ServingModel;
+import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.image.PreprocessorConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Path;
 
-/** {@code GET /v1/models}, {@code /health/live} and {@code /health/ready}. */
+/** {@code GET /v1/models}, {@code /v1/limits}, {@code /health/live} and {@code /health/ready}. */
 final class InfoHandlers {
 
     private final ServerState state;
+    private final JsonObject limits;
 
-    InfoHandlers(ServerState state) {
+    InfoHandlers(ServerState state, ServerConfig config) {
         this.state = state;
+        this.limits = new JsonObject()
+                .put("max_body_bytes", config.maxBodySize())
+                .put("max_pixels", config.maxPixels())
+                .put("max_files", config.maxFiles())
+                .put("url_fetch", config.urlFetchEnabled());
+    }
+
+    /** What this server accepts, so that a client (the page) can say so before sending. */
+    void limits(RoutingContext ctx) {
+        json(ctx, 200, limits);
     }
 
     void live(RoutingContext ctx) {

@@ -139,6 +139,41 @@ class ClassifyApiTest {
         }
     }
 
+    @Test
+    void aPhotoSentAsAFormIsClassifiedByItsBytes() throws Exception {
+        // curl --data-binary @photo.png without -H declares application/x-www-form-urlencoded
+        byte[] photo = Fixtures.bytes(Fixtures.image("chelsea.png"));
+        JsonArray expected = predictions(server.postImage("/v1/classify", photo, "image/png"));
+        String form = "application/x-www-form-urlencoded";
+        assertEquals(expected, predictions(server.postImage("/v1/classify", photo, form)));
+        HttpResponse<Buffer> original = server.postImage("/predict_image_class", photo, form);
+        assertEquals(200, original.statusCode(), original.bodyAsString());
+        assertEquals(expected.getJsonObject(0).getString("label"), original.bodyAsJsonObject().getString("predicted_class"));
+        HttpResponse<Buffer> raw = server.postImage("/predict_image_class", photo, "image/png");
+        assertEquals(200, raw.statusCode(), raw.bodyAsString());
+
+        HttpResponse<Buffer> fields = server.postImage("/v1/classify",
+                "image_url=https%3A%2F%2Fexample.com%2Fcat.jpg".getBytes(java.nio.charset.StandardCharsets.US_ASCII), form);
+        assertEquals(415, fields.statusCode(), fields.bodyAsString());
+        JsonObject error = fields.bodyAsJsonObject().getJsonObject("error");
+        assertEquals("unsupported_media_type", error.getString("code"));
+        assertTrue(error.getString("message").contains("Content-Type: image/jpeg"), error.getString("message"));
+        HttpResponse<Buffer> empty = server.postImage("/v1/classify", new byte[0], form);
+        assertEquals(400, empty.statusCode(), empty.bodyAsString());
+        assertEquals("empty_body", empty.bodyAsJsonObject().getJsonObject("error").getString("code"));
+    }
+
+    @Test
+    void limitsTellWhatTheServerAccepts() throws Exception {
+        HttpResponse<Buffer> response = server.get("/v1/limits");
+        assertEquals(200, response.statusCode(), response.bodyAsString());
+        JsonObject limits = response.bodyAsJsonObject();
+        assertEquals(20L * 1024 * 1024, limits.getLong("max_body_bytes"), "the default --max-body-size 20MB");
+        assertEquals(40_000_000L, limits.getLong("max_pixels"), "the default --max-megapixels 40");
+        assertEquals(16, limits.getInteger("max_files"));
+        assertEquals(Boolean.TRUE, limits.getBoolean("url_fetch"));
+    }
+
     static JsonArray predictions(HttpResponse<Buffer> response) {
         assertEquals(200, response.statusCode(), response.bodyAsString());
         return response.bodyAsJsonObject().getJsonArray("results").getJsonObject(0).getJsonArray("predictions");
