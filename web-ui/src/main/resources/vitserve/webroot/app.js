@@ -1,23 +1,21 @@
 // vitserve web page: choose, drop or paste a photo (or give its URL) and show the top predictions.
-// Plain JS, no dependencies; talks to GET v1/models and POST v1/classify on the same origin.
+// Plain JS, no dependencies; talks to GET v1/models, GET v1/limits and POST v1/classify on the same origin.
 'use strict';
 
 (() => {
   const TOP_K = 5;
-  const WARN_BYTES = 20 * 1024 * 1024;
 
   const $ = (id) => document.getElementById(id);
   const els = {
     modelInfo: $('model-info'), dropZone: $('drop-zone'), fileInput: $('file-input'),
     urlForm: $('url-form'), urlInput: $('url-input'), urlSubmit: $('url-submit'),
-    notice: $('notice'), noticeText: $('notice-text'), noticeSend: $('notice-send'), noticeCancel: $('notice-cancel'),
-    error: $('error'), resultCard: $('result-card'), preview: $('preview'), previewImage: $('preview-image'),
+    sizeLimit: $('size-limit'), error: $('error'), resultCard: $('result-card'), preview: $('preview'), previewImage: $('preview-image'),
     previewCaption: $('preview-caption'), status: $('status'), results: $('results'), timings: $('timings'),
   };
 
   let inFlight = null;      // AbortController of the running request
   let previewUrl = null;    // object URL of the previewed file
-  let pendingFile = null;   // a large file waiting for "Send anyway"
+  let maxBodyBytes = null;  // the server's --max-body-size, once GET v1/limits has answered
   let modelShown = false;
   const emptyState = els.results.querySelector('.empty');  // the placeholder shown before any result
 
@@ -33,7 +31,7 @@
   function formatBytes(n) {
     if (n < 1024) return `${n} bytes`;
     if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
-    return `${(n / 1024 / 1024).toFixed(1)} MB`;
+    return `${Number((n / 1024 / 1024).toFixed(1))} MB`;
   }
 
   function formatPercent(score) {
@@ -98,6 +96,21 @@
     }
   }
 
+  // The server's limits: the largest file it takes is shown in the hint and checked before sending.
+  async function loadLimits() {
+    try {
+      const res = await fetch('v1/limits', { headers: { Accept: 'application/json' } });
+      if (!res.ok) return;
+      const limits = await res.json();
+      if (limits && Number.isFinite(limits.max_body_bytes) && limits.max_body_bytes > 0) {
+        maxBodyBytes = limits.max_body_bytes;
+        els.sizeLimit.textContent = `, up to ${formatBytes(maxBodyBytes)}`;
+      }
+    } catch (e) {
+      // no limits known: the hint names none and the server has the final word
+    }
+  }
+
   // ---- messages -------------------------------------------------------------------------------
 
   function showError(title, detail, code) {
@@ -112,42 +125,75 @@
   function clearMessages() {
     els.error.hidden = true;
     els.error.replaceChildren();
-    els.notice.hidden = true;
-    pendingFile = null;
   }
+
+  const UPLOAD_INSTEAD = 'Download the image and upload the file here instead.';
+
+  // What each error code the server can answer (README's error table) means for someone using this page.
+  const CODE_MESSAGES = {
+    empty_body: 'That file is empty, so there is nothing to classify.',
+    empty_image: 'That image has no pixels, so there is nothing to classify.',
+    no_file: 'No file arrived at the server. Choose the photo again.',
+    invalid_url: 'That image address wasn\'t accepted. Check that it is a full http:// or https:// link.',
+    invalid_json: 'The server couldn\'t read the request this page sent. Reload the page and try again.',
+    invalid_base64: 'The server couldn\'t read the request this page sent. Reload the page and try again.',
+    invalid_parameter: 'The server refused a setting this page sent. Reload the page and try again.',
+    missing_field: 'The server couldn\'t find the image in the request. Choose the photo again.',
+    missing_parameter: 'The server couldn\'t find the image in the request. Choose the photo again.',
+    bad_request: 'The server couldn\'t read the request. Try again, or try another photo.',
+    unauthorized: 'This server requires an API key, so it won\'t classify images from this page.',
+    url_not_allowed: 'This server doesn\'t fetch images from that address: private, loopback and local network addresses '
+      + `(and any site it isn't set up to allow) are never fetched. ${UPLOAD_INSTEAD}`,
+    url_fetch_disabled: `This server doesn't download images from web addresses. ${UPLOAD_INSTEAD}`,
+    origin_not_allowed: 'This server doesn\'t accept requests from the address this page was opened at.',
+    not_found: 'The classification service wasn\'t found on this server.',
+    method_not_allowed: 'The classification service wasn\'t found on this server.',
+    body_too_large: 'That file is larger than this server accepts. Try a smaller one.',
+    too_many_pixels: 'That image has more pixels than this server accepts. Try a smaller one.',
+    too_many_files: 'That was more files than this server takes at once. Choose one photo.',
+    url_too_large: 'The image at that address is larger than this server accepts. Try a smaller one.',
+    unsupported_format: 'That file isn\'t an image format the server can read. Try a JPEG, PNG or WebP photo.',
+    corrupt_image: 'That image seems damaged or incomplete, so it couldn\'t be read.',
+    unsupported_media_type: 'That file isn\'t an image format the server can read. Try a JPEG, PNG or WebP photo.',
+    internal_error: 'Something went wrong on the server. Please try again.',
+    url_fetch_failed: 'The image at that address couldn\'t be downloaded. Check the address, or upload the file instead.',
+    url_timeout: 'Downloading the image from that address took too long. Try again, or upload the file instead.',
+  };
 
   // Turns a failed answer into a sentence for people; the server's own message becomes the detail.
   function describeFailure(status, code, fromUrl, retryAfter) {
+    if (status === 503 || status === 429) {
+      const wait = retryAfter ? ` in ${retryAfter} second${retryAfter === 1 ? '' : 's'}` : ' in a moment';
+      return code === 'not_ready' ? `The server is starting up or shutting down. Please try again${wait}.`
+        : `The server is busy. Please try again${wait}.`;
+    }
+    if (code && Object.prototype.hasOwnProperty.call(CODE_MESSAGES, code)) return CODE_MESSAGES[code];
     switch (status) {
-      case 400: return fromUrl ? 'That image address wasn\'t accepted. Check that it is a full http:// or https:// link.'
-        : 'The server couldn\'t accept this request.';
-      case 401: return 'This server requires an API key, so it won\'t classify images from this page.';
-      case 403: return 'You are not allowed to classify images on this server.';
-      case 404: return 'The classification service wasn\'t found on this server.';
+      case 400: return fromUrl ? CODE_MESSAGES.invalid_url : 'The server couldn\'t accept this request.';
+      case 401: return CODE_MESSAGES.unauthorized;
+      case 403: return fromUrl ? CODE_MESSAGES.url_not_allowed : 'This server refused the request.';
+      case 404: case 405: return CODE_MESSAGES.not_found;
       case 413: return 'That image is too large for this server (file size or number of pixels). Try a smaller one.';
-      case 415:
-        if (code === 'empty_body') return 'That file is empty, so there is nothing to classify.';
-        if (code === 'corrupt_image') return 'That image seems damaged or incomplete, so it couldn\'t be read.';
-        return 'That file isn\'t an image format the server can read. Try a JPEG, PNG or WebP photo.';
-      case 429:
-      case 503: {
-        const wait = retryAfter ? ` in ${retryAfter} second${retryAfter === 1 ? '' : 's'}` : ' in a moment';
-        return `The server is busy or still starting up. Please try again${wait}.`;
-      }
-      case 502: return fromUrl ? 'The image at that address couldn\'t be downloaded.'
-        : 'The server couldn\'t complete the request.';
-      case 504: return fromUrl ? 'Downloading the image from that address took too long.'
-        : 'The server took too long to answer.';
-      default: return status >= 500 ? 'Something went wrong on the server. Please try again.'
-        : 'The image couldn\'t be classified.';
+      case 415: return CODE_MESSAGES.unsupported_format;
+      case 502: return fromUrl ? CODE_MESSAGES.url_fetch_failed : 'The server couldn\'t complete the request.';
+      case 504: return fromUrl ? CODE_MESSAGES.url_timeout : 'The server took too long to answer.';
+      default: return status >= 500 ? CODE_MESSAGES.internal_error : 'The image couldn\'t be classified.';
     }
   }
 
   // ---- preview --------------------------------------------------------------------------------
 
+  // Shows the photo (src: an object URL of the file), or only a placeholder when src is null: an image
+  // at another site's address is never loaded by the page, which its Content-Security-Policy forbids.
   function showPreview(src, alt, caption, placeholderTitle, placeholderText) {
     const img = els.previewImage;
     const frame = img.parentElement;
+    const placeholder = () => {
+      img.classList.add('is-broken');
+      const box = node('div', 'preview-placeholder');
+      box.append(node('strong', null, placeholderTitle), node('span', null, placeholderText));
+      frame.prepend(box);
+    };
     frame.querySelectorAll('.preview-placeholder').forEach((p) => p.remove());
     img.classList.remove('is-broken');
     img.alt = alt;
@@ -156,13 +202,14 @@
       if (img.naturalWidth) els.previewCaption.textContent = `${caption} · ${img.naturalWidth} × ${img.naturalHeight} px`;
     };
     img.onerror = () => {
-      if (!img.getAttribute('src')) return;
-      img.classList.add('is-broken');
-      const box = node('div', 'preview-placeholder');
-      box.append(node('strong', null, placeholderTitle), node('span', null, placeholderText));
-      frame.prepend(box);
+      if (img.getAttribute('src')) placeholder();
     };
-    img.src = src;
+    if (src) {
+      img.src = src;
+    } else {
+      img.removeAttribute('src');
+      placeholder();
+    }
     els.preview.hidden = false;
   }
 
@@ -194,17 +241,26 @@
     });
     els.results.replaceChildren(node('h3', 'results-title', `Top ${preds.length} prediction${preds.length === 1 ? '' : 's'}`), list);
 
+    // The server's steps, and "other": the rest of its total (reading the upload or downloading the
+    // URL, handing the image between threads, writing the answer).
     const t = result.timing_ms || {};
+    const steps = ['decode', 'preprocess', 'queue', 'inference'];
+    const known = steps.every((k) => typeof t[k] === 'number') && typeof t.total === 'number';
+    const times = { ...t, other: known ? Math.max(0, t.total - steps.reduce((sum, k) => sum + t[k], 0)) : undefined };
     const dl = node('dl', 'timing-list');
-    for (const key of ['decode', 'preprocess', 'inference', 'total']) {
+    for (const key of [...steps, 'other', 'total']) {
       const item = node('div', key);
-      const dd = node('dd', null, formatMs(t[key]));
+      const dd = node('dd', null, formatMs(times[key]));
       dd.dataset.field = key;
       item.append(node('dt', null, key[0].toUpperCase() + key.slice(1)), dd);
       dl.append(item);
     }
     const run = [data.model, data.backend, data.device].filter(Boolean).join(' · ');
-    els.timings.replaceChildren(dl);
+    els.timings.replaceChildren(node('h3', 'results-title', 'Time on the server'), dl,
+      node('p', 'timing-note', 'Queue is the wait for the model to be free; inference is the model\'s run '
+        + (result.batch_size > 1 ? `for a batch of ${result.batch_size} images` : 'for this image')
+        + '. Other is the rest of the total: reading the upload or downloading the image, passing it between '
+        + 'threads, writing the answer. The transfer over the network comes on top.'));
     if (run) els.timings.append(node('p', 'run-info', `Answered by ${run}`));
     els.timings.hidden = false;
     if (!modelShown) renderModelInfo({ model: data.model, backend: data.backend, device: data.device });
@@ -288,20 +344,18 @@
   function handleFile(file) {
     clearMessages();
     abortRunning();
+    els.urlInput.value = '';
+    els.urlInput.removeAttribute('aria-invalid');
     if (file.type && !file.type.startsWith('image/')) {
       clearResults(false);
       showError('That file doesn\'t look like an image. Choose a photo such as a JPEG, PNG or WebP file.',
         `“${file.name}” is of type ${file.type}.`, 'not_an_image');
       return;
     }
-    if (file.size > WARN_BYTES) {
-      pendingFile = file;
+    if (maxBodyBytes !== null && file.size > maxBodyBytes) {
       clearResults(false);
-      if (emptyState) els.results.replaceChildren(emptyState.cloneNode(true));
-      els.noticeText.textContent = `“${file.name}” is a large file (${formatBytes(file.size)}).`;
-      els.notice.hidden = false;
-      reveal(els.notice);
-      els.noticeSend.focus();
+      showError(`That file is too large for this server: it takes files up to ${formatBytes(maxBodyBytes)}. Try a smaller one.`,
+        `“${file.name}” is ${formatBytes(file.size)}.`, 'body_too_large');
       return;
     }
     sendFile(file);
@@ -322,7 +376,7 @@
       return;
     }
     if (previewUrl) { URL.revokeObjectURL(previewUrl); previewUrl = null; }
-    showPreview(url.href, `The image at ${url.href}`, url.href, `Image from ${url.hostname}`,
+    showPreview(null, `The image at ${url.href}`, url.href, `Image from ${url.hostname}`,
       'Images from other sites aren\'t previewed here.');
     classify(JSON.stringify({ url: url.href }), 'application/json', `the image from ${url.hostname}`, true);
   }
@@ -344,16 +398,6 @@
   els.urlForm.addEventListener('submit', (e) => {
     e.preventDefault();
     handleUrl(els.urlInput.value);
-  });
-
-  els.noticeSend.addEventListener('click', () => {
-    const file = pendingFile;
-    els.fileInput.focus();
-    if (file) sendFile(file);
-  });
-  els.noticeCancel.addEventListener('click', () => {
-    clearMessages();
-    els.fileInput.focus();
   });
 
   // Drops work anywhere on the page, so a near miss never navigates away to the file.
@@ -395,4 +439,5 @@
   });
 
   loadModelInfo();
+  loadLimits();
 })();

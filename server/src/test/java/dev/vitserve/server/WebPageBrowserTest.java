@@ -13,11 +13,13 @@ import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -27,11 +29,15 @@ import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -47,6 +53,8 @@ class WebPageBrowserTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     /** What the page shows as a score: "93.2 %", or "< 0.1 %" for a tiny one. */
     private static final Pattern PERCENT = Pattern.compile("(< )?(\\d{1,3}\\.\\d) %");
+    /** With -Dvitserve.screenshots=DIR, the tests save what the browser showed there, to look at. */
+    private static final String SCREENSHOTS = System.getProperty("vitserve.screenshots");
 
     private static Vertx vertx;
     private static VitServer server;
@@ -64,7 +72,7 @@ class WebPageBrowserTest {
         vertx = Vertx.vertx();
         server = VitServer.start(vertx, ServerConfig.fromArgs(Map.of(),
                 "--model", Fixtures.tinyVit().toString(), "--backend", "onnx",
-                "--host", "127.0.0.1", "--port", "0")).await();
+                "--host", "127.0.0.1", "--port", "0", "--max-body-size", "3MB")).await();
         pageUrl = "http://127.0.0.1:" + server.port() + "/";
     }
 
@@ -106,8 +114,17 @@ class WebPageBrowserTest {
         assertEquals("onnx", backend.getText().lines().findFirst().orElse(""),
                 "model info: " + driver.findElement(By.id("model-info")).getText());
 
+        WebElement hint = driver.findElement(By.id("drop-hint"));
+        wait.until(d -> hint.getText().contains("up to 3 MB"));
+        assertTrue(driver.findElement(By.id("paste-hint")).isDisplayed(), "a desktop gets the Ctrl+V hint");
+        assertFalse(driver.findElement(By.id("tap-hint")).isDisplayed(), "a desktop gets no tap hint");
+
+        WebElement url = driver.findElement(By.id("url-input"));
+        url.sendKeys("https://example.com/earlier.jpg");
         upload(driver, Fixtures.image("chelsea.png"));
         List<WebElement> predictions = waitForPredictions(driver);
+        assertEquals("", url.getAttribute("value"), "the URL field is cleared when a file is chosen");
+        screenshot(driver, "desktop-result");
 
         JsonNode expected = Fixtures.reference().get("images").get("chelsea.png").get("top");
         assertEquals(expected.get(0).get("label").asText(), labelOf(predictions.get(0)), "top label");
@@ -127,13 +144,52 @@ class WebPageBrowserTest {
 
         WebElement preview = driver.findElement(By.id("preview"));
         assertTrue(preview.isDisplayed(), "the photo is previewed");
+        JavascriptExecutor js = (JavascriptExecutor) driver;
+        assertEquals(0L, ((Number) js.executeScript("return window.scrollY")).longValue(), "the page did not scroll");
+        long height = ((Number) js.executeScript("return window.innerHeight")).longValue();
+        for (WebElement prediction : predictions) {
+            double bottom = ((Number) js.executeScript("return arguments[0].getBoundingClientRect().bottom", prediction))
+                    .doubleValue();
+            assertTrue(bottom <= height, "prediction '" + labelOf(prediction) + "' shows without scrolling: bottom "
+                    + bottom + " > window height " + height);
+        }
+
         WebElement timings = driver.findElement(By.id("timings"));
         assertTrue(timings.isDisplayed(), "timings shown");
-        for (String step : List.of("Decode", "Preprocess", "Inference", "Total")) {
+        for (String step : List.of("Decode", "Preprocess", "Queue", "Inference", "Other", "Total")) {
             assertTrue(timings.getText().contains(step), "timings show " + step + ": " + timings.getText());
         }
-        assertTrue(timings.getText().contains(" ms"), "timings in ms: " + timings.getText());
+        double parts = 0;
+        for (String step : List.of("decode", "preprocess", "queue", "inference", "other")) {
+            parts += millis(driver, step);
+        }
+        assertEquals(millis(driver, "total"), parts, 0.3, "the steps and other add up to the total");
+        assertTrue(timings.getText().contains("Other is the rest of the total"), "other is explained: " + timings.getText());
         assertFalse(driver.findElement(By.id("error")).isDisplayed(), "no error shown");
+        assertNoPolicyViolations(driver);
+        js.executeScript("arguments[0].scrollIntoView()", timings);
+        screenshot(driver, "desktop-timings");
+    }
+
+    @Test
+    void aRefusedAddressSaysItIsNotFetchedAndToUploadInstead() {
+        WebDriver driver = browser(1280, 900);
+        driver.get(pageUrl);
+        WebElement error = driver.findElement(By.id("error"));
+        WebElement url = driver.findElement(By.id("url-input"));
+        url.sendKeys("http://127.0.0.1:9/cat.jpg");
+        driver.findElement(By.id("url-submit")).click();
+        new WebDriverWait(driver, WAIT).until(d -> error.isDisplayed());
+        assertHumanSentence(error.getText());
+        assertEquals("url_not_allowed", error.getAttribute("data-code"), error.getText());
+        String text = error.getText();
+        assertTrue(text.contains("doesn't fetch images from that address") && text.contains("loopback"), text);
+        assertTrue(text.contains("upload the file"), "says what to do: " + text);
+        assertFalse(text.contains("not allowed to classify"), text);
+        assertTrue(driver.findElement(By.cssSelector("#preview .preview-placeholder")).isDisplayed(),
+                "the address gets a placeholder, not a preview loaded from another site");
+        screenshot(driver, "refused-url");
+        assertNoPolicyViolations(driver);
     }
 
     @Test
@@ -153,6 +209,9 @@ class WebPageBrowserTest {
         upload(driver, Fixtures.root().resolve("images").resolve("bad").resolve("empty.jpg"));
         wait.until(d -> error.isDisplayed() && !error.getText().equals(before));
         assertHumanSentence(error.getText());
+        assertEquals("empty_body", error.getAttribute("data-code"));
+        assertTrue(error.getText().startsWith("That file is empty, so there is nothing to classify."), error.getText());
+        screenshot(driver, "empty-file");
 
         upload(driver, Fixtures.image("chelsea.png"));
         List<WebElement> predictions = waitForPredictions(driver);
@@ -170,10 +229,17 @@ class WebPageBrowserTest {
         assertTrue(viewport <= 400, "the window is phone-sized, innerWidth = " + viewport);
         new WebDriverWait(driver, WAIT).until(d -> first(d, "#model-info dl, #model-info .unavailable"));
         assertNoHorizontalOverflow(js, "empty page");
+        assertTrue(driver.findElement(By.id("tap-hint")).isDisplayed(), "a phone gets the tap hint");
+        assertFalse(driver.findElement(By.id("paste-hint")).isDisplayed(), "a phone gets no Ctrl+V hint");
+        for (WebElement drop : driver.findElements(By.cssSelector("#drop-zone .pointer-only"))) {
+            assertFalse(drop.isDisplayed(), "a phone gets no drop hint: " + drop.getText());
+        }
+        screenshot(driver, "phone-empty");
 
         upload(driver, Fixtures.image("chelsea.png"));
         waitForPredictions(driver);
         assertNoHorizontalOverflow(js, "page with results");
+        screenshot(driver, "phone-result");
 
         upload(driver, Fixtures.root().resolve("images").resolve("bad").resolve("not-an-image.txt"));
         new WebDriverWait(driver, WAIT).until(d -> d.findElement(By.id("error")).isDisplayed());
@@ -192,6 +258,7 @@ class WebPageBrowserTest {
         profiles.add(profile);
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);
+        options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
         options.addArguments(
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
@@ -204,6 +271,34 @@ class WebPageBrowserTest {
         drivers.add(driver);
         driver.manage().window().setSize(new Dimension(width, height));
         return driver;
+    }
+
+    /** The milliseconds the timings show for a step. */
+    private static double millis(WebDriver driver, String step) {
+        String text = driver.findElement(By.cssSelector("#timings [data-field=" + step + "]")).getText();
+        assertTrue(text.endsWith(" ms"), step + ": " + text);
+        return Double.parseDouble(text.substring(0, text.length() - 3).replace(",", ""));
+    }
+
+    /** The browser's console has no Content-Security-Policy violation (or any other error). */
+    private static void assertNoPolicyViolations(WebDriver driver) {
+        List<LogEntry> errors = driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue())
+                .filter(entry -> !entry.getMessage().contains("Failed to load resource")) // the 4xx answers themselves
+                .toList();
+        assertTrue(errors.isEmpty(), "console errors: " + errors);
+    }
+
+    private static void screenshot(WebDriver driver, String name) {
+        if (SCREENSHOTS == null) {
+            return;
+        }
+        try {
+            Path dir = Files.createDirectories(Path.of(SCREENSHOTS));
+            Files.write(dir.resolve(name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot save a screenshot in " + SCREENSHOTS, e);
+        }
     }
 
     private static void upload(WebDriver driver, Path file) {
