@@ -135,6 +135,10 @@ public final class VitServer {
             }
             LOG.info("listening on {}://{}:{}/ ; loading model {} with backend {}", scheme(),
                     hostForUrl(config.host()), api.actualPort(), config.model(), config.backend());
+            if (api.actualGrpcPort() >= 0) {
+                LOG.info("Open Inference Protocol over gRPC (inference.GRPCInferenceService) on {}:{}",
+                        hostForUrl(config.host()), api.actualGrpcPort());
+            }
             return null;
         });
     }
@@ -230,6 +234,11 @@ public final class VitServer {
     /** The port the server listens on. */
     public int port() {
         return api.actualPort();
+    }
+
+    /** The port of the gRPC service, or -1 when {@code --grpc-port} is not set. */
+    public int grpcPort() {
+        return api.actualGrpcPort();
     }
 
     /** The folder multipart uploads are written to while a request runs (removed with the server). */

@@ -64,6 +64,11 @@ public final class ServerConfig {
             description = "TCP port to listen on; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
     private int port;
 
+    @Option(names = "--grpc-port", paramLabel = "PORT",
+            description = "Also serve the Open Inference Protocol over gRPC (inference.GRPCInferenceService) on this "
+                    + "port of --host; 0 picks a free one. Default: off.")
+    private Integer grpcPort;
+
     @Option(names = "--max-body-size", paramLabel = "SIZE", defaultValue = "20MB", converter = ByteSizeConverter.class,
             description = "Largest request body, and largest image fetched from a URL (e.g. 20MB). "
                     + "Larger ones get 413. Default: ${DEFAULT-VALUE}.")
@@ -216,6 +221,8 @@ public final class ServerConfig {
                     + "folder with config.json, preprocessor_config.json and model.safetensors, or set VITSERVE_MODEL");
         }
         check(port >= 0 && port <= 65535, "--port must be between 0 and 65535, got " + port);
+        check(grpcPort == null || (grpcPort >= 0 && grpcPort <= 65535), "--grpc-port must be between 0 and 65535, got "
+                + grpcPort);
         check(threads == null || threads >= 1, "--threads must be at least 1");
         check(maxMegapixels > 0, "--max-megapixels must be positive");
         check(maxFiles >= 1, "--max-files must be at least 1");
@@ -357,6 +364,11 @@ public final class ServerConfig {
     }
 
     /** The API key clients must send, or empty. */
+    /** The port of the gRPC service, when it is on. */
+    public Optional<Integer> grpcPort() {
+        return Optional.ofNullable(grpcPort);
+    }
+
     public Optional<String> apiKey() {
         return Optional.ofNullable(apiKey).filter(key -> !key.isEmpty());
     }

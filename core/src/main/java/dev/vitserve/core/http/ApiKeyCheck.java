@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
 /** Requires {@code Authorization: Bearer <key>} (compared in constant time); 401 otherwise. */
-final class ApiKeyCheck implements PlatformHandler {
+public final class ApiKeyCheck implements PlatformHandler {
 
     private final byte[] expected;
     private final long maxBodySize;
@@ -16,10 +16,15 @@ final class ApiKeyCheck implements PlatformHandler {
         this.maxBodySize = maxBodySize;
     }
 
+    /** Whether an {@code Authorization} value carries the key (compared in constant time). */
+    public boolean accepts(String authorization) {
+        return authorization != null && MessageDigest.isEqual(expected, authorization.trim().getBytes(StandardCharsets.UTF_8));
+    }
+
     @Override
     public void handle(RoutingContext ctx) {
         String given = ctx.request().getHeader("Authorization");
-        if (given != null && MessageDigest.isEqual(expected, given.trim().getBytes(StandardCharsets.UTF_8))) {
+        if (accepts(given)) {
             ctx.next();
             return;
         }

@@ -5,6 +5,7 @@ import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.config.VersionProvider;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.protocol.hf.HuggingFaceEndpoints;
+import dev.vitserve.core.protocol.oip.OipGrpcService;
 import dev.vitserve.core.protocol.oip.OipInference;
 import dev.vitserve.core.protocol.oip.OipRestEndpoints;
 import io.micrometer.core.instrument.Gauge;
@@ -62,6 +63,8 @@ public final class ApiVerticle extends VerticleBase {
     private final ListenerTls tls;
     private UrlFetcher fetcher;
     private HttpServer server;
+    private HttpServer grpcServer;
+    private OipGrpcService grpc;
     private RequestLimiter limiter;
     private Router router;
 
@@ -89,11 +92,25 @@ public final class ApiVerticle extends VerticleBase {
                 .setIdleTimeout(120);
         server = vertx.createHttpServer(tls != null ? tls.apply(options) : options);
         router = router(reader);
-        return server.requestHandler(router).listen(config.port(), config.host()).onSuccess(listening -> {
+        Future<HttpServer> listening = server.requestHandler(router).listen(config.port(), config.host()).onSuccess(api -> {
             if (tls != null) {
-                tls.register(listening);
+                tls.register(api);
             }
         });
+        if (config.grpcPort().isEmpty()) {
+            return listening;
+        }
+        // gRPC needs HTTP/2: with TLS through ALPN, else in clear text with prior knowledge, as gRPC clients connect
+        HttpServerOptions grpcOptions = new HttpServerOptions().setIdleTimeout(120);
+        grpcServer = vertx.createHttpServer(tls != null ? tls.apply(grpcOptions) : grpcOptions);
+        // built on a worker: the first use of the protobuf and gRPC classes takes seconds on a busy machine
+        return listening.compose(api -> vertx.executeBlocking(() -> grpc.server(vertx, config.maxBodySize())))
+                .compose(handler -> grpcServer.requestHandler(handler).listen(config.grpcPort().get(), config.host()))
+                .onSuccess(listeningGrpc -> {
+                    if (tls != null) {
+                        tls.register(listeningGrpc);
+                    }
+                });
     }
 
     private Router router(ImageRequestReader reader) {
@@ -108,13 +125,15 @@ public final class ApiVerticle extends VerticleBase {
         CompatibilityHandlers compatibility = new CompatibilityHandlers(state, reader);
         ModelLookup models = new ModelLookup(state, config.model());
         HuggingFaceEndpoints huggingFace = new HuggingFaceEndpoints(models, reader);
-        OipRestEndpoints oip = new OipRestEndpoints(models, new OipInference(config.maxFiles()), VersionProvider.version());
+        OipInference oipInference = new OipInference(config.maxFiles());
+        OipRestEndpoints oip = new OipRestEndpoints(models, oipInference, VersionProvider.version());
         Buffer openApi = classpathFile("vitserve/openapi.json");
 
         limiter = new RequestLimiter(config.maxRequests(), config.maxBodySize(), state);
         Gauge.builder("vitserve.requests.in.progress", limiter::inProgress)
                 .description("Classify requests admitted and not yet answered").register(metrics);
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
+        grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, apiKey);
         router.route().handler(new AccessLog(config.accessLog()));
         router.route().handler(this::commonHeaders);
         if (!config.corsOrigins().isEmpty()) {
@@ -219,6 +238,11 @@ public final class ApiVerticle extends VerticleBase {
         return limiter.inProgress();
     }
 
+    /** The gRPC service's port actually bound, or -1 when it is off. */
+    public int actualGrpcPort() {
+        return grpcServer != null ? grpcServer.actualPort() : -1;
+    }
+
     /** The port actually bound (useful with {@code --port 0}). */
     public int actualPort() {
         return server.actualPort();
@@ -228,6 +252,9 @@ public final class ApiVerticle extends VerticleBase {
     public Future<?> stop() {
         if (tls != null) {
             tls.unregister(server);
+            if (grpcServer != null) {
+                tls.unregister(grpcServer);
+            }
         }
         return fetcher.close();
     }

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * requests get 503 here while the admitted ones finish; the count of those in progress tells when
  * draining is done.
  */
-final class RequestLimiter implements PlatformHandler {
+public final class RequestLimiter implements PlatformHandler {
 
     private final AtomicInteger inProgress = new AtomicInteger();
     private final int limit;
@@ -27,18 +27,35 @@ final class RequestLimiter implements PlatformHandler {
 
     @Override
     public void handle(RoutingContext ctx) {
-        if (state.draining()) {
-            EarlyAnswer.send(ctx, ApiException.unavailable("not_ready", "the server is shutting down", 5), maxBodySize);
+        ApiException refused = admit();
+        if (refused != null) {
+            EarlyAnswer.send(ctx, refused, maxBodySize);
             return;
+        }
+        ctx.addEndHandler(done -> release());
+        ctx.next();
+    }
+
+    /**
+     * Admits one request that does not come through the router (gRPC).
+     *
+     * @return null when admitted, and then {@link #release()} must follow its answer; else the 503 refusing it
+     */
+    public ApiException admit() {
+        if (state.draining()) {
+            return ApiException.unavailable("not_ready", "the server is shutting down", 5);
         }
         if (inProgress.incrementAndGet() > limit) {
             inProgress.decrementAndGet();
-            EarlyAnswer.send(ctx, ApiException.unavailable("overloaded", "the server is handling " + limit
-                    + " requests already; retry after the time in Retry-After", 1), maxBodySize);
-            return;
+            return ApiException.unavailable("overloaded", "the server is handling " + limit
+                    + " requests already; retry after the time in Retry-After", 1);
         }
-        ctx.addEndHandler(done -> inProgress.decrementAndGet());
-        ctx.next();
+        return null;
+    }
+
+    /** Ends a request {@link #admit()} admitted. */
+    public void release() {
+        inProgress.decrementAndGet();
     }
 
     /** Requests admitted and not yet answered. */
