@@ -25,6 +25,11 @@ public interface Backend extends AutoCloseable {
     /** The engine and its version, for people, e.g. {@code ONNX Runtime 1.23.2}. */
     String engine();
 
+    /** What was built: precision, which layers are quantized, load time. A backend that does not say runs fp32. */
+    default NetworkBuild build() {
+        return NetworkBuild.fp32(0);
+    }
+
     /** Releases native resources; calling {@link #infer} afterwards is an error. */
     @Override
     void close();

@@ -17,4 +17,17 @@ public interface BackendProvider {
      *     the message names what is missing, for a person to read
      */
     Backend open(ModelFiles model, BackendOptions options) throws BackendException;
+
+    /**
+     * Refuses a precision this backend cannot run, before any model is fetched or loaded. By default only
+     * {@link Precision#FP32} runs; {@link #open} must refuse the same, never run another precision instead.
+     *
+     * @throws BackendException naming what to use instead
+     */
+    default void checkPrecision(Precision precision) throws BackendException {
+        if (precision != Precision.FP32) {
+            throw new BackendException("backend '" + id() + "' runs --precision fp32 only, not " + precision.id()
+                    + "; int8 runs on --backend onnx");
+        }
+    }
 }

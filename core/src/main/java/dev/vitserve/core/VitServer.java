@@ -169,12 +169,13 @@ public final class VitServer {
         return Future.fromCompletionStage(loading).map(serving -> {
             state.ready(serving);
             var device = serving.backend().device();
-            LOG.info("ready in {} s: model {} ({} labels, {}x{}), backend {} ({}), device {} ({}), weights {}, "
+            LOG.info("ready in {} s: model {} ({} labels, {}x{}), backend {} ({}), device {} ({}), precision {}, weights {}, "
                             + "max batch {}, threads: {} engine + {} preprocessing at {} priority on {} cores, at {}://{}:{}/",
                     String.format("%.1f", (System.nanoTime() - start) / 1e9), serving.model().files().name(),
                     serving.model().labels().size(), serving.model().preprocessing().width(),
                     serving.model().preprocessing().height(), serving.backendId(), serving.backend().engine(),
-                    device.id(), device.detail(), serving.backend().weightsFile(), serving.scheduler().maxBatch(),
+                    device.id(), device.detail(), serving.backend().build().precision().id(),
+                    serving.backend().weightsFile(), serving.scheduler().maxBatch(),
                     config.threads(), config.preprocessThreads(preprocessPriority),
                     preprocessPriority.name().toLowerCase(Locale.ROOT), Runtime.getRuntime().availableProcessors(),
                     scheme(), hostForUrl(config.host()), api.actualPort());
@@ -183,15 +184,17 @@ public final class VitServer {
     }
 
     private ServingModel loadModel() throws ModelLoadException, BackendException {
+        var provider = BackendRegistry.discover(VitServer.class.getClassLoader()).get(config.backend());
+        provider.checkPrecision(config.precision());
         Path directory = new ModelResolver(vertx, config.hub(), state::loading)
                 .resolve(config.model(), config.revision());
         state.loading("loading model " + config.model());
         long start = System.nanoTime();
         LoadedModel model = ModelLoader.load(directory, config.model());
-        var provider = BackendRegistry.discover(VitServer.class.getClassLoader()).get(config.backend());
         int batchBound = config.maxBatch(config.device().kind() != DeviceRequest.Kind.CPU);
         state.loading("starting backend " + config.backend());
-        Backend backend = provider.open(model.files(), new BackendOptions(config.device(), config.threads(), batchBound));
+        Backend backend = provider.open(model.files(), new BackendOptions(config.device(), config.threads(), batchBound,
+                config.precision()));
         try {
             boolean gpu = backend.device().isGpu();
             Preprocessor preprocessor = new Preprocessor(model.preprocessing());

@@ -54,6 +54,32 @@ public final class Fixtures {
         return List.of("tiny-vit", "vit-shape-a", "vit-shape-b");
     }
 
+    /**
+     * The trained digits ViT ({@code digits-vit}: 32 px, patch 4, hidden 64, 4 layers, labels "0".."9"): config.json,
+     * preprocessor_config.json and model.safetensors, no exported network.
+     */
+    public static Path digitsVit() {
+        return root().resolve("digits-vit");
+    }
+
+    /** A validation image of the digits ViT and the digit it shows. */
+    public record LabelledImage(Path file, String label) {
+    }
+
+    /** The 300 validation images of the digits ViT ({@code val-images/<index>_<label>.png}), in name order. */
+    public static List<LabelledImage> digitsValidation() {
+        try (Stream<Path> files = Files.list(digitsVit().resolve("val-images"))) {
+            return files.filter(file -> file.getFileName().toString().endsWith(".png")).sorted()
+                    .map(file -> {
+                        String name = file.getFileName().toString();
+                        return new LabelledImage(file, name.substring(name.indexOf('_') + 1, name.length() - ".png".length()));
+                    })
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** A photo from {@code images/}. */
     public static Path image(String name) {
         return root().resolve("images").resolve(name);

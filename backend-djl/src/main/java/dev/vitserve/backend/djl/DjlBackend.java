@@ -12,6 +12,7 @@ import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.Device;
 import dev.vitserve.api.Logits;
 import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.api.PixelBatch;
 import dev.vitserve.api.VitConfig;
 import java.nio.ByteBuffer;
@@ -40,6 +41,8 @@ public final class DjlBackend implements Backend {
     private final String networkName;
     private final Device device;
     private final String engine;
+    /** Set once the network is loaded and checked. */
+    private NetworkBuild build = NetworkBuild.fp32(0);
     private final ThreadLocal<Worker> worker = new ThreadLocal<>();
     /** Calls hold the read lock, {@link #close()} the write lock: nothing is closed under a running call. */
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -81,8 +84,9 @@ public final class DjlBackend implements Backend {
             backend.close();
             throw e;
         }
+        backend.build = NetworkBuild.fp32((System.nanoTime() - start) / 1_000_000);
         LOG.info("{} loaded {} ({}: {}) on {} in {} ms [{}]", backend.engine, files.name(), source.kind(),
-                source.weightsFile(), device, (System.nanoTime() - start) / 1_000_000, choice.reason());
+                source.weightsFile(), device, backend.build.loadMillis(), choice.reason());
         return backend;
     }
 
@@ -184,6 +188,11 @@ public final class DjlBackend implements Backend {
     @Override
     public String engine() {
         return engine;
+    }
+
+    @Override
+    public NetworkBuild build() {
+        return build;
     }
 
     @Override

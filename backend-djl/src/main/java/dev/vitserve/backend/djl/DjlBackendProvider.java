@@ -5,6 +5,7 @@ import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.BackendProvider;
 import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.Precision;
 
 /**
  * Runs ViT models with DJL on the PyTorch engine ({@code --backend djl}), offline: a TorchScript {@code model.pt}, or
@@ -22,6 +23,18 @@ public final class DjlBackendProvider implements BackendProvider {
 
     @Override
     public Backend open(ModelFiles model, BackendOptions options) throws BackendException {
+        checkPrecision(options.precision());
         return DjlBackend.open(model, options);
+    }
+
+    @Override
+    public void checkPrecision(Precision precision) throws BackendException {
+        if (precision != Precision.FP32) {
+            // DJL 0.36's PyTorch engine binds no quantized operator of libtorch (no quantize_dynamic, no quantized
+            // linear), so an int8 network cannot be built here; never run fp32 in its place
+            throw new BackendException("--precision " + precision.id() + " is not available with --backend " + ID
+                    + ": DJL's PyTorch engine gives no access to libtorch's dynamic quantization; use --backend onnx"
+                    + " for int8 (it quantizes the network it builds from model.safetensors), or --precision fp32");
+        }
     }
 }

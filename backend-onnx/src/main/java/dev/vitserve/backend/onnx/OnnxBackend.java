@@ -11,8 +11,11 @@ import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.Device;
 import dev.vitserve.api.Logits;
+import dev.vitserve.api.DeviceRequest;
 import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.api.PixelBatch;
+import dev.vitserve.api.Precision;
 import dev.vitserve.api.VitConfig;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -39,12 +42,13 @@ public final class OnnxBackend implements Backend {
     private final Path weightsFile;
     private final Device device;
     private final String engine;
+    private final NetworkBuild build;
     /** Runs hold the read lock, {@link #close()} the write lock: a session is never closed under a run. */
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
     private OnnxBackend(ModelFiles model, OrtEnvironment environment, OrtSession session, OnnxSignature signature,
-                        Path weightsFile, Device device) {
+                        Path weightsFile, Device device, NetworkBuild build) {
         this.modelName = model.name();
         this.config = model.config();
         this.environment = environment;
@@ -53,6 +57,7 @@ public final class OnnxBackend implements Backend {
         this.weightsFile = weightsFile;
         this.device = device;
         this.engine = "ONNX Runtime " + environment.getVersion();
+        this.build = build;
     }
 
     /**
@@ -62,10 +67,22 @@ public final class OnnxBackend implements Backend {
      */
     static OnnxBackend open(ModelFiles model, BackendOptions options, OnnxDeviceSelector.CudaProbe probe)
             throws BackendException {
+        return open(model, options, probe, Int8WeightRange.forThisCpu());
+    }
+
+    /** As {@link #open(ModelFiles, BackendOptions, OnnxDeviceSelector.CudaProbe)}, int8 weights within a given range. */
+    static OnnxBackend open(ModelFiles model, BackendOptions options, OnnxDeviceSelector.CudaProbe probe,
+                            Int8WeightRange int8Range) throws BackendException {
         long start = System.nanoTime();
-        OnnxGraphSource graph = OnnxGraphSource.locate(model);
+        boolean int8 = options.precision() == Precision.INT8;
+        OnnxDeviceSelector.Choice choice = int8 ? int8Device(options.device()) : OnnxDeviceSelector.select(options.device(), probe);
+        OnnxGraphSource graph = int8 ? OnnxGraphSource.locateInt8(model, int8Range)
+                : OnnxGraphSource.locate(model);
+        if (int8) {
+            model.find(OnnxGraphSource.EXPORTED_FILES).ifPresent(exported -> LOG.info("--precision int8: {} is not used;"
+                    + " the int8 network is built from {}", exported, graph.weightsFile()));
+        }
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
-        OnnxDeviceSelector.Choice choice = OnnxDeviceSelector.select(options.device(), probe);
         Device device = choice.isGpu()
                 ? Device.gpu(choice.gpuIndex(), "CUDA device " + choice.gpuIndex() + ", ONNX Runtime CUDAExecutionProvider")
                 : Device.cpu("CPU, " + options.threads() + " intra-op thread" + (options.threads() == 1 ? "" : "s")
@@ -79,14 +96,34 @@ public final class OnnxBackend implements Backend {
                         + ": lower the maximum batch size to " + signature.fixedBatchSize()
                         + " or export the network with a dynamic batch axis");
             }
-            OnnxBackend backend = new OnnxBackend(model, environment, session, signature, graph.weightsFile(), device);
+            NetworkBuild build = graph.describe((System.nanoTime() - start) / 1_000_000);
+            OnnxBackend backend = new OnnxBackend(model, environment, session, signature, graph.weightsFile(), device, build);
             LOG.info("{} loaded {} from {} ({}) in {} ms on {} [{}]", backend.engine, model.name(), graph.weightsFile(),
-                    graph.origin(), (System.nanoTime() - start) / 1_000_000, device, choice.reason());
+                    graph.origin(), build.loadMillis(), device, choice.reason());
+            if (int8) {
+                LOG.info("int8 network of {}: {} ms of the load quantizing {}; float32: {}; operators: {}", model.name(),
+                        build.quantizeMillis(), build.quantizedLayers(), build.floatLayers(), build.operators());
+            }
             return backend;
         } catch (BackendException | RuntimeException e) {
             closeQuietly(session);
             throw e;
         }
+    }
+
+    /**
+     * The device of an int8 network: the CPU, whose kernels ONNX Runtime's dynamic quantization operators are.
+     *
+     * @throws BackendException when a GPU was asked for
+     */
+    private static OnnxDeviceSelector.Choice int8Device(DeviceRequest request) throws BackendException {
+        if (request.kind() == DeviceRequest.Kind.GPU) {
+            throw new BackendException("--precision int8 runs on the CPU only (ONNX Runtime's dynamic int8 operators"
+                    + " have CPU kernels), but --device " + request + " asks for a GPU: use --device cpu or auto with"
+                    + " int8, or --precision fp32 on the GPU");
+        }
+        return OnnxDeviceSelector.Choice.cpu(request.kind() == DeviceRequest.Kind.CPU ? "--device cpu"
+                : "--device auto with --precision int8, which runs on the CPU only");
     }
 
     private static OrtSession createSession(OrtEnvironment environment, OnnxGraphSource graph, BackendOptions options,
@@ -163,6 +200,11 @@ public final class OnnxBackend implements Backend {
     @Override
     public String engine() {
         return engine;
+    }
+
+    @Override
+    public NetworkBuild build() {
+        return build;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.BackendProvider;
 import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.Precision;
 
 /** Runs models with ONNX Runtime ({@code --backend onnx}), on the CPU or a CUDA GPU. */
 public final class OnnxBackendProvider implements BackendProvider {
@@ -20,5 +21,10 @@ public final class OnnxBackendProvider implements BackendProvider {
     @Override
     public Backend open(ModelFiles model, BackendOptions options) throws BackendException {
         return OnnxBackend.open(model, options, new OrtCudaProbe());
+    }
+
+    /** Both precisions run: int8 on the CPU, from model.safetensors. */
+    @Override
+    public void checkPrecision(Precision precision) {
     }
 }

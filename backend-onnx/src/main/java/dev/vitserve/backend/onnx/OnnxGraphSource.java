@@ -6,6 +6,8 @@ import ai.onnxruntime.OrtSession;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.ModelWeights;
+import dev.vitserve.api.NetworkBuild;
+import dev.vitserve.api.Precision;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -30,6 +32,9 @@ interface OnnxGraphSource {
     /** Creates an ONNX Runtime session for the network. */
     OrtSession createSession(OrtEnvironment environment, OrtSession.SessionOptions options) throws OrtException;
 
+    /** What the network is, given the time it took to build and open. */
+    NetworkBuild describe(long loadMillis);
+
     /**
      * Finds the network of a model: an exported file if there is one, else one built from the weights.
      *
@@ -43,11 +48,32 @@ interface OnnxGraphSource {
         }
         if (model.weights().isPresent()) {
             ModelWeights weights = model.weights().get();
-            return new BuiltGraph(weights.file(), VitGraphBuilder.build(model.config(), weights));
+            return new BuiltGraph(weights.file(), VitGraphBuilder.build(model.config(), weights), null);
         }
         throw new BackendException("no ONNX network for model " + model.name() + ": no " + String.join(", ", EXPORTED_FILES)
                 + " or " + SAFETENSORS + " in " + model.directory().toAbsolutePath()
                 + " (add the model's safetensors weights, export it with optimum or torch.onnx, or use --backend djl with model.pt)");
+    }
+
+    /**
+     * The int8 network of a model, always built from {@code model.safetensors}: an exported file is not quantized
+     * (its graph is not vitserve's to rewrite), so a folder with only an exported network is refused, saying how to
+     * serve int8.
+     *
+     * @throws BackendException when there are no safetensors weights, or they cannot make a ViT network
+     */
+    static OnnxGraphSource locateInt8(ModelFiles model, Int8WeightRange range) throws BackendException {
+        if (model.weights().isEmpty()) {
+            String found = model.find(EXPORTED_FILES).map(file -> "only the exported network " + file)
+                    .orElse("no " + SAFETENSORS);
+            throw new BackendException("--precision int8 quantizes the network vitserve builds from " + SAFETENSORS
+                    + ", and model " + model.name() + " has " + found + " in " + model.directory().toAbsolutePath()
+                    + ": to serve it in int8, put the model's " + SAFETENSORS + " in the folder (Hugging Face's"
+                    + " save_pretrained writes it; the Hub has it for most models) or serve the Hub id; or serve it with"
+                    + " --precision fp32. vitserve does not re-quantize exported ONNX files");
+        }
+        ModelWeights weights = model.weights().get();
+        return new BuiltGraph(weights.file(), VitGraphBuilder.buildInt8(model.config(), weights, range), range);
     }
 
     /** An {@code .onnx} file; ONNX Runtime reads it itself, so external weight files next to it work too. */
@@ -62,14 +88,37 @@ interface OnnxGraphSource {
         public OrtSession createSession(OrtEnvironment environment, OrtSession.SessionOptions options) throws OrtException {
             return environment.createSession(weightsFile.toString(), options);
         }
+
+        @Override
+        public NetworkBuild describe(long loadMillis) {
+            return NetworkBuild.fp32(loadMillis);
+        }
     }
 
-    /** A ViT network built from the safetensors weights, given to ONNX Runtime from memory. */
-    record BuiltGraph(Path weightsFile, VitGraph graph) implements OnnxGraphSource {
+    /**
+     * A ViT network built from the safetensors weights, given to ONNX Runtime from memory.
+     *
+     * @param int8 the int8 weights' range, or null for a float32 network
+     */
+    record BuiltGraph(Path weightsFile, VitGraph graph, Int8WeightRange int8) implements OnnxGraphSource {
 
         @Override
         public String origin() {
-            return "built from " + weightsFile.getFileName();
+            return "built from " + weightsFile.getFileName() + (int8 != null ? ", int8" : "");
+        }
+
+        @Override
+        public NetworkBuild describe(long loadMillis) {
+            if (int8 == null) {
+                return NetworkBuild.fp32(loadMillis);
+            }
+            return new NetworkBuild(Precision.INT8, graph.quantizedLinears() + " linear layers of the encoder (query,"
+                    + " key, value, attention output, MLP up and down in each layer): int8 weights, symmetric per output"
+                    + " channel, " + (int8.reduced() ? "7-bit (reduce_range)" : "8-bit") + "; uint8 activations"
+                    + " quantized per tensor at run time",
+                    "patch embedding, position embeddings, layer norms, attention scores and softmax, GELU, classifier head",
+                    "com.microsoft DynamicQuantizeMatMul (query, key and value as one); " + int8.reason(),
+                    loadMillis, Math.round(graph.quantizeNanos() / 1e6));
         }
 
         @Override

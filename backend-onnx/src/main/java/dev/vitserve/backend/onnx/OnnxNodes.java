@@ -48,6 +48,22 @@ final class OnnxNodes {
         return output;
     }
 
+    /** Adds a node of the default domain with several outputs and returns their names. */
+    String[] ops(String opType, int outputs, String[] inputs, AttributeProto... attributes) {
+        String name = opType + "_" + counter++;
+        String[] names = new String[outputs];
+        for (int i = 0; i < outputs; i++) {
+            names[i] = name + "_" + i;
+        }
+        graph.addNode(NodeProto.newBuilder()
+                .setOpType(opType)
+                .setName(name)
+                .addAllInput(Arrays.asList(inputs))
+                .addAllOutput(Arrays.asList(names))
+                .addAllAttribute(Arrays.asList(attributes)));
+        return names;
+    }
+
     /** Adds a node writing to a chosen name, such as the graph's output. */
     void opTo(String output, String opType, String[] inputs, AttributeProto... attributes) {
         graph.addNode(NodeProto.newBuilder()

@@ -10,14 +10,19 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Builds the ONNX network of a Hugging Face {@code ViTForImageClassification} (modeling_vit.py) from its
- * {@code config.json} and the tensors of {@code model.safetensors}, checking every tensor's shape.
+ * {@code config.json} and the tensors of {@code model.safetensors}, checking every tensor's shape; in float32, or
+ * with the encoder's linear layers quantized to int8 ({@link #buildInt8}).
  */
 final class VitGraphBuilder {
 
@@ -31,10 +36,15 @@ final class VitGraphBuilder {
     private final ModelWeights weights;
     private final OnnxNodes g = new OnnxNodes("vitserve-vit");
     private final Map<String, VitGraph.Weight> supplied = new LinkedHashMap<>();
+    /** The int8 weights' range, or null for a float32 network. */
+    private final Int8WeightRange int8;
+    private int quantizedLinears;
+    private long quantizeNanos;
 
-    private VitGraphBuilder(VitConfig config, ModelWeights weights) {
+    private VitGraphBuilder(VitConfig config, ModelWeights weights, Int8WeightRange int8) {
         this.config = config;
         this.weights = weights;
+        this.int8 = int8;
     }
 
     /**
@@ -43,13 +53,30 @@ final class VitGraphBuilder {
      * @throws BackendException when hidden_act is not gelu, or a tensor is missing or has the wrong shape
      */
     static VitGraph build(VitConfig config, ModelWeights weights) throws BackendException {
+        return build(config, weights, null);
+    }
+
+    /**
+     * Builds the network with every linear layer of the encoder (query, key, value, attention output, MLP up and
+     * down) on int8 weights, symmetric per output channel, and uint8 activations quantized per tensor at run time
+     * by ONNX Runtime's {@code DynamicQuantizeMatMul}; query, key and value run as one product. The patch
+     * embedding, the layer norms, attention's softmax and the classifier head stay float32.
+     *
+     * @throws BackendException as {@link #build(VitConfig, ModelWeights)}
+     */
+    static VitGraph buildInt8(VitConfig config, ModelWeights weights, Int8WeightRange range) throws BackendException {
+        return build(config, weights, range);
+    }
+
+    private static VitGraph build(VitConfig config, ModelWeights weights, Int8WeightRange int8) throws BackendException {
         if (!GELU.equals(config.hiddenAct())) {
             throw new BackendException("config.json has hidden_act '" + config.hiddenAct() + "', but vitserve builds ViT"
                     + " networks with hidden_act '" + GELU + "' (exact erf GELU) only; export the model to onnx/model.onnx instead");
         }
-        VitGraphBuilder builder = new VitGraphBuilder(config, weights);
+        VitGraphBuilder builder = new VitGraphBuilder(config, weights, int8);
         builder.network();
-        return new VitGraph(builder.g.model("vitserve", true), builder.supplied);
+        return new VitGraph(builder.g.model("vitserve", true), builder.supplied, builder.quantizedLinears,
+                builder.quantizeNanos);
     }
 
     private void network() throws BackendException {
@@ -88,27 +115,75 @@ final class VitGraphBuilder {
     /** One pre-LN encoder layer: attention and MLP, each added to the residual stream. */
     private String layer(String prefix, String h) throws BackendException {
         String attended = g.op("Add", in(h, attention(prefix + "attention.", layerNorm(prefix + "layernorm_before", h))));
-        String up = linear(prefix + "intermediate.dense", layerNorm(prefix + "layernorm_after", attended),
+        String up = encoderLinear(prefix + "intermediate.dense", layerNorm(prefix + "layernorm_after", attended),
                 config.intermediateSize(), config.hiddenSize(), true);
         String activated = g.opIn(OnnxNodes.MICROSOFT, "Gelu", in(up));
-        return g.op("Add", in(attended, linear(prefix + "output.dense", activated, config.hiddenSize(),
+        return g.op("Add", in(attended, encoderLinear(prefix + "output.dense", activated, config.hiddenSize(),
                 config.intermediateSize(), true)));
     }
 
     /**
      * Self-attention of one layer through its output projection. Q, K and V are projected apart (no weight
-     * copies) and ONNX Runtime's fused {@code MultiHeadAttention} does the rest: head split,
-     * softmax(Q K^T / sqrt(head_size)) V, head merge.
+     * copies; in an int8 network, one quantized product split in three) and ONNX Runtime's fused
+     * {@code MultiHeadAttention} does the rest: head split, softmax(Q K^T / sqrt(head_size)) V, head merge.
      */
     private String attention(String prefix, String x) throws BackendException {
         int hidden = config.hiddenSize();
         String self = prefix + "attention.";
-        String q = linear(self + "query", x, hidden, hidden, config.qkvBias());
-        String k = linear(self + "key", x, hidden, hidden, config.qkvBias());
-        String v = linear(self + "value", x, hidden, hidden, config.qkvBias());
-        String context = g.opIn(OnnxNodes.MICROSOFT, "MultiHeadAttention", in(q, k, v),
+        String[] qkv;
+        if (int8 != null) {
+            String packed = quantizedLinear(self + "query_key_value", List.of(self + "query", self + "key", self + "value"), x,
+                    List.of(hidden, hidden, hidden), hidden, config.qkvBias());
+            qkv = g.ops("Split", 3, in(packed, g.int64s(hidden, hidden, hidden)), integer("axis", -1));
+        } else {
+            qkv = new String[] {linear(self + "query", x, hidden, hidden, config.qkvBias()),
+                linear(self + "key", x, hidden, hidden, config.qkvBias()),
+                linear(self + "value", x, hidden, hidden, config.qkvBias())};
+        }
+        String context = g.opIn(OnnxNodes.MICROSOFT, "MultiHeadAttention", in(qkv),
                 integer("num_heads", config.numHeads()), real("scale", (float) (1.0 / Math.sqrt(config.headSize()))));
-        return linear(prefix + "output.dense", context, hidden, hidden, true);
+        return encoderLinear(prefix + "output.dense", context, hidden, hidden, true);
+    }
+
+    /** A linear layer of the encoder: quantized in an int8 network, else {@link #linear}. */
+    private String encoderLinear(String name, String x, int outputs, int inputs, boolean bias) throws BackendException {
+        return int8 != null ? quantizedLinear(name, List.of(name), x, List.of(outputs), inputs, bias)
+                : linear(name, x, outputs, inputs, bias);
+    }
+
+    /**
+     * Linear layers reading the same input, as one {@code com.microsoft DynamicQuantizeMatMul}: x quantized to uint8
+     * per tensor at run time, times the int8 weights of all layers side by side, scaled per output channel back to
+     * float32, plus the biases. {@code name} names the new initializers.
+     */
+    private String quantizedLinear(String name, List<String> names, String x, List<Integer> outputs, int inputs,
+                                   boolean bias) throws BackendException {
+        List<FloatBuffer> floats = new ArrayList<>();
+        for (int k = 0; k < names.size(); k++) {
+            floats.add(floats(names.get(k) + ".weight", outputs.get(k), inputs));
+        }
+        long start = System.nanoTime();
+        WeightQuantizer.Quantized q = WeightQuantizer.quantize(floats, outputs, inputs, int8.maxMagnitude());
+        quantizeNanos += System.nanoTime() - start;
+        quantizedLinears += names.size();
+        String values = supply(name + ".weight_int8", VitGraph.Weight.int8s(q.values(), new long[] {inputs, q.outputs()}));
+        String scales = supply(name + ".weight_scale", VitGraph.Weight.floats(q.scales(), new long[] {q.outputs()}));
+        if (!bias) {
+            return g.opIn(OnnxNodes.MICROSOFT, "DynamicQuantizeMatMul", in(x, values, scales));
+        }
+        String biases = names.size() == 1 ? weight(names.get(0) + ".bias", outputs.get(0))
+                : supply(name + ".bias", VitGraph.Weight.floats(concatenated(names, outputs), new long[] {q.outputs()}));
+        return g.opIn(OnnxNodes.MICROSOFT, "DynamicQuantizeMatMul", in(x, values, scales, "", biases));
+    }
+
+    /** The biases of several layers one after the other. */
+    private FloatBuffer concatenated(List<String> names, List<Integer> outputs) throws BackendException {
+        int total = outputs.stream().mapToInt(Integer::intValue).sum();
+        FloatBuffer all = ByteBuffer.allocateDirect(total * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int k = 0; k < names.size(); k++) {
+            all.put(floats(names.get(k) + ".bias", outputs.get(k)).duplicate());
+        }
+        return all.flip();
     }
 
     /** {@code x W^T + b} on the PyTorch [out, in] weight as stored: ONNX Runtime packs it transposed itself. */
@@ -126,23 +201,24 @@ final class VitGraphBuilder {
 
     /** A tensor of the file, checked, as an initializer of the same name. */
     private String weight(String name, long... shape) throws BackendException {
-        return supply(name, floats(name, shape), shape);
+        return supply(name, VitGraph.Weight.floats(floats(name, shape), shape));
     }
 
     /** An initializer whose values ONNX Runtime gets from memory: a placeholder marked as external data. */
-    private String supply(String name, FloatBuffer values, long... shape) {
+    private String supply(String name, VitGraph.Weight weight) {
         TensorProto.Builder tensor = TensorProto.newBuilder()
                 .setName(name)
-                .setDataType(TensorProto.DataType.FLOAT.getNumber())
+                .setDataType((weight.type() == ai.onnxruntime.OnnxJavaType.FLOAT
+                        ? TensorProto.DataType.FLOAT : TensorProto.DataType.INT8).getNumber())
                 .setDataLocation(TensorProto.DataLocation.EXTERNAL)
                 .addExternalData(entry("location", IN_MEMORY))
                 .addExternalData(entry("offset", "0"))
-                .addExternalData(entry("length", Long.toString((long) values.remaining() * Float.BYTES)));
-        for (long dim : shape) {
+                .addExternalData(entry("length", Long.toString(weight.bytes())));
+        for (long dim : weight.shape()) {
             tensor.addDims(dim);
         }
         g.initializer(tensor.build());
-        supplied.put(name, new VitGraph.Weight(values, shape));
+        supplied.put(name, weight);
         return name;
     }
 

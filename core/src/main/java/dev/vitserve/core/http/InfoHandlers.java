@@ -1,5 +1,6 @@
 package dev.vitserve.core.http;
 
+import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.api.VitConfig;
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.ServingModel;
@@ -69,6 +70,8 @@ final class InfoHandlers {
                 .put("device", serving.backend().device().id())
                 .put("device_detail", serving.backend().device().detail())
                 .put("weights", weights.startsWith(directory) ? directory.relativize(weights).toString() : weights.toString())
+                .put("precision", serving.backend().build().precision().id())
+                .put("build", build(serving.backend().build()))
                 .put("max_batch", serving.scheduler().maxBatch())
                 .put("default_function", serving.model().defaultFunction().id())
                 .put("preprocessing", new JsonObject()
@@ -78,6 +81,17 @@ final class InfoHandlers {
                         .put("rescale_factor", pre.doRescale() ? pre.rescaleFactor() : null)
                         .put("image_mean", pre.doNormalize() ? floats(pre.imageMean()) : null)
                         .put("image_std", pre.doNormalize() ? floats(pre.imageStd()) : null));
+    }
+
+    /** What the backend built: which layers are int8 and how, which stay float32, load and quantization time. */
+    private static JsonObject build(NetworkBuild build) {
+        return new JsonObject()
+                .put("precision", build.precision().id())
+                .put("quantized_layers", build.quantizedLayers())
+                .put("float32_layers", build.floatLayers())
+                .put("operators", build.operators().isEmpty() ? null : build.operators())
+                .put("load_ms", build.loadMillis())
+                .put("quantize_ms", build.quantizeMillis());
     }
 
     private static JsonArray floats(float[] values) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.api.Precision;
 import dev.vitserve.core.inference.PreprocessPriority;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +47,17 @@ class ServerConfigTest {
         assertEquals(Optional.of(PreprocessPriority.IDLE),
                 ServerConfig.fromArgs(Map.of("VITSERVE_PREPROCESS_PRIORITY", "IDLE"), "--model", "m").preprocessPriority());
         assertMessage("expected one of [IDLE, NORMAL]", Map.of(), "--model", "m", "--preprocess-priority", "low");
+    }
+
+    @Test
+    void precisionIsFp32UnlessFlagEnvironmentOrFileSayInt8() throws Exception {
+        assertEquals(Precision.FP32, ServerConfig.fromArgs(Map.of(), "--model", "m").precision());
+        assertEquals(Precision.INT8, ServerConfig.fromArgs(Map.of(), "--model", "m", "--precision", "int8").precision());
+        assertEquals(Precision.INT8, ServerConfig.fromArgs(Map.of("VITSERVE_PRECISION", "INT8"), "--model", "m").precision());
+        Path file = dir.resolve("vitserve.yaml");
+        Files.writeString(file, "model: m\nprecision: int8\n");
+        assertEquals(Precision.INT8, ServerConfig.fromArgs(Map.of(), "--config", file.toString()).precision());
+        assertMessage("unknown precision 'int4': use fp32 or int8", Map.of(), "--model", "m", "--precision", "int4");
     }
 
     @Test
