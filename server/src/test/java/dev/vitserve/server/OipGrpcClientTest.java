@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vitserve.core.testing.RunningServer;
+import dev.vitserve.core.testing.TestCertificate;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -19,7 +20,9 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -28,7 +31,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the {@code grpc_service.proto} in vitserve's jar (Debian's python3-grpcio, python3-grpc-tools),
  * calls {@code inference.GRPCInferenceService} on both backends: health and metadata, ModelInfer
  * on raw image bytes and on FP32 tensors it preprocessed itself (Pillow + numpy), answers within
- * 1e-4 of the PyTorch reference, and every kind of bad request gets its gRPC status.
+ * 1e-4 of the PyTorch reference, every kind of bad request gets its gRPC status, and with
+ * {@code --tls-cert} the service is served over TLS.
  */
 @ExtendWith(VertxExtension.class)
 class OipGrpcClientTest {
@@ -37,11 +41,12 @@ class OipGrpcClientTest {
     static final String KEY = "grpc-test-key-0123456789";
     static final ObjectMapper JSON = new ObjectMapper();
     static final Map<String, JsonNode> ANSWERS = new HashMap<>();
+    static Path folder;
 
     @BeforeAll
     static void run(Vertx vertx) throws Exception {
         ExternalClient.assumeInstalled(PYTHON, "Debian package python3");
-        Path folder = ExternalClient.scripts("oip_grpc_client.py");
+        folder = ExternalClient.scripts("oip_grpc_client.py", "oip_grpc_tls.py");
         try {
             ExternalClient.run(folder, List.of(PYTHON, "-c", "import grpc, grpc_tools, numpy, PIL"));
         } catch (IllegalStateException e) {
@@ -78,6 +83,21 @@ class OipGrpcClientTest {
         for (int i = 0; i < expected.length; i++) {
             assertEquals(expected[i], logits.get(offset + i).asDouble(), ReferenceParityTest.LOGIT_TOLERANCE,
                     what + " " + photo + " logit " + i);
+        }
+    }
+
+    @Test
+    void overTlsTheSameServiceAnswersTheReference(Vertx vertx, @TempDir Path certificates) throws Exception {
+        TestCertificate certificate = TestCertificate.create(certificates, "grpc");
+        try (RunningServer server = RunningServer.start(vertx, "onnx", "--device", "cpu", "--grpc-port", "0",
+                "--tls-cert", certificate.certificate().toString(), "--tls-key", certificate.key().toString())) {
+            String photo = Fixtures.photoNames().get(0);
+            String output = ExternalClient.run(folder, List.of(PYTHON, "oip_grpc_tls.py", "127.0.0.1:"
+                    + server.server.grpcPort(), certificate.certificate().toString(), "tiny-vit",
+                    Fixtures.image(photo).toString()));
+            JsonNode answer = JSON.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+            assertTrue(answer.get("live").asBoolean());
+            assertReference(answer.get("logits"), 0, photo, "TLS");
         }
     }
 
