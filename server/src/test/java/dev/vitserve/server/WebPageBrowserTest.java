@@ -56,6 +56,16 @@ class WebPageBrowserTest {
     /** With -Dvitserve.screenshots=DIR, the tests save what the browser showed there, to look at. */
     private static final String SCREENSHOTS = System.getProperty("vitserve.screenshots");
 
+    /**
+     * Selenium looks for its DevTools support of this Chromium version and warns at each browser
+     * start when it has none; the test does not use DevTools.
+     */
+    private static final java.util.logging.Logger DEVTOOLS = java.util.logging.Logger.getLogger("org.openqa.selenium.devtools");
+
+    static {
+        DEVTOOLS.setLevel(Level.SEVERE);
+    }
+
     private static Vertx vertx;
     private static VitServer server;
     private static String pageUrl;
