@@ -85,27 +85,31 @@ public final class OipRestEndpoints {
         }
     }
 
-    /** {@code POST /v2/models/{m}[/versions/{v}]/infer}. */
+    /** {@code POST /v2/models/{m}[/versions/{v}]/infer}; the body is read on a worker, a JSON tensor can be large. */
     public void infer(RoutingContext ctx) {
         String name;
         ServingModel serving;
-        InferenceRequest request;
         try {
             name = model(ctx);
             serving = models.require(name);
-            request = RestInferenceCodec.read(ctx.body().buffer(), ctx.request().getHeader(RestInferenceCodec.HEADER_LENGTH));
         } catch (ApiException e) {
             ErrorResponses.send(ctx, e);
             return;
         }
-        inference.infer(name, serving, request).onSuccess(response -> {
-            RestInferenceCodec.Encoded encoded = RestInferenceCodec.write(response);
-            ctx.response().putHeader("Content-Type", encoded.contentType());
-            if (encoded.headerLength() != null) {
-                ctx.response().putHeader(RestInferenceCodec.HEADER_LENGTH, String.valueOf(encoded.headerLength()));
-            }
-            ctx.response().end(encoded.body());
-        }).onFailure(failure -> ErrorResponses.fail(ctx, failure));
+        String headerLength = ctx.request().getHeader(RestInferenceCodec.HEADER_LENGTH);
+        ctx.vertx().executeBlocking(() -> RestInferenceCodec.read(ctx.body().buffer(), headerLength), false)
+                .compose(request -> inference.infer(name, serving, request))
+                .onSuccess(response -> answer(ctx, response))
+                .onFailure(failure -> ErrorResponses.fail(ctx, failure));
+    }
+
+    private static void answer(RoutingContext ctx, InferenceResponse response) {
+        RestInferenceCodec.Encoded encoded = RestInferenceCodec.write(response);
+        ctx.response().putHeader("Content-Type", encoded.contentType());
+        if (encoded.headerLength() != null) {
+            ctx.response().putHeader(RestInferenceCodec.HEADER_LENGTH, String.valueOf(encoded.headerLength()));
+        }
+        ctx.response().end(encoded.body());
     }
 
     /** The model named in the path, after checking its version, if given, is vitserve's one version. */
