@@ -20,8 +20,9 @@ import grpc_service_pb2_grpc as pb_grpc
 
 address, model, token, preprocessor_config, *images = sys.argv[1:]
 metadata = [] if token == "-" else [("authorization", "Bearer " + token)]
-stub = pb_grpc.GRPCInferenceServiceStub(grpc.insecure_channel(
-    address, options=[("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20)]))
+channel = grpc.insecure_channel(
+    address, options=[("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20)])
+stub = pb_grpc.GRPCInferenceServiceStub(channel)
 
 
 def call(method, request):
@@ -121,6 +122,9 @@ bad = {
         pb.ModelInferRequest.InferInputTensor(name="pixel_values", datatype="FP32", shape=[1, 3, 8, 8],
                                               contents=pb.InferTensorContents(fp32_contents=[0.0] * 192))])),
 }
+# not a ModelInferRequest at all: bytes that are no protobuf message
+bad["not_a_message"] = lambda: channel.unary_unary("/inference.GRPCInferenceService/ModelInfer")(
+    b"\xff\xff\xff", metadata=metadata, timeout=60)
 result["errors"] = {}
 for case, send in bad.items():
     try:

@@ -152,10 +152,18 @@ class OipGrpcClientTest {
     @ValueSource(strings = {"onnx", "djl"})
     void badRequestsGetTheirGrpcStatusAndTheServerServesOn(String backend) {
         JsonNode errors = ANSWERS.get(backend).get("errors");
-        Map<String, String> expected = Map.of("wrong_datatype", "INVALID_ARGUMENT", "wrong_shape", "INVALID_ARGUMENT",
-                "product_mismatch", "INVALID_ARGUMENT", "unknown_model", "NOT_FOUND", "not_an_image", "INVALID_ARGUMENT",
-                "length_past_data", "INVALID_ARGUMENT", "unknown_input", "INVALID_ARGUMENT",
-                "bad_classification", "INVALID_ARGUMENT", "tensor_wrong_size", "INVALID_ARGUMENT", "no_key", "UNAUTHENTICATED");
+        Map<String, String> expected = Map.ofEntries(
+                Map.entry("wrong_datatype", "INVALID_ARGUMENT"),
+                Map.entry("wrong_shape", "INVALID_ARGUMENT"),
+                Map.entry("product_mismatch", "INVALID_ARGUMENT"),
+                Map.entry("unknown_model", "NOT_FOUND"),
+                Map.entry("not_an_image", "INVALID_ARGUMENT"),
+                Map.entry("length_past_data", "INVALID_ARGUMENT"),
+                Map.entry("unknown_input", "INVALID_ARGUMENT"),
+                Map.entry("bad_classification", "INVALID_ARGUMENT"),
+                Map.entry("tensor_wrong_size", "INVALID_ARGUMENT"),
+                Map.entry("no_key", "UNAUTHENTICATED"),
+                Map.entry("not_a_message", "INVALID_ARGUMENT"));
         assertEquals(expected.size(), errors.size(), errors.toString());
         expected.forEach((kind, code) -> {
             assertEquals(code, errors.get(kind).get(0).asText(), kind + ": " + errors.get(kind));

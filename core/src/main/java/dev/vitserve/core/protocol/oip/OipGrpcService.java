@@ -19,6 +19,7 @@ import dev.vitserve.core.protocol.oip.grpc.ServerReadyRequest;
 import dev.vitserve.core.protocol.oip.grpc.ServerReadyResponse;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.grpc.common.CodecException;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
@@ -152,6 +153,12 @@ public final class OipGrpcService {
     }
 
     private static void fail(GrpcServerRequest<?, Message> request, Throwable failure) {
+        if (failure instanceof CodecException) {
+            fail(request, GrpcStatus.INVALID_ARGUMENT, "the message is not a valid " + request.methodName()
+                    + " request of inference.GRPCInferenceService"
+                    + (failure.getCause() != null ? ": " + failure.getCause().getMessage() : ""));
+            return;
+        }
         ApiException known = ErrorResponses.fromFailure(failure);
         if (known == null) {
             LOG.error("gRPC {} failed", request.methodName(), failure);
