@@ -17,6 +17,22 @@ public record Logits(float[] values, int batchSize, int numLabels) {
         }
     }
 
+    /** How alike two rows of logits are: their cosine similarity, 1 for the same direction. */
+    public static double cosineSimilarity(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("rows of " + a.length + " and " + b.length + " logits");
+        }
+        double dot = 0;
+        double aa = 0;
+        double bb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            aa += (double) a[i] * a[i];
+            bb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(aa * bb);
+    }
+
     /** A copy of the logits of one image. */
     public float[] row(int image) {
         Objects.checkIndex(image, batchSize);

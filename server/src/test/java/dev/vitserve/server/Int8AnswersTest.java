@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vitserve.api.Logits;
 import dev.vitserve.core.testing.RunningServer;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
@@ -82,7 +83,7 @@ class Int8AnswersTest {
                 "--precision", "int8")) {
             for (int i = 0; i < fp32.size(); i++) {
                 String photo = Fixtures.photoNames().get(i);
-                double cosine = cosine(fp32.get(i), logits(server, photo));
+                double cosine = Logits.cosineSimilarity(fp32.get(i), logits(server, photo));
                 assertTrue(cosine >= 0.99, model + " " + photo + ": cosine similarity of int8 to fp32 logits " + cosine);
             }
         }
@@ -150,18 +151,6 @@ class Int8AnswersTest {
     private static float[] logits(RunningServer server, String photo) throws Exception {
         return ReferenceParityTest.logits(server.postImage("/v1/classify?function=none&top_k=1000",
                 Fixtures.bytes(Fixtures.image(photo)), "image/*"));
-    }
-
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double aa = 0;
-        double bb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            aa += (double) a[i] * a[i];
-            bb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(aa * bb);
     }
 
     private static String messages(Throwable e) {

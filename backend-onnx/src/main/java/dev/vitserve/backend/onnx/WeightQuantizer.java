@@ -40,7 +40,7 @@ final class WeightQuantizer {
      */
     static Quantized quantize(List<FloatBuffer> weights, List<Integer> outputs, int inputs, int maxMagnitude) {
         int total = outputs.stream().mapToInt(Integer::intValue).sum();
-        ByteBuffer values = ByteBuffer.allocateDirect(total * inputs);
+        byte[] transposed = new byte[total * inputs];
         FloatBuffer scales = ByteBuffer.allocateDirect(total * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
         float[] row = new float[inputs];
         int column = 0;
@@ -61,10 +61,11 @@ final class WeightQuantizer {
                 scales.put(column, scale);
                 for (int i = 0; i < inputs; i++) {
                     long q = (long) Math.rint(row[i] / scale);
-                    values.put(i * total + column, (byte) Math.max(-maxMagnitude, Math.min(maxMagnitude, q)));
+                    transposed[i * total + column] = (byte) Math.max(-maxMagnitude, Math.min(maxMagnitude, q));
                 }
             }
         }
+        ByteBuffer values = ByteBuffer.allocateDirect(transposed.length).put(transposed).flip();
         return new Quantized(values, scales, inputs, total);
     }
 }

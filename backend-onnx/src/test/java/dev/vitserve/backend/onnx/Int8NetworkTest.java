@@ -71,7 +71,7 @@ class Int8NetworkTest {
             Logits expected = fp32.infer(FixtureModels.pixels(config, 0, 3));
             Logits actual = int8.infer(FixtureModels.pixels(config, 0, 3));
             for (int i = 0; i < 3; i++) {
-                double cosine = cosine(expected.row(i), actual.row(i));
+                double cosine = Logits.cosineSimilarity(expected.row(i), actual.row(i));
                 assertTrue(cosine >= 0.99, name + " image " + i + ": cosine " + cosine);
             }
         }
@@ -131,28 +131,16 @@ class Int8NetworkTest {
             Logits expected = fp32.infer(FixtureModels.pixels(config, 0, 3));
             Logits actual = int8.infer(FixtureModels.pixels(config, 0, 3));
             for (int i = 0; i < 3; i++) {
-                double cosine = cosine(expected.row(i), actual.row(i));
+                double cosine = Logits.cosineSimilarity(expected.row(i), actual.row(i));
                 assertTrue(cosine >= 0.99, what + " image " + i + ": cosine " + cosine);
                 // activations are quantized per tensor, so a batch's scale spans its images: alone, an image may
                 // differ a little from its row in the batch, as much as int8 differs from fp32
-                assertTrue(cosine(actual.row(i), int8.infer(FixtureModels.pixels(config, i, 1)).row(0)) >= 0.99,
+                assertTrue(Logits.cosineSimilarity(actual.row(i), int8.infer(FixtureModels.pixels(config, i, 1)).row(0)) >= 0.99,
                         what + " image " + i + " alone");
             }
             assertArrayEquals(actual.values(), int8.infer(FixtureModels.pixels(config, 0, 3)).values(),
                     what + ": the same batch gives the same logits");
         }
-    }
-
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double aa = 0;
-        double bb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            aa += (double) a[i] * a[i];
-            bb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(aa * bb);
     }
 
     /** Every tensor of a ViTForImageClassification of that shape, Gaussian with a layer's usual scale. */

@@ -1,9 +1,11 @@
 package dev.vitserve.server.bench;
 
 import dev.vitserve.api.Backend;
+import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.BackendProvider;
 import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.api.Precision;
 import dev.vitserve.core.TemporaryFolder;
 import dev.vitserve.core.image.Preprocessor;
 import dev.vitserve.core.inference.PreprocessPriority;
@@ -37,7 +39,7 @@ import picocli.CommandLine.Option;
 public final class Benchmark implements Callable<Integer> {
 
     /** The parts that can be run. */
-    enum Part { ENGINE, WEIGHTS, PREPROCESS, BESIDE, HTTP, SOAK }
+    enum Part { ENGINE, WEIGHTS, PRECISION, PREPROCESS, BESIDE, HTTP, SOAK }
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder to measure.")
     Path model;
@@ -52,9 +54,10 @@ public final class Benchmark implements Callable<Integer> {
             description = "Photo the test images are made from. Default: ${DEFAULT-VALUE}.")
     Path photo;
 
-    @Option(names = "--parts", split = ",", defaultValue = "engine,preprocess,beside,http",
+    @Option(names = "--parts", split = ",", defaultValue = "engine,precision,preprocess,beside,http",
             description = "Parts to run: engine, weights (network built from model.safetensors against the exported "
-                    + "file), preprocess, beside (the engine slowed by preprocessing beside it, per thread priority), "
+                    + "file), precision (fp32 against int8 in alternating rounds, and their accuracy on a trained model), "
+                    + "preprocess, beside (the engine slowed by preprocessing beside it, per thread priority), "
                     + "http, soak. Default: ${DEFAULT-VALUE}.")
     Set<Part> parts = EnumSet.noneOf(Part.class);
 
@@ -80,6 +83,20 @@ public final class Benchmark implements Callable<Integer> {
                     + "a ratio of measurements seconds apart stays comparable. The ratios are the medians over rounds. "
                     + "Default: ${DEFAULT-VALUE}.")
     int rounds;
+
+    @Option(names = "--precision-rounds", defaultValue = "5",
+            description = "Rounds of the precision part: in each, fp32 and int8 in turns at the CPU's default batch (2)"
+                    + " and at batch 1. Default: ${DEFAULT-VALUE}.")
+    int precisionRounds;
+
+    @Option(names = "--precision-seconds", defaultValue = "6",
+            description = "Measuring time of each precision and batch size in each round. Default: ${DEFAULT-VALUE}.")
+    double precisionSeconds;
+
+    @Option(names = "--trained-model", defaultValue = "testkit/fixtures/digits-vit", paramLabel = "DIR",
+            description = "A really trained model with labelled validation images (val-images/<index>_<label>.png), "
+                    + "whose accuracy the precision part measures in fp32 and int8. Default: ${DEFAULT-VALUE}.")
+    Path trainedModel;
 
     @Option(names = "--beside-inferences", defaultValue = "60",
             description = "Inferences of each case of the beside part. Default: ${DEFAULT-VALUE}.")
@@ -147,6 +164,9 @@ public final class Benchmark implements Callable<Integer> {
             }
             if (parts.contains(Part.WEIGHTS)) {
                 weights(engineThreads);
+            }
+            if (parts.contains(Part.PRECISION)) {
+                precision(loaded, engineThreads, images);
             }
             if (parts.contains(Part.PREPROCESS)) {
                 preprocess(loaded, images);
@@ -217,6 +237,25 @@ public final class Benchmark implements Callable<Integer> {
                 r.builtBatch1().median() / r.exportedBatch1().median());
         System.out.printf(Locale.ROOT, "   batch 4 images/s  %8.2f  %8.2f    %6.3f   (goal >= 0.95)%n%n",
                 r.exportedBatch4PerSecond(), r.builtBatch4PerSecond(), r.builtBatch4PerSecond() / r.exportedBatch4PerSecond());
+    }
+
+    private void precision(LoadedModel loaded, int engineThreads, Map<String, Path> images) throws Exception {
+        BackendProvider provider = BackendRegistry.discover(Benchmark.class.getClassLoader()).get(backend);
+        try {
+            provider.checkPrecision(Precision.INT8);
+        } catch (BackendException e) {
+            System.out.println("1c. fp32 against int8: not measured, " + e.getMessage() + "\n");
+            return;
+        }
+        PrecisionBenchmark.Summary summary = PrecisionBenchmark.run(provider, loaded, engineThreads, precisionRounds,
+                precisionSeconds, new ArrayList<>(images.values()), trainedModel);
+        figures.put("precision.ratio", summary.medianRatioAtDefaultBatch());
+        figures.put("precision.fp32", summary.medianFp32AtDefaultBatch());
+        if (summary.accuracy() != null) {
+            figures.put("precision.accuracy.fp32", summary.accuracy().fp32());
+            figures.put("precision.accuracy.int8", summary.accuracy().int8());
+            figures.put("precision.agreement", summary.accuracy().agreement());
+        }
     }
 
     private void preprocess(LoadedModel loaded, Map<String, Path> images) throws Exception {
@@ -474,6 +513,17 @@ public final class Benchmark implements Callable<Integer> {
                             priority.name().toLowerCase(Locale.ROOT), slowdown);
                 }
             }
+        }
+        Double int8 = figures.get("precision.ratio");
+        if (int8 != null) {
+            System.out.printf(Locale.ROOT, "   int8 / fp32 images/s at batch %d, median of rounds: %.2f   (goal >= 2.5)%n",
+                    PrecisionBenchmark.DEFAULT_CPU_BATCH, int8);
+        }
+        Double agreement = figures.get("precision.agreement");
+        if (agreement != null) {
+            System.out.printf(Locale.ROOT, "   trained model: accuracy fp32 %.2f%%, int8 %.2f%% (goal: within 0.5 points);"
+                            + " top-1 agreement %.2f%%   (goal >= 99%%)%n", figures.get("precision.accuracy.fp32"),
+                    figures.get("precision.accuracy.int8"), agreement);
         }
         Double small = figures.get("preprocess.600x400 JPEG");
         if (small != null) {
