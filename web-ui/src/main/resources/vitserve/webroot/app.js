@@ -150,10 +150,13 @@
     method_not_allowed: 'The classification service wasn\'t found on this server.',
     body_too_large: 'That file is larger than this server accepts. Try a smaller one.',
     too_many_pixels: 'That image has more pixels than this server accepts. Try a smaller one.',
+    image_too_complex: 'That image is saved in a way that costs far more to read than its size (a JPEG of very many scans). '
+      + 'Save it again as an ordinary JPEG or PNG.',
     too_many_files: 'That was more files than this server takes at once. Choose one photo.',
     url_too_large: 'The image at that address is larger than this server accepts. Try a smaller one.',
     unsupported_format: 'That file isn\'t an image format the server can read. Try a JPEG, PNG or WebP photo.',
     corrupt_image: 'That image seems damaged or incomplete, so it couldn\'t be read.',
+    decode_timeout: 'That image took too long to read, so the server stopped. Try a smaller or simpler one.',
     unsupported_media_type: 'That file isn\'t an image format the server can read. Try a JPEG, PNG or WebP photo.',
     internal_error: 'Something went wrong on the server. Please try again.',
     url_fetch_failed: 'The image at that address couldn\'t be downloaded. Check the address, or upload the file instead.',

@@ -198,7 +198,7 @@ public final class VitServer {
         try {
             boolean gpu = backend.device().isGpu();
             Preprocessor preprocessor = new Preprocessor(model.preprocessing());
-            ImageDecoder decoder = new ImageDecoder(config.maxPixels());
+            ImageDecoder decoder = new ImageDecoder(config.maxPixels(), config.maxDecodeMs());
             metrics.modelLoaded((System.nanoTime() - start) / 1e9);
             int maxBatch = Math.min(batchBound, config.maxBatch(gpu));
             warmUp(preprocessor, backend, maxBatch);

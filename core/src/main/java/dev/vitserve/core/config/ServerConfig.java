@@ -86,6 +86,17 @@ public final class ServerConfig {
                     + "Larger ones get 413. Default: ${DEFAULT-VALUE}.")
     private double maxMegapixels;
 
+    @Option(names = "--max-request-megapixels", paramLabel = "MP",
+            description = "Most pixels, in millions, all images of one request may have together, read from their "
+                    + "headers before any is decoded; more get 413. Default: 160, or --max-megapixels if larger.")
+    private Double maxRequestMegapixels;
+
+    @Option(names = "--max-decode-ms", paramLabel = "MS", defaultValue = "3000",
+            description = "CPU time one image may take to decode; then it is stopped and gets 415 (decode_timeout), "
+                    + "or 503 when the machine was too busy to give it that time within 4 times as long on the clock. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    private long maxDecodeMs;
+
     @Option(names = "--max-files", paramLabel = "N", defaultValue = "16",
             description = "Most images in one multipart request. Default: ${DEFAULT-VALUE}.")
     private int maxFiles;
@@ -232,6 +243,9 @@ public final class ServerConfig {
                 + grpcPort);
         check(threads == null || threads >= 1, "--threads must be at least 1");
         check(maxMegapixels > 0, "--max-megapixels must be positive");
+        check(maxRequestMegapixels == null || maxRequestMegapixels >= maxMegapixels,
+                "--max-request-megapixels must be at least --max-megapixels");
+        check(maxDecodeMs >= 1, "--max-decode-ms must be at least 1");
         check(maxFiles >= 1, "--max-files must be at least 1");
         check(urlConnectTimeoutMs >= 1 && urlTimeoutMs >= 1, "URL timeouts must be at least 1 ms");
         check(maxBatch == null || maxBatch >= 1, "--max-batch must be at least 1");
@@ -316,6 +330,17 @@ public final class ServerConfig {
     /** Largest image, in pixels. */
     public long maxPixels() {
         return Math.round(maxMegapixels * 1_000_000);
+    }
+
+    /** Most pixels of all images of one request together. */
+    public long maxRequestPixels() {
+        return maxRequestMegapixels != null ? Math.round(maxRequestMegapixels * 1_000_000)
+                : Math.max(160_000_000L, maxPixels());
+    }
+
+    /** CPU time one image may take to decode, in milliseconds. */
+    public long maxDecodeMs() {
+        return maxDecodeMs;
     }
 
     public int maxFiles() {

@@ -121,7 +121,7 @@ public final class ApiVerticle extends VerticleBase {
                 .setMergeFormAttributes(false);
         FormBody formBody = new FormBody();
         InfoHandlers info = new InfoHandlers(state, config);
-        ClassifyHandler classify = new ClassifyHandler(state, reader);
+        ClassifyHandler classify = new ClassifyHandler(state, reader, config.maxRequestPixels());
         CompatibilityHandlers compatibility = new CompatibilityHandlers(state, reader);
         ModelLookup models = new ModelLookup(state, config.model());
         HuggingFaceEndpoints huggingFace = new HuggingFaceEndpoints(models, reader);

@@ -2,6 +2,8 @@ package dev.vitserve.core.http;
 
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.ServingModel;
+import dev.vitserve.core.image.ImageDecodeException;
+import dev.vitserve.core.image.RequestPixels;
 import dev.vitserve.core.inference.Classification;
 import dev.vitserve.core.inference.Postprocessor.Prediction;
 import dev.vitserve.core.inference.ScoreFunction;
@@ -20,10 +22,13 @@ final class ClassifyHandler implements Handler<RoutingContext> {
 
     private final ServerState state;
     private final ImageRequestReader reader;
+    private final long maxRequestPixels;
 
-    ClassifyHandler(ServerState state, ImageRequestReader reader) {
+    /** A handler reading images with {@code reader}, all of a request's images together at most {@code maxRequestPixels}. */
+    ClassifyHandler(ServerState state, ImageRequestReader reader, long maxRequestPixels) {
         this.state = state;
         this.reader = reader;
+        this.maxRequestPixels = maxRequestPixels;
     }
 
     @Override
@@ -41,7 +46,7 @@ final class ClassifyHandler implements Handler<RoutingContext> {
             return;
         }
         reader.read(ctx)
-                .compose(images -> classifyAll(serving, images, topK, function, start))
+                .compose(images -> classifyAll(serving, images, new RequestPixels(maxRequestPixels), topK, function, start))
                 .onSuccess(results -> ctx.response()
                         .putHeader("Content-Type", "application/json")
                         .end(answer(serving, results).encode()))
@@ -51,11 +56,20 @@ final class ClassifyHandler implements Handler<RoutingContext> {
     private record Named(String name, Classification classification) {
     }
 
-    static Future<List<Named>> classifyAll(ServingModel serving, List<RequestImage> images, int topK,
-                                           ScoreFunction function, long start) {
+    static Future<List<Named>> classifyAll(ServingModel serving, List<RequestImage> images, RequestPixels pixels,
+                                           int topK, ScoreFunction function, long start) {
+        long announced = 0;
+        for (RequestImage image : images) {
+            announced += serving.pipeline().announcedPixels(image.bytes());
+        }
+        try {
+            pixels.checkAnnounced(announced);
+        } catch (ImageDecodeException e) {
+            return Future.failedFuture(e);
+        }
         List<Future<Named>> results = new ArrayList<>();
         for (RequestImage image : images) {
-            results.add(serving.pipeline().classify(image.bytes(), topK, function, start)
+            results.add(serving.pipeline().classify(image.bytes(), pixels, topK, function, start)
                     .map(classification -> new Named(image.name(), classification))
                     .recover(failure -> {
                         ApiException known = ErrorResponses.fromFailure(failure);

@@ -76,6 +76,9 @@ public final class ErrorResponses {
             return switch (decode.reason()) {
                 case EMPTY -> new ApiException(400, "empty_image", decode.getMessage());
                 case TOO_MANY_PIXELS -> new ApiException(413, "too_many_pixels", decode.getMessage());
+                case TOO_COMPLEX -> new ApiException(413, "image_too_complex", decode.getMessage());
+                case TOO_SLOW -> new ApiException(415, "decode_timeout", decode.getMessage());
+                case BUSY -> ApiException.unavailable("overloaded", decode.getMessage(), 1);
                 case UNSUPPORTED_FORMAT -> new ApiException(415, "unsupported_format", decode.getMessage());
                 default -> new ApiException(415, "corrupt_image", decode.getMessage());
             };

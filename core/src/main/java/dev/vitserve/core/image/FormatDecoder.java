@@ -11,17 +11,17 @@ interface FormatDecoder {
 
     /**
      * The stored pixels as 8-bit RGB, converted the way Pillow's {@code convert("RGB")} does.
-     * Must check the pixel count announced by the header against {@code maxPixels} before any
-     * pixel data is decoded. Runtime exceptions and I/O errors are turned into
+     * Must check the size announced by the header with {@link DecodeLimits#checkPixels} before any
+     * pixel data is decoded, and decode under {@link DecodeLimits#watch} where the decode can be stopped. Runtime exceptions and I/O errors are turned into
      * {@link ImageDecodeException}s by the caller.
      */
-    RgbImage decode(byte[] data, long maxPixels) throws ImageDecodeException, IOException;
+    RgbImage decode(byte[] data, DecodeLimits limits) throws ImageDecodeException, IOException;
 
     /**
      * The same pixels, which a decoder may leave in a native buffer (released by closing the
      * result); by default those of {@link #decode} on the heap.
      */
-    default DecodedImage decodeStored(byte[] data, long maxPixels) throws ImageDecodeException, IOException {
-        return DecodedImage.of(decode(data, maxPixels));
+    default DecodedImage decodeStored(byte[] data, DecodeLimits limits) throws ImageDecodeException, IOException {
+        return DecodedImage.of(decode(data, limits));
     }
 }

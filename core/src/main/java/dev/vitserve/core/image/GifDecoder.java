@@ -18,7 +18,7 @@ final class GifDecoder implements FormatDecoder {
     private static final String IMAGE_FORMAT = "javax_imageio_gif_image_1.0";
 
     @Override
-    public RgbImage decode(byte[] data, long maxPixels) throws ImageDecodeException, IOException {
+    public RgbImage decode(byte[] data, DecodeLimits limits) throws ImageDecodeException, IOException {
         try (ImageReaderSession session = ImageReaderSession.open(data, ImageFormat.GIF, "gif", "com.sun.imageio.plugins.gif.", true)) {
             int frameWidth = session.reader().getWidth(0);
             int frameHeight = session.reader().getHeight(0);
@@ -29,9 +29,9 @@ final class GifDecoder implements FormatDecoder {
             int top = intAttribute(descriptor, "imageTopPosition", 0);
             long width = Math.max(intAttribute(screen, "logicalScreenWidth", 0), (long) left + frameWidth);
             long height = Math.max(intAttribute(screen, "logicalScreenHeight", 0), (long) top + frameHeight);
-            session.checkPixelLimit(width, height, maxPixels);
+            limits.checkPixels(ImageFormat.GIF, width, height);
 
-            BufferedImage frame = session.reader().read(0, null);
+            BufferedImage frame = session.underDeadline(limits, reader -> reader.read(0, null));
             if (!(frame.getColorModel() instanceof IndexColorModel palette)) {
                 return RasterPixels.toRgb(frame);
             }

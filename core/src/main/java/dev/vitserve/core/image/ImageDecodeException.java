@@ -15,8 +15,14 @@ public final class ImageDecodeException extends Exception {
         UNSUPPORTED_FORMAT,
         /** The bytes claim to be an image but cannot be decoded: truncated, damaged, inconsistent. */
         CORRUPT,
-        /** The header announces more pixels than the configured limit. */
+        /** The header announces more pixels than the configured limit, or the request's images add up to more. */
         TOO_MANY_PIXELS,
+        /** Within the pixel limit, but structured to cost far more work than its pixels (a JPEG with too many scans). */
+        TOO_COMPLEX,
+        /** Decoding took more CPU than the per-image deadline and was stopped. */
+        TOO_SLOW,
+        /** The machine was too busy to decode the image within a few deadlines; nothing wrong with the image. */
+        BUSY,
         /** Resizing is switched off in the model's preprocessor and the image is not the size the model needs. */
         WRONG_SIZE
     }

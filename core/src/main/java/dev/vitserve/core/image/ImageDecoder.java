@@ -12,28 +12,55 @@ import java.util.Optional;
  * ({@code ImageOps.exif_transpose(Image.open(f)).convert("RGB")} with Pillow). Thread-safe.
  *
  * <p>The format is recognised from the leading bytes. The pixel count is read from the header
- * and refused above the cap before any pixel is decoded. Whatever goes wrong inside a decoder
+ * and refused above the cap (and above what is left of the request's allowance,
+ * {@link RequestPixels}) before any pixel is decoded. Work beyond the pixels is bounded too: a JPEG
+ * of more than {@value #MAX_JPEG_SCANS} scans is refused unread, and the decoders that can be
+ * stopped (the JDK's) are stopped at the decode deadline ({@link DecodeDeadline}); the native ones
+ * (libjpeg-turbo, libwebp) cannot be, and need no stopping: their time is linear in the pixels
+ * and the scans. Whatever goes wrong inside a decoder
  * (I/O errors, runtime exceptions, running out of memory on a crafted header) becomes an
  * {@link ImageDecodeException} with a plain message; nothing else escapes.
  *
- * <p>JPEG is decoded by libjpeg-turbo when it is installed ({@link JpegDecoders}), else by the JDK.
+ * <p>JPEG is decoded by libjpeg-turbo when it is installed ({@link JpegDecoders}), else by the JDK;
+ * WebP by libwebp ({@link WebpDecoder}), and refused as unsupported where it is not installed.
  */
 public final class ImageDecoder {
 
+    /** The decode deadline when none is given, in milliseconds of CPU. */
+    public static final long DEFAULT_MAX_DECODE_MS = 3000;
+
+    /**
+     * Most scans of a JPEG. libjpeg's standard progressive script has 10 (6 for grey), mozjpeg's
+     * optimised scripts about 20; libjpeg-turbo 3 suggests such a limit (TJPARAM_SCANLIMIT, djpeg
+     * -maxscans). At 64 the worst case is 64 passes over the coefficients (see README's table).
+     */
+    static final int MAX_JPEG_SCANS = 64;
+
     private final long maxPixels;
+    private final DecodeDeadline deadline;
     private final Map<ImageFormat, FormatDecoder> decoders;
 
-    /** A decoder refusing images of more than {@code maxPixels} pixels (width times height). */
+    /** A decoder refusing images of more than {@code maxPixels} pixels (width times height), default deadline. */
     public ImageDecoder(long maxPixels) {
-        this(maxPixels, defaultDecoders());
+        this(maxPixels, DEFAULT_MAX_DECODE_MS);
+    }
+
+    /** The same, stopping a decode after {@code maxDecodeMs} milliseconds of CPU where it can be stopped. */
+    public ImageDecoder(long maxPixels, long maxDecodeMs) {
+        this(maxPixels, maxDecodeMs, defaultDecoders());
     }
 
     /** A decoder with some formats decoded differently, e.g. the JDK's JPEG decoder. */
     ImageDecoder(long maxPixels, Map<ImageFormat, FormatDecoder> decoders) {
+        this(maxPixels, DEFAULT_MAX_DECODE_MS, decoders);
+    }
+
+    ImageDecoder(long maxPixels, long maxDecodeMs, Map<ImageFormat, FormatDecoder> decoders) {
         if (maxPixels <= 0) {
             throw new IllegalArgumentException("maxPixels must be positive, got " + maxPixels);
         }
         this.maxPixels = maxPixels;
+        this.deadline = new DecodeDeadline(maxDecodeMs);
         this.decoders = new EnumMap<>(decoders);
     }
 
@@ -43,7 +70,10 @@ public final class ImageDecoder {
         decoders.put(ImageFormat.PNG, ImageIoDecoder.png());
         decoders.put(ImageFormat.GIF, new GifDecoder());
         decoders.put(ImageFormat.BMP, ImageIoDecoder.bmp());
-        decoders.put(ImageFormat.WEBP, ImageIoDecoder.webp());
+        decoders.put(ImageFormat.WEBP, WebpLoader.library().<FormatDecoder>map(WebpDecoder::new).orElse((data, limits) -> {
+            throw new ImageDecodeException(ImageDecodeException.Reason.UNSUPPORTED_FORMAT, "this server cannot decode"
+                    + " WebP: libwebp is not installed (" + WebpLoader.description() + ")");
+        }));
         return decoders;
     }
 
@@ -52,10 +82,26 @@ public final class ImageDecoder {
         return maxPixels;
     }
 
+    /** The decode deadline in milliseconds. */
+    public long maxDecodeMs() {
+        return deadline.millis();
+    }
+
+    /**
+     * The pixels the image's header announces, without decoding it, at most the per-image cap (an
+     * image over it is refused by its own check); 0 when the format or the size cannot be told. For
+     * refusing a request's images together before any is decoded; the decode checks the size it
+     * finds whatever this said.
+     */
+    public long announcedPixels(byte[] data) {
+        Optional<ImageFormat> format = data == null ? Optional.empty() : ImageFormat.sniff(data);
+        return Math.min(maxPixels, format.map(f -> AnnouncedSize.pixels(f, data)).orElse(0L));
+    }
+
     /** The upright RGB pixels of an encoded image. */
     public RgbImage decode(byte[] data) throws ImageDecodeException {
         ImageFormat format = format(data);
-        try (DecodedImage image = decodeUpright(format, data)) {
+        try (DecodedImage image = decodeUpright(format, data, RequestPixels.unbounded())) {
             return image.toRgbImage();
         } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError | InternalError e) {
             throw failure(format, e);
@@ -67,9 +113,14 @@ public final class ImageDecoder {
      * possibly still in the JPEG decoder's native buffer: close the result when done with it.
      */
     public DecodedImage decodeForPreprocessing(byte[] data) throws ImageDecodeException {
+        return decodeForPreprocessing(data, RequestPixels.unbounded());
+    }
+
+    /** The same, claiming the image's pixels from its request's allowance. */
+    public DecodedImage decodeForPreprocessing(byte[] data, RequestPixels request) throws ImageDecodeException {
         ImageFormat format = format(data);
         try {
-            return decodeUpright(format, data);
+            return decodeUpright(format, data, request);
         } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError | InternalError e) {
             throw failure(format, e);
         }
@@ -87,8 +138,12 @@ public final class ImageDecoder {
         return sniffed.get();
     }
 
-    private DecodedImage decodeUpright(ImageFormat format, byte[] data) throws ImageDecodeException, IOException {
-        DecodedImage stored = decoders.get(format).decodeStored(data, maxPixels);
+    private DecodedImage decodeUpright(ImageFormat format, byte[] data, RequestPixels request)
+            throws ImageDecodeException, IOException {
+        if (format == ImageFormat.JPEG) {
+            JpegMarkers.checkScanCount(data, MAX_JPEG_SCANS);
+        }
+        DecodedImage stored = decoders.get(format).decodeStored(data, new DecodeLimits(maxPixels, request, deadline));
         try {
             return stored.upright(ExifOrientation.read(format, data));
         } catch (RuntimeException | Error e) {

@@ -4,9 +4,9 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 
 /**
- * Decodes the first image of a PNG, BMP or WebP file with an ImageIO reader and reads its raster
- * samples ({@link RasterPixels}). Readers: the JDK's for PNG and BMP, TwelveMonkeys' for WebP.
- * A WebP file shorter than its RIFF header announces is refused as truncated.
+ * Decodes the first image of a PNG or BMP file with the JDK's ImageIO reader, under the decode
+ * deadline, and reads its raster samples ({@link RasterPixels}). A BMP's size is read from its
+ * header here, before the reader sees it: the JDK's reader refuses a huge one as damaged.
  */
 final class ImageIoDecoder implements FormatDecoder {
 
@@ -28,30 +28,31 @@ final class ImageIoDecoder implements FormatDecoder {
         return new ImageIoDecoder(ImageFormat.BMP, "bmp", "com.sun.imageio.plugins.bmp.");
     }
 
-    static ImageIoDecoder webp() {
-        return new ImageIoDecoder(ImageFormat.WEBP, "webp", "com.twelvemonkeys.imageio.plugins.webp.");
-    }
-
     @Override
-    public RgbImage decode(byte[] data, long maxPixels) throws ImageDecodeException, IOException {
-        if (format == ImageFormat.WEBP) {
-            checkRiffLength(data);
+    public RgbImage decode(byte[] data, DecodeLimits limits) throws ImageDecodeException, IOException {
+        if (format == ImageFormat.BMP) {
+            checkBmpHeader(data, limits);
         }
         try (ImageReaderSession session = ImageReaderSession.open(data, format, formatName, preferredReader, false)) {
-            session.checkPixelLimit(maxPixels);
-            BufferedImage image = session.reader().read(0, null);
+            if (format != ImageFormat.BMP) {
+                session.checkPixels(limits);
+            }
+            BufferedImage image = session.underDeadline(limits, reader -> reader.read(0, null));
             return RasterPixels.toRgb(image);
         }
     }
 
     /**
-     * Refuses a WebP file shorter than its RIFF header says, as libwebp (and so Pillow) does;
-     * TwelveMonkeys' reader would decode the missing part as black.
+     * Checks the size in a BMP's info header (at byte 14: its length, then width and height, 16-bit
+     * in the 12-byte OS/2 header, else 32-bit with a negative height for top-down rows).
      */
-    private static void checkRiffLength(byte[] data) throws ImageDecodeException {
-        long riffLength = (data[4] & 0xFFL) | (data[5] & 0xFFL) << 8 | (data[6] & 0xFFL) << 16 | (data[7] & 0xFFL) << 24;
-        if (data.length < riffLength + 8) {
-            throw new ImageDecodeException(ImageDecodeException.Reason.CORRUPT, "the WebP data ends early (truncated file)");
+    private static void checkBmpHeader(byte[] data, DecodeLimits limits) throws ImageDecodeException {
+        if (data.length < 26) {
+            throw new ImageDecodeException(ImageDecodeException.Reason.CORRUPT, "the BMP data ends early (truncated file)");
         }
+        boolean os2 = AnnouncedSize.littleEndian(data, 14, 4) == 12;
+        long width = os2 ? AnnouncedSize.littleEndian(data, 18, 2) : (int) AnnouncedSize.littleEndian(data, 18, 4);
+        long height = os2 ? AnnouncedSize.littleEndian(data, 20, 2) : Math.abs((long) (int) AnnouncedSize.littleEndian(data, 22, 4));
+        limits.checkPixels(ImageFormat.BMP, width, height);
     }
 }

@@ -11,7 +11,7 @@ import javax.imageio.stream.ImageInputStream;
 
 /**
  * One ImageIO reader on an in-memory image, with the checks vitserve needs: the pixel cap read
- * from the header, and the reader's warnings (a truncated JPEG is only a warning to ImageIO).
+ * from the header, the decode deadline, and the reader's warnings (a truncated JPEG is only a warning to ImageIO).
  * Not thread-safe; one per decode. Close it to dispose the reader.
  */
 final class ImageReaderSession implements AutoCloseable {
@@ -70,14 +70,35 @@ final class ImageReaderSession implements AutoCloseable {
         return reader;
     }
 
-    /** Reads the size of the first image from the header and refuses it when it has more than {@code maxPixels}. */
-    void checkPixelLimit(long maxPixels) throws IOException, ImageDecodeException {
-        checkPixelLimit(reader.getWidth(0), reader.getHeight(0), maxPixels);
+    /** Reads the size of the first image from the header and checks it against {@code limits}. */
+    void checkPixels(DecodeLimits limits) throws IOException, ImageDecodeException {
+        limits.checkPixels(format, reader.getWidth(0), reader.getHeight(0));
     }
 
-    /** Refuses a {@code width x height} image of more than {@code maxPixels}. */
-    void checkPixelLimit(long width, long height, long maxPixels) throws ImageDecodeException {
-        PixelLimit.check(format, width, height, maxPixels);
+    /** What a reader call does, which may fail. */
+    interface ReaderCall<T> {
+        /** Calls the reader. */
+        T call(ImageReader reader) throws IOException;
+    }
+
+    /**
+     * Runs {@code call} (a read of pixels) under the decode deadline, which stops it with
+     * {@code ImageReader.abort()}; a stopped read is refused, whatever it returned or threw.
+     */
+    <T> T underDeadline(DecodeLimits limits, ReaderCall<T> call) throws IOException, ImageDecodeException {
+        try (DecodeDeadline.Watch watch = limits.watch(format, reader::abort)) {
+            T result;
+            try {
+                result = call.call(reader);
+            } catch (IOException | RuntimeException e) {
+                watch.close();
+                watch.throwIfExpired();
+                throw e;
+            }
+            watch.close();
+            watch.throwIfExpired();
+            return result;
+        }
     }
 
     /** The warnings the reader reported so far. */

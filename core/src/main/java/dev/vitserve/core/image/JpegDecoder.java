@@ -20,11 +20,11 @@ final class JpegDecoder implements FormatDecoder {
     private static final String TWELVEMONKEYS = "com.twelvemonkeys.imageio.plugins.jpeg.";
 
     @Override
-    public RgbImage decode(byte[] data, long maxPixels) throws ImageDecodeException, IOException {
+    public RgbImage decode(byte[] data, DecodeLimits limits) throws ImageDecodeException, IOException {
         Raster raster;
         try (ImageReaderSession session = ImageReaderSession.open(data, ImageFormat.JPEG, "jpeg", TWELVEMONKEYS, false)) {
-            session.checkPixelLimit(maxPixels);
-            raster = session.reader().readRaster(0, null);
+            session.checkPixels(limits);
+            raster = session.underDeadline(limits, reader -> reader.readRaster(0, null));
             for (String warning : session.warnings()) {
                 String w = warning.toLowerCase(Locale.ROOT);
                 if (w.contains("missing eoi") || w.contains("premature end of jpeg file")) {

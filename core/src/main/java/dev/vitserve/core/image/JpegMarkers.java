@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * Reads a JPEG's header segments the way Pillow 9's parser does (bytes between segments skipped),
- * without decoding anything: the EXIF data, and whether the data after the first scan has an EOI marker.
+ * without decoding anything: the EXIF data, whether the data after the first scan has an EOI marker,
+ * and the number of scans.
  */
 final class JpegMarkers {
 
@@ -40,6 +41,38 @@ final class JpegMarkers {
     }
 
     /**
+     * Refuses a JPEG of more than {@code maxScans} scans before any is decoded. Each scan of a
+     * progressive JPEG is a pass over its coefficients, whatever its size in bytes: a scan of a few
+     * bytes repeated a thousand times makes a 200 KB file cost libjpeg-turbo 2.1 (which has no scan
+     * limit) half a minute. Counts the SOS markers up to EOI, stepping over segments by their
+     * lengths and through entropy-coded data byte by byte, as libjpeg reads them.
+     */
+    static void checkScanCount(byte[] jpeg, int maxScans) throws ImageDecodeException {
+        int n = jpeg.length;
+        int p = 2;
+        int scans = 0;
+        while (p + 1 < n) {
+            int marker = jpeg[p + 1] & 0xFF;
+            if ((jpeg[p] & 0xFF) != 0xFF || marker == 0xFF) {
+                p++; // entropy-coded data, junk or fill bytes
+                continue;
+            }
+            if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
+                p += 2; // a stuffed 0xFF, or a marker without a length (RSTn)
+                continue;
+            }
+            if (marker == EOI || p + 4 > n) {
+                return;
+            }
+            if (marker == SOS && ++scans > maxScans) {
+                throw new ImageDecodeException(ImageDecodeException.Reason.TOO_COMPLEX, "the JPEG has more than "
+                        + maxScans + " scans, this server's limit (a usual progressive JPEG has about 10)");
+            }
+            p += 2 + Math.max(2, ((jpeg[p + 2] & 0xFF) << 8) | (jpeg[p + 3] & 0xFF));
+        }
+    }
+
+    /**
      * The EXIF data (a TIFF structure, after the "Exif\0\0" preamble) of the first APP1 segment
      * starting "Exif\0" before the first scan: the one Pillow 9 takes the orientation from. Null
      * when there is none, when that segment's preamble is not "Exif\0\0" (Pillow then fails to read
@@ -61,6 +94,23 @@ final class JpegMarkers {
             return null;
         }
         return Arrays.copyOfRange(jpeg, start + EXIF.length, found[1]);
+    }
+
+    /**
+     * The pixels the first frame header (SOF0 to SOF15) announces, height times width, or 0 when
+     * there is none before the first scan.
+     */
+    static long announcedPixels(byte[] jpeg) {
+        long[] pixels = {0};
+        walk(jpeg, (marker, start, end) -> {
+            boolean frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+            if (frame && end - start >= 5) {
+                pixels[0] = (long) (((jpeg[start + 1] & 0xFF) << 8) | (jpeg[start + 2] & 0xFF))
+                        * (((jpeg[start + 3] & 0xFF) << 8) | (jpeg[start + 4] & 0xFF));
+            }
+            return frame;
+        });
+        return pixels[0];
     }
 
     /**

@@ -44,7 +44,8 @@ final class PixelLimit {
         }
     }
 
-    private static String megapixels(long pixels) {
+    /** {@code pixels} in megapixels, as a message shows them. */
+    static String megapixels(long pixels) {
         double mp = pixels / 1e6;
         return mp >= 10 || mp == Math.rint(mp) ? String.format(Locale.ROOT, "%.0f", mp)
                 : String.format(Locale.ROOT, "%.1f", mp);

@@ -32,22 +32,22 @@ final class TurboJpegDecoder implements FormatDecoder {
     }
 
     @Override
-    public RgbImage decode(byte[] data, long maxPixels) throws ImageDecodeException, IOException {
-        try (DecodedImage image = decodeStored(data, maxPixels)) {
+    public RgbImage decode(byte[] data, DecodeLimits limits) throws ImageDecodeException, IOException {
+        try (DecodedImage image = decodeStored(data, limits)) {
             return image.toRgbImage();
         }
     }
 
     @Override
-    public DecodedImage decodeStored(byte[] data, long maxPixels) throws ImageDecodeException, IOException {
+    public DecodedImage decodeStored(byte[] data, DecodeLimits limits) throws ImageDecodeException, IOException {
         TurboJpegDecompressor decompressor = pool.borrow();
         boolean handedOver = false;
         try {
             TurboJpegDecompressor.Header header = decompressor.readHeader(data);
-            PixelLimit.check(ImageFormat.JPEG, header.width(), header.height(), maxPixels);
             if (header.colorspace() < 0) {
-                return fallback.decodeStored(data, maxPixels);
+                return fallback.decodeStored(data, limits); // which checks the size itself
             }
+            limits.checkPixels(ImageFormat.JPEG, header.width(), header.height());
             TurboJpegPixels.Layout layout = layout(header.colorspace());
             if ((long) header.width() * header.height() * layout.bytesPerPixel > Integer.MAX_VALUE - 16) {
                 throw new ImageDecodeException(ImageDecodeException.Reason.TOO_MANY_PIXELS,

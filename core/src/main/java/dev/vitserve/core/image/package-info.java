@@ -33,15 +33,12 @@
  * baseline, progressive, grey, CMYK, RGB, arithmetic-coded and ICC-tagged JPEGs with 4:4:4, 4:2:2,
  * 4:2:0, 4:4:0, 4:1:1 and 3x1 chroma, EXIF orientations 1 to 8 (JPEG, PNG
  * eXIf / raw profile / XMP, WebP), 8- and 16-bit PNGs of every colour type, GIFs (first frame,
- * offset frames), BMPs (8, 16, 24, 32 bits) and lossless WebP. Where vitserve knowingly differs:
+ * offset frames), BMPs (8, 16, 24, 32 bits) and WebP (lossless, lossy, alpha, animated: decoded by
+ * libwebp, Pillow's own decoder, {@link dev.vitserve.core.image.WebpDecoder}). Where vitserve knowingly differs:
  * <ul>
  *   <li>16-bit grey PNG: vitserve keeps the high byte of each sample, as Pillow does for 16-bit
  *       RGB, RGBA and grey+alpha; Pillow itself saturates 16-bit grey at 255 (almost every pixel
  *       of a typical 16-bit grey image becomes white), a quirk not copied.</li>
- *   <li>Lossy WebP: decoded by TwelveMonkeys' Java VP8 decoder, which repeats chroma samples and
- *       converts YUV its own way instead of libwebp's interpolating upsampler. Measured: a photo
- *       differs from libwebp by 2.0 levels on average, 28 at most; synthetic pictures with hard
- *       colour edges by 5.3 on average and up to 115 on those edges. Lossless WebP is exact.</li>
  *   <li>JPEG exactness rests on decoding with the very libjpeg-turbo Pillow uses. A system without
  *       libturbojpeg whose JDK bundles IJG libjpeg 6b (e.g. Temurin) shares its integer IDCT and
  *       4:2:0 / 4:2:2 upsampling, but (not measured here, by the libraries' documented behaviour)

@@ -3,6 +3,7 @@ package dev.vitserve.core.inference;
 import dev.vitserve.core.image.ImageDecoder;
 import dev.vitserve.core.image.Preprocessor;
 import dev.vitserve.core.image.DecodedImage;
+import dev.vitserve.core.image.RequestPixels;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -56,8 +57,17 @@ public final class ClassificationPipeline {
      *     input or overload, so callers can answer 4xx/503
      */
     public Future<Classification> classify(byte[] image, int topK, ScoreFunction function, long startNanos) {
+        return classify(image, null, topK, function, startNanos);
+    }
+
+    /**
+     * The same for one of a request's images, whose pixels are claimed from {@code request} (all its
+     * images' allowance) before they are decoded; null for no bound beyond the per-image one.
+     */
+    public Future<Classification> classify(byte[] image, RequestPixels request, int topK, ScoreFunction function,
+                                           long startNanos) {
         Context context = Vertx.currentContext();
-        return prepare(image).compose(p -> inferred(p.inference(), context).map(result -> new Classification(
+        return prepare(image, request).compose(p -> inferred(p.inference(), context).map(result -> new Classification(
                 postprocessor.top(result.logits(), topK, function),
                 new Classification.Timings(p.decodeMs(), p.preprocessMs(), result.queueMs(),
                         result.inferenceMs(), (System.nanoTime() - startNanos) / 1e6, result.batchSize()))));
@@ -71,7 +81,7 @@ public final class ClassificationPipeline {
      */
     public Future<InferenceResult> logits(byte[] image) {
         Context context = Vertx.currentContext();
-        return prepare(image).compose(p -> inferred(p.inference(), context));
+        return prepare(image, null).compose(p -> inferred(p.inference(), context));
     }
 
     /**
@@ -90,13 +100,14 @@ public final class ClassificationPipeline {
         }
     }
 
-    private Future<Prepared> prepare(byte[] image) {
+    private Future<Prepared> prepare(byte[] image, RequestPixels request) {
         return workers.executeBlocking(() -> {
             applyPriority();
             long t0 = System.nanoTime();
             float[] pixels = new float[preprocessor.tensorLength()];
             long t1;
-            try (DecodedImage decoded = decoder.decodeForPreprocessing(image)) {
+            try (DecodedImage decoded = request == null ? decoder.decodeForPreprocessing(image)
+                    : decoder.decodeForPreprocessing(image, request)) {
                 t1 = System.nanoTime();
                 preprocessor.writeTensor(decoded, FloatBuffer.wrap(pixels));
             }
@@ -125,6 +136,11 @@ public final class ClassificationPipeline {
                 LOG.warn("a preprocessing thread stays at normal priority: {}", e.getMessage());
             }
         }
+    }
+
+    /** The pixels an image's header announces, without decoding it; 0 when it cannot be told. */
+    public long announcedPixels(byte[] image) {
+        return decoder.announcedPixels(image);
     }
 
     /** The number of labels, the largest useful top_k. */

@@ -29,6 +29,13 @@ class ServerConfigTest {
         assertEquals(8080, config.port());
         assertEquals(20L << 20, config.maxBodySize());
         assertEquals(40_000_000L, config.maxPixels());
+        assertEquals(160_000_000L, config.maxRequestPixels());
+        assertEquals(3000, config.maxDecodeMs());
+        assertEquals(200_000_000L, ServerConfig.fromArgs(Map.of(), "--model", "m", "--max-megapixels", "200")
+                .maxRequestPixels(), "a request may always hold one image of the largest size");
+        assertEquals(500, ServerConfig.fromArgs(Map.of("VITSERVE_MAX_DECODE_MS", "500"), "--model", "m").maxDecodeMs());
+        assertEquals(50_000_000L, ServerConfig.fromArgs(Map.of(), "--model", "m", "--max-request-megapixels", "50")
+                .maxRequestPixels());
         assertFalse(config.allowPrivateUrls());
         assertEquals(2, config.maxBatch(false));
         assertEquals(8, config.maxBatch(true));
@@ -114,6 +121,9 @@ class ServerConfigTest {
         assertMessage("unknown device 'tpu'", Map.of(), "--model", "m", "--device", "tpu");
         assertMessage("'lots' is not a size", Map.of(), "--model", "m", "--max-body-size", "lots");
         assertMessage("--warmup-inferences must be 0 or more", Map.of(), "--model", "m", "--warmup-inferences", "-1");
+        assertMessage("--max-decode-ms must be at least 1", Map.of(), "--model", "m", "--max-decode-ms", "0");
+        assertMessage("--max-request-megapixels must be at least --max-megapixels", Map.of(), "--model", "m",
+                "--max-request-megapixels", "10");
         assertMessage("Unknown option", Map.of(), "--model", "m", "--colour", "blue");
         Path typo = Files.writeString(dir.resolve("typo.yaml"), "modle: m\n");
         assertMessage("unknown setting 'modle'", Map.of(), "--config", typo.toString());

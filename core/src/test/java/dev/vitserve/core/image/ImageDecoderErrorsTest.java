@@ -183,7 +183,7 @@ class ImageDecoderErrorsTest {
         return out.toByteArray();
     }
 
-    private static void chunk(ByteArrayOutputStream out, String type, byte[] body) {
+    static void chunk(ByteArrayOutputStream out, String type, byte[] body) {
         out.writeBytes(ByteBuffer.allocate(4).putInt(body.length).array());
         byte[] typeBytes = type.getBytes(StandardCharsets.ISO_8859_1);
         out.writeBytes(typeBytes);

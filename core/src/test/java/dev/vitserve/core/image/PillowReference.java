@@ -111,22 +111,4 @@ final class PillowReference {
         }
         return differing + " of " + a.length + " bytes differ, by at most " + max;
     }
-
-    /** The mean absolute difference of the samples of two images of the same size. */
-    static double meanDifference(RgbImage actual, RgbImage expected) {
-        long sum = 0;
-        for (int i = 0; i < actual.pixels().length; i++) {
-            sum += Math.abs((actual.pixels()[i] & 0xFF) - (expected.pixels()[i] & 0xFF));
-        }
-        return (double) sum / actual.pixels().length;
-    }
-
-    /** The largest difference of one sample between two images of the same size. */
-    static int maxDifference(RgbImage actual, RgbImage expected) {
-        int max = 0;
-        for (int i = 0; i < actual.pixels().length; i++) {
-            max = Math.max(max, Math.abs((actual.pixels()[i] & 0xFF) - (expected.pixels()[i] & 0xFF)));
-        }
-        return max;
-    }
 }
