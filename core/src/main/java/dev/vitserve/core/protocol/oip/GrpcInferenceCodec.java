@@ -45,7 +45,7 @@ final class GrpcInferenceCodec {
         for (ModelInferRequest.InferRequestedOutputTensor output : request.getOutputsList()) {
             outputs.add(new RequestedOutput(output.getName(), classification(output), true));
         }
-        return new InferenceRequest(request.getId(), inputs, outputs);
+        return new InferenceRequest(request.getId(), inputs, outputs, true);
     }
 
     private static Input raw(String name, String datatype, long[] shape, ByteString data) {

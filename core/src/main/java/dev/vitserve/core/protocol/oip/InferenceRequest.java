@@ -8,8 +8,9 @@ import java.util.List;
  *
  * @param id the client's id, echoed back; may be empty
  * @param outputs the outputs asked for; empty means all of them
+ * @param binaryByDefault whether the outputs answered when none is named go in REST's binary part
  */
-public record InferenceRequest(String id, List<Input> inputs, List<RequestedOutput> outputs) {
+public record InferenceRequest(String id, List<Input> inputs, List<RequestedOutput> outputs, boolean binaryByDefault) {
 
     /**
      * One input tensor.

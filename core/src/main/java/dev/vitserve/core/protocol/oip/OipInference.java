@@ -40,7 +40,7 @@ public final class OipInference {
         List<Future<InferenceResult>> images;
         List<RequestedOutput> outputs;
         try {
-            outputs = outputs(request.outputs());
+            outputs = outputs(request.outputs(), request.binaryByDefault());
             images = run(single(request.inputs()), serving.pipeline());
         } catch (ApiException e) {
             return Future.failedFuture(e);
@@ -152,9 +152,9 @@ public final class OipInference {
     }
 
     /** The outputs asked for, checked, or every output when none is named. */
-    private static List<RequestedOutput> outputs(List<RequestedOutput> asked) {
+    private static List<RequestedOutput> outputs(List<RequestedOutput> asked, boolean binaryByDefault) {
         if (asked.isEmpty()) {
-            return ModelMetadata.outputNames().stream().map(name -> new RequestedOutput(name, 0, false)).toList();
+            return ModelMetadata.outputNames().stream().map(name -> new RequestedOutput(name, 0, binaryByDefault)).toList();
         }
         Map<String, RequestedOutput> byName = new LinkedHashMap<>();
         for (RequestedOutput output : asked) {

@@ -51,8 +51,7 @@ final class RestInferenceCodec {
                         + ": 0) carries the image as its body, and this body is empty");
             }
             return new InferenceRequest("", List.of(new Input(ModelMetadata.IMAGE, "BYTES", new long[] {1}, null,
-                    List.of(all.getBytes()))), ModelMetadata.outputNames().stream()
-                    .map(name -> new RequestedOutput(name, 0, true)).toList());
+                    List.of(all.getBytes()))), List.of(), true);
         }
         return json(all.slice(0, (int) length), all.slice((int) length, all.length()), true);
     }
@@ -101,7 +100,7 @@ final class RestInferenceCodec {
             throw ApiException.badRequest("invalid_tensor", "the body has " + (binary.length() - offset)
                     + " bytes of binary data after the inputs' binary_data_size");
         }
-        return new InferenceRequest(id, inputs, outputs(request.getValue("outputs"), binaryDefault));
+        return new InferenceRequest(id, inputs, outputs(request.getValue("outputs"), binaryDefault), binaryDefault);
     }
 
     private static Input binaryInput(String name, String datatype, long[] shape, ByteBuffer data) {
@@ -183,8 +182,7 @@ final class RestInferenceCodec {
 
     private static List<RequestedOutput> outputs(Object value, boolean binaryDefault) {
         if (value == null) {
-            return binaryDefault ? ModelMetadata.outputNames().stream().map(name -> new RequestedOutput(name, 0, true)).toList()
-                    : List.of();
+            return List.of();
         }
         if (!(value instanceof JsonArray array)) {
             throw ApiException.badRequest("invalid_json", "\"outputs\" must be an array");
