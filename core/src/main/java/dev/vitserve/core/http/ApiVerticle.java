@@ -125,7 +125,7 @@ public final class ApiVerticle extends VerticleBase {
         CompatibilityHandlers compatibility = new CompatibilityHandlers(state, reader);
         ModelLookup models = new ModelLookup(state, config.model());
         HuggingFaceEndpoints huggingFace = new HuggingFaceEndpoints(models, reader);
-        OipInference oipInference = new OipInference(config.maxFiles());
+        OipInference oipInference = new OipInference(config.maxFiles(), config.maxRequestPixels());
         OipRestEndpoints oip = new OipRestEndpoints(models, oipInference, VersionProvider.version());
         Buffer openApi = classpathFile("vitserve/openapi.json");
 

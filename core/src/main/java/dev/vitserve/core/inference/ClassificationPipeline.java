@@ -75,13 +75,14 @@ public final class ClassificationPipeline {
 
     /**
      * The logits of one encoded image, decoded and preprocessed exactly as {@link #classify} does
-     * (EXIF, pixel limit), for the protocol front doors that answer raw tensors.
+     * (EXIF, pixel limits), for the protocol front doors that answer raw tensors.
      *
+     * @param request the pixel allowance of the request the image is one of, or null for the per-image bound only
      * @return fails as {@link #classify} does
      */
-    public Future<InferenceResult> logits(byte[] image) {
+    public Future<InferenceResult> logits(byte[] image, RequestPixels request) {
         Context context = Vertx.currentContext();
-        return prepare(image, null).compose(p -> inferred(p.inference(), context));
+        return prepare(image, request).compose(p -> inferred(p.inference(), context));
     }
 
     /**

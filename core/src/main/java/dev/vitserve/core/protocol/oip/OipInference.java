@@ -3,6 +3,8 @@ package dev.vitserve.core.protocol.oip;
 import dev.vitserve.core.ServingModel;
 import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.http.ErrorResponses;
+import dev.vitserve.core.image.ImageDecodeException;
+import dev.vitserve.core.image.RequestPixels;
 import dev.vitserve.core.inference.ClassificationPipeline;
 import dev.vitserve.core.inference.InferenceResult;
 import dev.vitserve.core.inference.InferenceScheduler.TensorShape;
@@ -29,10 +31,15 @@ import java.util.Map;
 public final class OipInference {
 
     private final int maxImages;
+    private final long maxRequestPixels;
 
-    /** @param maxImages the most images one request may carry, as for a multipart classify request */
-    public OipInference(int maxImages) {
+    /**
+     * @param maxImages the most images one request may carry, as for a multipart classify request
+     * @param maxRequestPixels the most pixels one request's encoded images may have together, as for classify
+     */
+    public OipInference(int maxImages, long maxRequestPixels) {
         this.maxImages = maxImages;
+        this.maxRequestPixels = maxRequestPixels;
     }
 
     /** Checks the request, runs its images and answers the outputs asked for. */
@@ -97,10 +104,11 @@ public final class OipInference {
                 }
                 batch(shape[0]);
                 expectCount(input, input.elements().size());
+                RequestPixels pixels = pixels(input.elements(), pipeline);
                 List<Future<InferenceResult>> results = new ArrayList<>();
                 for (int i = 0; i < input.elements().size(); i++) {
                     String which = "image " + i;
-                    results.add(pipeline.logits(input.elements().get(i)).recover(failure -> Future.failedFuture(
+                    results.add(pipeline.logits(input.elements().get(i), pixels).recover(failure -> Future.failedFuture(
                             about(failure, which))));
                 }
                 return results;
@@ -110,6 +118,21 @@ public final class OipInference {
                     + image.height() + "," + image.width() + "]) or '" + ModelMetadata.IMAGE
                     + "' (BYTES [N], encoded images)");
         }
+    }
+
+    /** The request's pixel allowance, after checking that its images' headers do not already exceed it. */
+    private RequestPixels pixels(List<byte[]> images, ClassificationPipeline pipeline) {
+        RequestPixels pixels = new RequestPixels(maxRequestPixels);
+        long announced = 0;
+        for (byte[] image : images) {
+            announced += pipeline.announcedPixels(image);
+        }
+        try {
+            pixels.checkAnnounced(announced);
+        } catch (ImageDecodeException e) {
+            throw ErrorResponses.fromFailure(e);
+        }
+        return pixels;
     }
 
     private static Throwable about(Throwable failure, String which) {

@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vitserve.core.testing.FakeBackendProvider;
+import dev.vitserve.core.testing.OipRestClient;
 import dev.vitserve.core.testing.RunningServer;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
@@ -25,7 +28,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The limits of {@code /v1/classify} hold on the protocol routes: past the queue or the requests in
  * progress, an Open Inference Protocol or Hugging Face request gets 503 with Retry-After at once,
- * as a {@code {"error": "..."}}, never a 500, and the admitted ones are answered.
+ * as a {@code {"error": "..."}}, never a 500, and the admitted ones are answered; the images of one
+ * request share the pixel limit per request.
  */
 @ExtendWith(VertxExtension.class)
 class ProtocolLimitsTest {
@@ -69,6 +73,24 @@ class ProtocolLimitsTest {
             assertSomeRefusedWithRetryAfter(send(12, () -> server.client.post("/v2/models/tiny-vit/infer")
                     .putHeader("Inference-Header-Content-Length", "0"), png));
             assertSomeRefusedWithRetryAfter(send(12, () -> server.client.post("/models/tiny-vit"), png));
+        }
+    }
+
+    @Test
+    void theImagesOfOneRequestTogetherStayUnderThePixelLimitPerRequest(Vertx vertx) throws Exception {
+        byte[] photo = Fixtures.bytes(Fixtures.image("chelsea.png"));
+        byte[] two = OipRestClient.lengthPrefixed(List.of(photo, photo));
+        try (RunningServer server = RunningServer.start(vertx, "fake", "--max-megapixels", "0.2",
+                "--max-request-megapixels", "0.25")) {
+            OipRestClient oip = new OipRestClient(server);
+            JsonObject header = new JsonObject().put("inputs", new JsonArray().add(OipRestClient.binaryInput("image", "BYTES",
+                    List.of(2L), two.length)));
+            assertTrue(assertPlainError(oip.postBinary("/v2/models/tiny-vit/infer", header, two), 413)
+                    .contains("megapixels"));
+            byte[] one = OipRestClient.lengthPrefixed(List.of(photo));
+            JsonObject single = new JsonObject().put("inputs", new JsonArray().add(OipRestClient.binaryInput("image", "BYTES",
+                    List.of(1L), one.length)));
+            assertEquals(200, oip.postBinary("/v2/models/tiny-vit/infer", single, one).statusCode());
         }
     }
 
