@@ -25,8 +25,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -50,7 +48,6 @@ public final class VitServer {
     private final ServerConfig config;
     private final ServerState state = new ServerState();
     private final ServerMetrics metrics = ServerMetrics.of();
-    private final TemporaryFolder uploads;
     private ApiVerticle api;
     private ListenerTls tls;
     private long tlsWatch = -1;
@@ -59,10 +56,9 @@ public final class VitServer {
     private final PreprocessPriority preprocessPriority;
     private Future<VitServer> ready;
 
-    private VitServer(Vertx vertx, ServerConfig config, TemporaryFolder uploads, PreprocessPriority preprocessPriority) {
+    private VitServer(Vertx vertx, ServerConfig config, PreprocessPriority preprocessPriority) {
         this.vertx = vertx;
         this.config = config;
-        this.uploads = uploads;
         this.preprocessPriority = preprocessPriority;
     }
 
@@ -83,13 +79,7 @@ public final class VitServer {
         } catch (IllegalStateException e) {
             return Future.failedFuture(e);
         }
-        TemporaryFolder uploads;
-        try {
-            uploads = TemporaryFolder.create("vitserve-uploads-");
-        } catch (IOException e) {
-            return Future.failedFuture(new UncheckedIOException("cannot create a folder for uploads", e));
-        }
-        VitServer server = new VitServer(vertx, config, uploads, priority);
+        VitServer server = new VitServer(vertx, config, priority);
         return server.deployApi().map(v -> {
             server.ready = server.load().map(server);
             return server;
@@ -127,7 +117,7 @@ public final class VitServer {
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
-        api = new ApiVerticle(config, state, uploads.path(), metrics.registry(), tls);
+        api = new ApiVerticle(config, state, metrics.registry(), tls);
         return vertx.deployVerticle(api).map(id -> {
             deploymentId = id;
             if (tls != null) {
@@ -244,11 +234,6 @@ public final class VitServer {
         return api.actualGrpcPort();
     }
 
-    /** The folder multipart uploads are written to while a request runs (removed with the server). */
-    public Path uploadsDirectory() {
-        return uploads.path();
-    }
-
     /** Readiness and the model being served. */
     public ServerState state() {
         return state;
@@ -315,11 +300,6 @@ public final class VitServer {
             }
             if (preprocessWorkers != null) {
                 preprocessWorkers.close();
-            }
-            try {
-                uploads.close();
-            } catch (IOException e) {
-                LOG.warn("could not remove {}: {}", uploads.path(), e.getMessage());
             }
             return null;
         }));

@@ -53,7 +53,7 @@ public final class Main {
         }
         LogSetup.apply(config.logFormat());
 
-        Vertx vertx = Vertx.vertx(ServerMetrics.vertxOptions());
+        Vertx vertx = ServerMetrics.newVertx();
         VitServer server;
         try {
             server = VitServer.start(vertx, config).await(30, TimeUnit.DAYS);

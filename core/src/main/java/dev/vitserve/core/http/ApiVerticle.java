@@ -3,6 +3,7 @@ package dev.vitserve.core.http;
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.config.VersionProvider;
+import dev.vitserve.core.metrics.ServerMetrics;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.protocol.hf.HuggingFaceEndpoints;
 import dev.vitserve.core.protocol.oip.OipGrpcService;
@@ -21,16 +22,15 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
@@ -58,7 +58,6 @@ public final class ApiVerticle extends VerticleBase {
 
     private final ServerConfig config;
     private final ServerState state;
-    private final Path uploadsDirectory;
     private final PrometheusMeterRegistry metrics;
     private final ListenerTls tls;
     private UrlFetcher fetcher;
@@ -69,20 +68,18 @@ public final class ApiVerticle extends VerticleBase {
     private Router router;
 
     /** The API listener; {@code tls} null for plain HTTP. */
-    public ApiVerticle(ServerConfig config, ServerState state, Path uploadsDirectory, PrometheusMeterRegistry metrics,
-            ListenerTls tls) {
+    public ApiVerticle(ServerConfig config, ServerState state, PrometheusMeterRegistry metrics, ListenerTls tls) {
         this.metrics = metrics;
         this.tls = tls;
         this.config = config;
         this.state = state;
-        this.uploadsDirectory = uploadsDirectory;
     }
 
     @Override
     public Future<?> start() {
         fetcher = new UrlFetcher(vertx, new UrlFetcher.Settings(config.urlFetchEnabled(), config.allowPrivateUrls(),
                 config.urlAllow(), config.urlConnectTimeout(), config.urlTimeout(), config.maxBodySize()));
-        ImageRequestReader reader = new ImageRequestReader(vertx, fetcher, config.maxFiles());
+        ImageRequestReader reader = new ImageRequestReader(fetcher, config.maxFiles(), config.maxBodySize());
         HttpServerOptions options = new HttpServerOptions()
                 // HTTP/1.1 only in clear text: answers to an h2c upgrade request (the JDK HttpClient's default) arrive
                 // garbled in clients about one time in seven when large, so the upgrade is declined; HTTP/2 is on TLS
@@ -92,7 +89,9 @@ public final class ApiVerticle extends VerticleBase {
                 .setIdleTimeout(120);
         server = vertx.createHttpServer(tls != null ? tls.apply(options) : options);
         router = router(reader);
-        Future<HttpServer> listening = server.requestHandler(router).listen(config.port(), config.host()).onSuccess(api -> {
+        Future<HttpServer> listening = server.connectionHandler(connection -> StrictRequestDecoder.install(connection, options))
+                .invalidRequestHandler(ErrorResponses::invalidRequest)
+                .requestHandler(router).listen(config.port(), config.host()).onSuccess(api -> {
             if (tls != null) {
                 tls.register(api);
             }
@@ -115,10 +114,7 @@ public final class ApiVerticle extends VerticleBase {
 
     private Router router(ImageRequestReader reader) {
         Router router = Router.router(vertx);
-        BodyHandler body = BodyHandler.create(uploadsDirectory.toString())
-                .setBodyLimit(config.maxBodySize())
-                .setDeleteUploadedFilesOnEnd(true)
-                .setMergeFormAttributes(false);
+        BodyReader body = new BodyReader(config.maxBodySize(), config.maxFiles());
         FormBody formBody = new FormBody();
         InfoHandlers info = new InfoHandlers(state, config);
         ClassifyHandler classify = new ClassifyHandler(state, reader, config.maxRequestPixels());
@@ -152,23 +148,28 @@ public final class ApiVerticle extends VerticleBase {
         FormBodyRefusal noForms = new FormBodyRefusal(config.maxBodySize());
         guarded(router.post("/").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
                 .handler(noForms).handler(body).handler(huggingFace::classifyDefault);
-        guarded(router.postWithRegex("^/models/(?<name>.+)$").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
+        guarded(router.postWithRegex("^/models/(?<name>.+)$").setName("/models/{name}")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
                 .handler(noForms).handler(body).handler(huggingFace::classifyNamed);
         router.get("/v2/health/live").handler(oip::live);
         router.get("/v2/health/ready").handler(oip::ready);
         guarded(router.get("/v2").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(oip::serverMetadata);
-        guarded(router.getWithRegex(OipRestEndpoints.READY_PATH).handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null)
+        guarded(router.getWithRegex(OipRestEndpoints.READY_PATH).setName("/v2/models/{name}/ready")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null)
                 .handler(oip::modelReady);
-        guarded(router.getWithRegex(OipRestEndpoints.METADATA_PATH).handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null)
+        guarded(router.getWithRegex(OipRestEndpoints.METADATA_PATH).setName("/v2/models/{name}")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null)
                 .handler(oip::modelMetadata);
-        guarded(router.postWithRegex(OipRestEndpoints.INFER_PATH).handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
+        guarded(router.postWithRegex(OipRestEndpoints.INFER_PATH).setName("/v2/models/{name}/infer")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
                 .handler(noForms).handler(body).handler(oip::infer);
         router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
         router.get("/openapi.json").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json").end(openApi));
-        router.routeWithRegex(PAGE_PATHS).method(HttpMethod.GET).method(HttpMethod.HEAD)
+        router.routeWithRegex(PAGE_PATHS).setName("page").method(HttpMethod.GET).method(HttpMethod.HEAD)
                 .handler(ApiVerticle::pageHeaders).handler(StaticHandler.create(WEBROOT));
         ErrorResponses.install(router, PLAIN_ERROR_PATHS);
+        ServerMetrics.countRoutes(router.getRoutes().stream().map(Route::getName).filter(Objects::nonNull).toList());
         return router;
     }
 

@@ -4,7 +4,6 @@ import dev.vitserve.core.ServerState;
 import dev.vitserve.core.ServingModel;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.function.Supplier;
@@ -39,7 +38,9 @@ final class CompatibilityHandlers {
             answer(ctx, () -> reader.rawBody(ctx));
             return;
         }
-        List<FileUpload> images = ctx.fileUploads().stream().filter(upload -> upload.name().equals("image")).toList();
+        List<BodyReader.Upload> uploads = ctx.get(BodyReader.UPLOADS);
+        List<BodyReader.Upload> images = uploads == null ? List.of()
+                : uploads.stream().filter(upload -> upload.field().equals("image")).toList();
         if (images.size() != 1) {
             ErrorResponses.send(ctx, ApiException.badRequest("missing_field",
                     "send the photo as one multipart/form-data file field named 'image'"));

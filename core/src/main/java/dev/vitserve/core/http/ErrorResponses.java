@@ -2,6 +2,9 @@ package dev.vitserve.core.http;
 
 import dev.vitserve.core.image.ImageDecodeException;
 import dev.vitserve.core.inference.QueueFullException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -103,10 +106,35 @@ public final class ErrorResponses {
         if (error.retryAfterSeconds() != null) {
             response.putHeader("Retry-After", String.valueOf(error.retryAfterSeconds()));
         }
-        JsonObject body = Boolean.TRUE.equals(ctx.get(PLAIN_ERRORS))
-                ? new JsonObject().put("error", error.getMessage())
-                : new JsonObject().put("error", new JsonObject().put("code", error.code()).put("message", error.getMessage()));
-        response.end(body.encode());
+        response.end(Boolean.TRUE.equals(ctx.get(PLAIN_ERRORS)) ? new JsonObject().put("error", error.getMessage()).encode()
+                : json(error.code(), error.getMessage()));
+    }
+
+    /** The JSON body of an error. */
+    static String json(String code, String message) {
+        return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)).encode();
+    }
+
+    /**
+     * Answers a request the HTTP decoder refused before routing (a request line or headers too long,
+     * a bad Content-Length, conflicting framing) with a JSON error, and closes the connection: its
+     * remaining bytes cannot be trusted to start the next request.
+     */
+    public static void invalidRequest(HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        ApiException error;
+        if (cause instanceof StrictRequestDecoder.ProtocolError protocol) {
+            error = new ApiException(protocol.status, protocol.code, protocol.getMessage());
+        } else if (cause instanceof TooLongHttpLineException) {
+            error = new ApiException(414, "uri_too_long", "the request line is longer than this server accepts");
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            error = new ApiException(431, "headers_too_large", "the request headers are larger than this server accepts");
+        } else {
+            error = ApiException.badRequest("bad_request", "the request is malformed"
+                    + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage()));
+        }
+        request.response().setStatusCode(error.status()).putHeader("Content-Type", "application/json")
+                .putHeader("Connection", "close").end(json(error.code(), error.getMessage()));
     }
 
     /**

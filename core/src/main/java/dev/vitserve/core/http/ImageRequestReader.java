@@ -1,16 +1,18 @@
 package dev.vitserve.core.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vitserve.core.image.ImageFormat;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.RoutingContext;
-import java.util.ArrayList;
+import java.io.IOException;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Finds the images in a classify request, whatever form it takes: a raw body
@@ -21,21 +23,27 @@ import java.util.Locale;
  */
 public final class ImageRequestReader {
 
-    private final Vertx vertx;
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
+
     private final UrlFetcher fetcher;
     private final int maxFiles;
+    private final ObjectMapper jsonReader;
 
-    ImageRequestReader(Vertx vertx, UrlFetcher fetcher, int maxFiles) {
-        this.vertx = vertx;
+    ImageRequestReader(UrlFetcher fetcher, int maxFiles, long maxBodySize) {
         this.fetcher = fetcher;
         this.maxFiles = maxFiles;
+        // Jackson refuses strings over 20 million characters by default, less than the base64 of an
+        // image a 20 MB body can hold: the body limit already bounds every string
+        this.jsonReader = new ObjectMapper(JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder()
+                .maxStringLength((int) Math.min(Integer.MAX_VALUE - 8, Math.max(maxBodySize, 1024))).build()).build());
     }
 
     /** Every image of the request, in order. */
     public Future<List<RequestImage>> read(RoutingContext ctx) {
         String type = mediaType(ctx.request().getHeader("Content-Type"));
         if (type.equals("multipart/form-data")) {
-            return uploads(ctx.fileUploads());
+            List<BodyReader.Upload> uploads = ctx.get(BodyReader.UPLOADS);
+            return uploads(uploads == null ? List.of() : uploads);
         }
         if (type.equals("application/json") || type.endsWith("+json")) {
             return json(ctx);
@@ -73,7 +81,7 @@ public final class ImageRequestReader {
     }
 
     /** The uploaded files of a multipart body, in order, after checking how many there are. */
-    Future<List<RequestImage>> uploads(List<FileUpload> uploads) {
+    Future<List<RequestImage>> uploads(List<BodyReader.Upload> uploads) {
         if (uploads.isEmpty()) {
             return Future.failedFuture(ApiException.badRequest("no_file", "the multipart body holds no file"));
         }
@@ -81,24 +89,23 @@ public final class ImageRequestReader {
             return Future.failedFuture(ApiException.tooLarge("too_many_files", "the request holds "
                     + uploads.size() + " files; this server takes at most " + maxFiles + " per request"));
         }
-        List<Future<RequestImage>> files = new ArrayList<>();
-        for (FileUpload upload : uploads) {
-            files.add(vertx.fileSystem().readFile(upload.uploadedFileName())
-                    .map(buffer -> new RequestImage(upload.fileName(), buffer.getBytes())));
-        }
-        return Future.all(files).map(all -> all.<RequestImage>list());
+        return Future.succeededFuture(uploads.stream().map(upload -> new RequestImage(upload.fileName(), upload.bytes())).toList());
     }
 
     private Future<List<RequestImage>> json(RoutingContext ctx) {
-        JsonObject body;
-        try {
-            body = ctx.body().asJsonObject();
-        } catch (DecodeException | ClassCastException e) {
-            return Future.failedFuture(ApiException.badRequest("invalid_json", "the body is not a JSON object"));
-        }
-        if (body == null) {
+        if (ctx.body().buffer() == null || ctx.body().buffer().length() == 0) {
             return Future.failedFuture(ApiException.badRequest("invalid_json", "the JSON body is empty"));
         }
+        Map<String, Object> fields;
+        try {
+            fields = jsonReader.readValue(ctx.body().buffer().getBytes(), MAP);
+        } catch (IOException e) {
+            fields = null;
+        }
+        if (fields == null) {
+            return Future.failedFuture(ApiException.badRequest("invalid_json", "the body is not a JSON object"));
+        }
+        JsonObject body = new JsonObject(fields);
         Object url = body.getValue("url");
         Object image = body.getValue("image");
         Object inputs = body.getValue("inputs");

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vitserve.core.ServerState;
-import dev.vitserve.core.TemporaryFolder;
 import dev.vitserve.core.config.ServerConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -56,81 +55,83 @@ class OpenApiTest {
 
     @Test
     void everyRouteAndEveryDocumentedErrorIsDescribed(Vertx vertx) throws Exception {
-        try (TemporaryFolder uploads = TemporaryFolder.create("vitserve-openapi-test-")) {
-            ServerConfig config = ServerConfig.fromArgs(Map.of(), "--host", "127.0.0.1", "--port", "0");
-            ApiVerticle api = new ApiVerticle(config, new ServerState(), uploads.path(),
-                    new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), null);
-            vertx.deployVerticle(api).await(30, TimeUnit.SECONDS);
-            WebClient client = WebClient.create(vertx);
-            JsonObject openApi = client.get(api.actualPort(), "127.0.0.1", "/openapi.json").send()
-                    .await(30, TimeUnit.SECONDS).bodyAsJsonObject();
-            JsonObject paths = openApi.getJsonObject("paths");
+        ServerConfig config = ServerConfig.fromArgs(Map.of(), "--host", "127.0.0.1", "--port", "0");
+        ApiVerticle api = new ApiVerticle(config, new ServerState(),
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), null);
+        vertx.deployVerticle(api).await(30, TimeUnit.SECONDS);
+        WebClient client = WebClient.create(vertx);
+        JsonObject openApi = client.get(api.actualPort(), "127.0.0.1", "/openapi.json").send()
+                .await(30, TimeUnit.SECONDS).bodyAsJsonObject();
+        JsonObject paths = openApi.getJsonObject("paths");
 
-            int routes = 0;
-            for (Route route : api.routes()) {
-                if (route.getPath() == null && !route.isRegexPath()) {
-                    continue; // headers and CORS for every request: not an operation
-                }
-                routes++;
-                String path = documentedPath(paths, route);
-                JsonObject item = paths.getJsonObject(path);
-                for (HttpMethod method : route.methods()) {
-                    if (!method.equals(HttpMethod.HEAD)) {
-                        assertTrue(item.containsKey(method.name().toLowerCase(Locale.ROOT)),
-                                method + " " + path + " is in openapi.json");
-                    }
+        int routes = 0;
+        for (Route route : api.routes()) {
+            if (route.getPath() == null && !route.isRegexPath()) {
+                continue; // headers and CORS for every request: not an operation
+            }
+            routes++;
+            String path = documentedPath(paths, route);
+            JsonObject item = paths.getJsonObject(path);
+            for (HttpMethod method : route.methods()) {
+                if (!method.equals(HttpMethod.HEAD)) {
+                    assertTrue(item.containsKey(method.name().toLowerCase(Locale.ROOT)),
+                            method + " " + path + " is in openapi.json");
                 }
             }
-            assertTrue(routes >= 10, "the router's routes were seen: " + routes);
+        }
+        assertTrue(routes >= 10, "the router's routes were seen: " + routes);
 
-            Set<Integer> described = new TreeSet<>();
-            for (String path : paths.fieldNames()) {
-                for (String method : paths.getJsonObject(path).fieldNames()) {
-                    JsonObject responses = paths.getJsonObject(path).getJsonObject(method).getJsonObject("responses");
-                    Set<Integer> statuses = new TreeSet<>();
-                    for (String status : responses.fieldNames()) {
-                        statuses.add(Integer.parseInt(status));
-                        JsonObject response = resolve(openApi, responses.getJsonObject(status));
-                        assertFalse(response.getString("description", "").isBlank(), method + " " + path + " " + status);
-                    }
-                    Set<Integer> expected = ERRORS.get(method + " " + path);
-                    if (expected == null && usesVitserveErrors(openApi, responses)) {
-                        expected = Set.of(403, 405);
-                    }
-                    if (expected != null) {
-                        assertTrue(statuses.containsAll(expected), method + " " + path + " describes " + expected
-                                + ", not only " + statuses);
-                    }
-                    statuses.stream().filter(s -> s >= 400).forEach(described::add);
+        Set<Integer> described = new TreeSet<>();
+        for (String path : paths.fieldNames()) {
+            for (String method : paths.getJsonObject(path).fieldNames()) {
+                JsonObject responses = paths.getJsonObject(path).getJsonObject(method).getJsonObject("responses");
+                Set<Integer> statuses = new TreeSet<>();
+                for (String status : responses.fieldNames()) {
+                    statuses.add(Integer.parseInt(status));
+                    JsonObject response = resolve(openApi, responses.getJsonObject(status));
+                    assertFalse(response.getString("description", "").isBlank(), method + " " + path + " " + status);
                 }
+                Set<Integer> expected = ERRORS.get(method + " " + path);
+                if (expected == null && usesVitserveErrors(openApi, responses)) {
+                    expected = Set.of(403, 405);
+                }
+                if (expected != null) {
+                    assertTrue(statuses.containsAll(expected), method + " " + path + " describes " + expected
+                            + ", not only " + statuses);
+                }
+                statuses.stream().filter(s -> s >= 400).forEach(described::add);
             }
-            List<ErrorRow> documented = readmeErrors();
-            Set<Integer> expected = new TreeSet<>(Set.of(500));
-            documented.forEach(row -> expected.addAll(row.statuses()));
-            assertEquals(expected, described, "openapi.json describes the error statuses of README's table (and 500)");
-            for (ErrorRow row : documented) {
-                StringBuilder descriptions = new StringBuilder();
-                for (int status : row.statuses()) {
-                    descriptions.append(describedAs(openApi, status)).append('\n');
-                }
-                for (String code : row.codes()) {
-                    assertTrue(descriptions.toString().contains(code),
-                            row.statuses() + "' description names the code " + code + ": " + descriptions);
-                }
+        }
+        List<ErrorRow> documented = readmeErrors();
+        Set<Integer> expected = new TreeSet<>(Set.of(500));
+        documented.forEach(row -> expected.addAll(row.statuses()));
+        assertEquals(expected, described, "openapi.json describes the error statuses of README's table (and 500)");
+        for (ErrorRow row : documented) {
+            StringBuilder descriptions = new StringBuilder();
+            for (int status : row.statuses()) {
+                descriptions.append(describedAs(openApi, status)).append('\n');
+            }
+            for (String code : row.codes()) {
+                assertTrue(descriptions.toString().contains(code),
+                        row.statuses() + "' description names the code " + code + ": " + descriptions);
             }
         }
     }
 
     /**
-     * The path of openapi.json that describes the route: its own path, or for a regex route the
-     * first path whose example (each {@code {name}} filled in) the regex matches ("/" for the page).
+     * The path of openapi.json that describes the route: its own path, the path a regex route is
+     * named by, or the first path whose example (each {@code {name}} filled in) the regex matches
+     * ("/" for the page).
      */
     private static String documentedPath(JsonObject paths, Route route) {
         if (!route.isRegexPath()) {
             assertTrue(paths.containsKey(route.getPath()), "the route " + route.getPath() + " is in openapi.json");
             return route.getPath();
         }
-        Pattern regex = Pattern.compile(route.getName());
+        if (paths.containsKey(route.getName())) {
+            return route.getName(); // a regex route named by the path that documents it
+        }
+        Pattern regex = Pattern.compile(route.getName().equals("page") ? ApiVerticle.PAGE_PATHS : route.getName());
         for (String path : paths.fieldNames()) {
             if (regex.matcher(path.replaceAll("\\{(\\w+)\\}", "$1")).matches()) {
                 return path;
