@@ -148,6 +148,31 @@ public final class ServerConfig {
                     + "before the body is read. Default: ${DEFAULT-VALUE}.")
     private int maxRequests;
 
+    @Option(names = "--body-timeout-ms", paramLabel = "MS", defaultValue = "60000",
+            description = "Longest a request may take to send its body, from the end of its headers; then 408 and the "
+                    + "connection is closed. Default: ${DEFAULT-VALUE} (20 MB at 3 Mbit/s).")
+    private long bodyTimeoutMs;
+
+    @Option(names = "--max-receiving", paramLabel = "N", defaultValue = "256",
+            description = "Requests whose body is still arriving; beyond it, 503 with Retry-After. They hold no "
+                    + "--max-requests slot until their body is complete. Default: ${DEFAULT-VALUE}.")
+    private int maxReceiving;
+
+    @Option(names = "--max-receiving-size", paramLabel = "SIZE", defaultValue = "512MB", converter = ByteSizeConverter.class,
+            description = "Memory the bodies still arriving may hold together, counted from their Content-Length "
+                    + "(--max-body-size when chunked); beyond it, 503 with Retry-After. Default: ${DEFAULT-VALUE}.")
+    private long maxReceivingSize;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Open connections; past it the connection idle longest is closed to make room, or the new one "
+                    + "when none is idle. Default: half the process's file descriptor limit, at most 10000.")
+    private Integer maxConnections;
+
+    @Option(names = "--max-connections-per-client", paramLabel = "N", defaultValue = "256",
+            description = "Open connections from one client address; more are closed as they arrive (raise it "
+                    + "behind a proxy that is the only client). Default: ${DEFAULT-VALUE}.")
+    private int maxConnectionsPerClient;
+
     @Option(names = "--preprocess-threads", paramLabel = "N",
             description = "Threads that decode and preprocess images, beside the engine's threads. "
                     + "Default: the number of cores at idle --preprocess-priority, else half the cores, at least 1.")
@@ -254,6 +279,11 @@ public final class ServerConfig {
         check(preprocessThreads == null || preprocessThreads >= 1, "--preprocess-threads must be at least 1");
         check(maxQueueWaitMs >= 1, "--max-queue-wait-ms must be at least 1");
         check(maxRequests >= 1, "--max-requests must be at least 1");
+        check(bodyTimeoutMs >= 1, "--body-timeout-ms must be at least 1");
+        check(maxReceiving >= 1, "--max-receiving must be at least 1");
+        check(maxReceivingSize >= maxBodySize, "--max-receiving-size must be at least --max-body-size");
+        check(maxConnections == null || maxConnections >= 1, "--max-connections must be at least 1");
+        check(maxConnectionsPerClient >= 1, "--max-connections-per-client must be at least 1");
         check(drainTimeoutMs >= 0, "--drain-timeout-ms must be 0 or more");
         check(shutdownGraceMs >= 0, "--shutdown-grace-ms must be 0 or more");
         check(warmupInferences >= 0, "--warmup-inferences must be 0 or more");
@@ -389,6 +419,36 @@ public final class ServerConfig {
 
     public int maxRequests() {
         return maxRequests;
+    }
+
+    /** Longest a request may take to send its body. */
+    public Duration bodyTimeout() {
+        return Duration.ofMillis(bodyTimeoutMs);
+    }
+
+    /** Requests whose body may be arriving at once. */
+    public int maxReceiving() {
+        return maxReceiving;
+    }
+
+    /** Bytes the bodies still arriving may hold together. */
+    public long maxReceivingSize() {
+        return maxReceivingSize;
+    }
+
+    /** Open connections: as given, else half the file descriptor limit, at most 10000. */
+    public int maxConnections() {
+        if (maxConnections != null) {
+            return maxConnections;
+        }
+        long descriptors = java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : 20_000;
+        return (int) Math.max(64, Math.min(10_000, descriptors / 2));
+    }
+
+    /** Open connections from one client address. */
+    public int maxConnectionsPerClient() {
+        return maxConnectionsPerClient;
     }
 
     public Duration drainTimeout() {

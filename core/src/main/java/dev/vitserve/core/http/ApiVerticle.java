@@ -66,6 +66,8 @@ public final class ApiVerticle extends VerticleBase {
     private OipGrpcService grpc;
     private RequestLimiter limiter;
     private Router router;
+    private ReceivingLimiter receiving;
+    private ConnectionGuard connections;
 
     /** The API listener; {@code tls} null for plain HTTP. */
     public ApiVerticle(ServerConfig config, ServerState state, PrometheusMeterRegistry metrics, ListenerTls tls) {
@@ -88,8 +90,12 @@ public final class ApiVerticle extends VerticleBase {
                 .setMaxFormAttributeSize(8192)
                 .setIdleTimeout(120);
         server = vertx.createHttpServer(tls != null ? tls.apply(options) : options);
+        connections = new ConnectionGuard(vertx, config.maxConnections(), config.maxConnectionsPerClient(), metrics);
         router = router(reader);
-        Future<HttpServer> listening = server.connectionHandler(connection -> StrictRequestDecoder.install(connection, options))
+        Future<HttpServer> listening = server.connectionHandler(connection -> {
+                    StrictRequestDecoder.install(connection, options);
+                    connections.accepted(connection);
+                })
                 .invalidRequestHandler(ErrorResponses::invalidRequest)
                 .requestHandler(router).listen(config.port(), config.host()).onSuccess(api -> {
             if (tls != null) {
@@ -126,10 +132,13 @@ public final class ApiVerticle extends VerticleBase {
         Buffer openApi = classpathFile("vitserve/openapi.json");
 
         limiter = new RequestLimiter(config.maxRequests(), config.maxBodySize(), state);
+        receiving = new ReceivingLimiter(vertx, state, config.maxReceiving(), config.maxReceivingSize(),
+                config.maxBodySize(), config.bodyTimeout());
         Gauge.builder("vitserve.requests.in.progress", limiter::inProgress)
                 .description("Classify requests admitted and not yet answered").register(metrics);
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
         grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, apiKey);
+        router.route().handler(connections::requestBegun);
         router.route().handler(new AccessLog(config.accessLog()));
         router.route().handler(this::commonHeaders);
         if (!config.corsOrigins().isEmpty()) {
@@ -141,16 +150,16 @@ public final class ApiVerticle extends VerticleBase {
         router.get("/health/ready").handler(info::ready);
         guarded(router.get("/v1/models"), apiKey, null).handler(info::models);
         guarded(router.get("/v1/limits"), apiKey, null).handler(info::limits);
-        guarded(router.post("/v1/classify"), apiKey, limiter).handler(formBody).handler(body).handler(classify);
+        readsBody(guarded(router.post("/v1/classify"), apiKey, null).handler(formBody), body).handler(classify);
         guarded(router.get("/predict_image_class"), apiKey, limiter).handler(compatibility::byUrl);
-        guarded(router.post("/predict_image_class"), apiKey, limiter).handler(formBody).handler(body)
+        readsBody(guarded(router.post("/predict_image_class"), apiKey, null).handler(formBody), body)
                 .handler(compatibility::byUpload);
         FormBodyRefusal noForms = new FormBodyRefusal(config.maxBodySize());
-        guarded(router.post("/").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
-                .handler(noForms).handler(body).handler(huggingFace::classifyDefault);
-        guarded(router.postWithRegex("^/models/(?<name>.+)$").setName("/models/{name}")
-                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
-                .handler(noForms).handler(body).handler(huggingFace::classifyNamed);
+        readsBody(guarded(router.post("/").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(noForms), body)
+                .handler(huggingFace::classifyDefault);
+        readsBody(guarded(router.postWithRegex("^/models/(?<name>.+)$").setName("/models/{name}")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(noForms), body)
+                .handler(huggingFace::classifyNamed);
         router.get("/v2/health/live").handler(oip::live);
         router.get("/v2/health/ready").handler(oip::ready);
         guarded(router.get("/v2").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(oip::serverMetadata);
@@ -160,9 +169,9 @@ public final class ApiVerticle extends VerticleBase {
         guarded(router.getWithRegex(OipRestEndpoints.METADATA_PATH).setName("/v2/models/{name}")
                 .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null)
                 .handler(oip::modelMetadata);
-        guarded(router.postWithRegex(OipRestEndpoints.INFER_PATH).setName("/v2/models/{name}/infer")
-                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, limiter)
-                .handler(noForms).handler(body).handler(oip::infer);
+        readsBody(guarded(router.postWithRegex(OipRestEndpoints.INFER_PATH).setName("/v2/models/{name}/infer")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(noForms), body)
+                .handler(oip::infer);
         router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
         router.get("/openapi.json").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json").end(openApi));
@@ -173,7 +182,7 @@ public final class ApiVerticle extends VerticleBase {
         return router;
     }
 
-    /** The API key check and the admission limit, when there are, run before the body is read. */
+    /** The API key check, when there is one, and the admission limit run before any work is done for the request. */
     private static Route guarded(Route route, ApiKeyCheck apiKey, RequestLimiter limiter) {
         if (apiKey != null) {
             route.handler(apiKey);
@@ -182,6 +191,14 @@ public final class ApiVerticle extends VerticleBase {
             route.handler(limiter);
         }
         return route;
+    }
+
+    /**
+     * The body of a route's requests is read within the receiving bounds, after the checks already on the
+     * route (the API key...), and only a request whose body is complete takes one of the --max-requests slots.
+     */
+    private Route readsBody(Route route, BodyReader body) {
+        return route.handler(receiving).handler(body).handler(limiter);
     }
 
     private void commonHeaders(RoutingContext ctx) {
@@ -234,9 +251,9 @@ public final class ApiVerticle extends VerticleBase {
         return router.getRoutes();
     }
 
-    /** Classify requests admitted and not yet answered. */
+    /** Classify requests admitted and not yet answered, and those still sending their body. */
     public int requestsInProgress() {
-        return limiter.inProgress();
+        return limiter.inProgress() + receiving.receiving();
     }
 
     /** The gRPC service's port actually bound, or -1 when it is off. */

@@ -1,18 +1,19 @@
 package dev.vitserve.core.http;
 
 import dev.vitserve.core.ServerState;
+import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.PlatformHandler;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Bounds the classify requests in progress (reading, decoding, waiting, running): past the
- * limit a request gets 503 with Retry-After before its body is read, so an overloaded server
- * answers at once and its memory stays bounded. Once the shutdown grace period is over, new
- * requests get 503 here while the admitted ones finish; the count of those in progress tells when
- * draining is done.
+ * Bounds the classify requests in progress (decoding, fetching, waiting, running): past the
+ * limit a request gets 503 with Retry-After at once, so an overloaded server answers quickly and
+ * its memory stays bounded. A request takes its slot once its body is complete (the
+ * {@link ReceivingLimiter} bounds those still arriving), so slow uploads hold none. Once the
+ * shutdown grace period is over, new requests get 503 here while the admitted ones finish; the
+ * count of those in progress tells when draining is done.
  */
-public final class RequestLimiter implements PlatformHandler {
+public final class RequestLimiter implements Handler<RoutingContext> {
 
     private final AtomicInteger inProgress = new AtomicInteger();
     private final int limit;
