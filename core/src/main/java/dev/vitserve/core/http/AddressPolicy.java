@@ -1,110 +1,117 @@
 package dev.vitserve.core.http;
 
 import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
 /**
  * Decides which addresses image URLs may reach. A public server must not be turned into a
- * proxy into its own network (server-side request forgery): loopback, private, link-local
- * (cloud metadata at 169.254.169.254), CGNAT, multicast, unspecified and reserved ranges are
- * refused, in IPv4 and IPv6, including IPv6 forms that embed an IPv4 address.
+ * proxy into its own network (server-side request forgery): every block of IANA's IPv4 and IPv6
+ * Special-Purpose Address Registries that is not globally reachable is refused (loopback,
+ * private, link-local with cloud metadata at 169.254.169.254, CGNAT, documentation,
+ * benchmarking, reserved, local-use NAT64, Teredo, discard...), and multicast; IPv6 outside the
+ * global unicast range 2000::/3 is refused as unallocated, and IPv6 forms that carry an IPv4
+ * address (NAT64 64:ff9b::/96, 6to4 2002::/16) are judged by that address.
  */
 public final class AddressPolicy {
+
+    /** A block of addresses and why it is refused. */
+    private record Block(byte[] prefix, int bits, String reason) {
+
+        static Block of(String cidr, String reason) {
+            int slash = cidr.indexOf('/');
+            try {
+                return new Block(InetAddress.getByName(cidr.substring(0, slash)).getAddress(),
+                        Integer.parseInt(cidr.substring(slash + 1)), reason + " (" + cidr + ")");
+            } catch (UnknownHostException e) {
+                throw new IllegalArgumentException(cidr, e);
+            }
+        }
+
+        boolean contains(byte[] address) {
+            if (address.length != prefix.length) {
+                return false;
+            }
+            for (int bit = 0; bit < bits; bit += 8) {
+                int mask = bits - bit >= 8 ? 0xff : (0xff << (8 - (bits - bit))) & 0xff;
+                if ((address[bit / 8] & mask) != (prefix[bit / 8] & mask)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** IANA IPv4 Special-Purpose Address Registry entries not globally reachable, and multicast. */
+    private static final List<Block> IPV4 = List.of(
+            Block.of("0.0.0.0/8", "the unspecified address, \"this network\""),
+            Block.of("10.0.0.0/8", "a private address"),
+            Block.of("100.64.0.0/10", "a shared carrier-grade NAT address"),
+            Block.of("127.0.0.0/8", "a loopback address"),
+            Block.of("169.254.0.0/16", "a link-local address (cloud metadata lives there)"),
+            Block.of("172.16.0.0/12", "a private address"),
+            Block.of("192.0.0.0/24", "an IETF protocol address"),
+            Block.of("192.0.2.0/24", "a documentation address"),
+            Block.of("192.88.99.0/24", "a 6to4 relay anycast address (deprecated)"),
+            Block.of("192.168.0.0/16", "a private address"),
+            Block.of("198.18.0.0/15", "a benchmarking address"),
+            Block.of("198.51.100.0/24", "a documentation address"),
+            Block.of("203.0.113.0/24", "a documentation address"),
+            Block.of("224.0.0.0/4", "a multicast address"),
+            Block.of("240.0.0.0/4", "a reserved or broadcast address"));
+
+    /** IANA IPv6 Special-Purpose Address Registry entries not globally reachable, and the non-unicast ranges; the first match names the reason. */
+    private static final List<Block> IPV6 = List.of(
+            Block.of("64:ff9b:1::/48", "a local-use IPv4/IPv6 translation address"),
+            Block.of("::/8", "a loopback, unspecified, IPv4-mapped, IPv4-compatible or IPv4-translated address"),
+            Block.of("100::/64", "a discard-only address"),
+            Block.of("100:0:0:1::/64", "a dummy address"),
+            Block.of("2001::/23", "an IETF protocol address (Teredo 2001::/32, benchmarking, ORCHID...)"),
+            Block.of("2001:db8::/32", "a documentation address"),
+            Block.of("3fff::/20", "a documentation address"),
+            Block.of("5f00::/16", "a segment routing address"),
+            Block.of("fc00::/7", "a private (unique local) address"),
+            Block.of("fe80::/10", "a link-local address"),
+            Block.of("fec0::/10", "a site-local address"),
+            Block.of("ff00::/8", "a multicast address"));
+
+    private static final Block NAT64 = Block.of("64:ff9b::/96", "an IPv4/IPv6 translation address");
+    private static final Block SIX_TO_FOUR = Block.of("2002::/16", "a 6to4 address");
+    private static final Block GLOBAL_UNICAST = Block.of("2000::/3", "global unicast");
 
     private AddressPolicy() {
     }
 
-    /** Why the address must not be fetched, or empty when it is a public unicast address. */
+    /** Why the address must not be fetched, or empty when it is a globally reachable unicast address. */
     public static Optional<String> refusal(InetAddress address) {
+        byte[] b = address.getAddress();
         if (address instanceof Inet4Address) {
-            return ipv4Refusal(address.getAddress());
+            return refusal(IPV4, b);
         }
-        byte[] b = address.getAddress();
-        if (address.isAnyLocalAddress()) {
-            return Optional.of("the unspecified address");
+        if (NAT64.contains(b)) {
+            return refusal(IPV4, Arrays.copyOfRange(b, 12, 16)).map(reason -> reason + " inside a NAT64 address");
         }
-        if (address.isLoopbackAddress()) {
-            return Optional.of("a loopback address");
+        if (SIX_TO_FOUR.contains(b)) {
+            return refusal(IPV4, Arrays.copyOfRange(b, 2, 6)).map(reason -> reason + " inside a 6to4 address");
         }
-        if ((b[0] & 0xfe) == 0xfc) {
-            return Optional.of("a private (unique local, fc00::/7) address");
+        Optional<String> special = refusal(IPV6, b);
+        if (special.isPresent() || GLOBAL_UNICAST.contains(b)) {
+            return special;
         }
-        if ((b[0] & 0xff) == 0xfe && (b[1] & 0xc0) == 0x80) {
-            return Optional.of("a link-local address");
-        }
-        if ((b[0] & 0xff) == 0xfe && (b[1] & 0xc0) == 0xc0) {
-            return Optional.of("a site-local address");
-        }
-        if ((b[0] & 0xff) == 0xff) {
-            return Optional.of("a multicast address");
-        }
-        byte[] embedded = embeddedIpv4((Inet6Address) address);
-        if (embedded != null) {
-            return ipv4Refusal(embedded).map(reason -> reason + " (inside an IPv6 address)");
-        }
-        if ((b[0] & 0xff) == 0x20 && b[1] == 0x01 && (b[2] & 0xfe) == 0x0d && b[3] == (byte) 0xb8) {
-            return Optional.of("a documentation address");
-        }
-        return Optional.empty();
+        return Optional.of("an unallocated IPv6 address (outside 2000::/3)");
     }
 
-    private static Optional<String> ipv4Refusal(byte[] b) {
-        int a0 = b[0] & 0xff;
-        int a1 = b[1] & 0xff;
-        if (a0 == 0) {
-            return Optional.of("the unspecified address (0.0.0.0/8)");
-        }
-        if (a0 == 127) {
-            return Optional.of("a loopback address");
-        }
-        if (a0 == 10 || (a0 == 172 && (a1 & 0xf0) == 16) || (a0 == 192 && a1 == 168)) {
-            return Optional.of("a private address");
-        }
-        if (a0 == 169 && a1 == 254) {
-            return Optional.of("a link-local address (cloud metadata lives there)");
-        }
-        if (a0 == 100 && (a1 & 0xc0) == 64) {
-            return Optional.of("a shared carrier-grade NAT address (100.64.0.0/10)");
-        }
-        if (a0 == 192 && a1 == 0 && (b[2] & 0xff) == 0) {
-            return Optional.of("an IETF protocol address (192.0.0.0/24)");
-        }
-        if (a0 == 198 && (a1 & 0xfe) == 18) {
-            return Optional.of("a benchmarking address (198.18.0.0/15)");
-        }
-        if (a0 >= 224 && a0 <= 239) {
-            return Optional.of("a multicast address");
-        }
-        if (a0 >= 240) {
-            return Optional.of("a reserved or broadcast address");
+    private static Optional<String> refusal(List<Block> blocks, byte[] address) {
+        for (Block block : blocks) {
+            if (block.contains(address)) {
+                return Optional.of(block.reason());
+            }
         }
         return Optional.empty();
-    }
-
-    /** The IPv4 address inside IPv4-mapped, IPv4-compatible, NAT64 (64:ff9b::/96) and 6to4 (2002::/16) forms. */
-    private static byte[] embeddedIpv4(Inet6Address address) {
-        byte[] b = address.getAddress();
-        boolean zeroPrefix = true;
-        for (int i = 0; i < 10; i++) {
-            zeroPrefix &= b[i] == 0;
-        }
-        boolean mapped = zeroPrefix && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
-        boolean compatible = zeroPrefix && b[10] == 0 && b[11] == 0;
-        boolean nat64 = b[0] == 0 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b;
-        for (int i = 4; nat64 && i < 12; i++) {
-            nat64 = b[i] == 0;
-        }
-        if (mapped || compatible || nat64) {
-            return new byte[] {b[12], b[13], b[14], b[15]};
-        }
-        if (b[0] == 0x20 && b[1] == 0x02) {
-            return new byte[] {b[2], b[3], b[4], b[5]};
-        }
-        return null;
     }
 
     /**

@@ -80,7 +80,8 @@ public final class ApiVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         fetcher = new UrlFetcher(vertx, new UrlFetcher.Settings(config.urlFetchEnabled(), config.allowPrivateUrls(),
-                config.urlAllow(), config.urlConnectTimeout(), config.urlTimeout(), config.maxBodySize()));
+                config.urlAllow(), config.urlConnectTimeout(), config.urlTimeout(), config.maxBodySize(),
+                config.maxRequests()));
         ImageRequestReader reader = new ImageRequestReader(fetcher, config.maxFiles(), config.maxBodySize());
         HttpServerOptions options = new HttpServerOptions()
                 // HTTP/1.1 only in clear text: answers to an h2c upgrade request (the JDK HttpClient's default) arrive
@@ -268,6 +269,7 @@ public final class ApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        connections.close();
         if (tls != null) {
             tls.unregister(server);
             if (grpcServer != null) {

@@ -39,6 +39,8 @@ final class ConnectionGuard {
         }
     }
 
+    private final Vertx vertx;
+    private final long sweep;
     private final int max;
     private final int perClient;
     private final Map<HttpConnection, Open> open = new HashMap<>();
@@ -57,7 +59,13 @@ final class ConnectionGuard {
         closedClientLimit = closed(metrics, "client_limit");
         closedFull = closed(metrics, "server_full");
         closedIdle = closed(metrics, "idle");
-        vertx.setPeriodic(1000, id -> closeIdle());
+        this.vertx = vertx;
+        this.sweep = vertx.setPeriodic(1000, id -> closeIdle());
+    }
+
+    /** Stops closing idle connections (the server is stopping). */
+    void close() {
+        vertx.cancelTimer(sweep);
     }
 
     private static Counter closed(MeterRegistry metrics, String reason) {

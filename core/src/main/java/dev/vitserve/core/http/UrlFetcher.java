@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import java.net.InetAddress;
@@ -41,9 +42,11 @@ public final class UrlFetcher {
      * @param allowPrivate lift the address rule (intranets, tests)
      * @param allowedHosts when not empty, the only hosts fetched from ({@code *.example.com} for subdomains)
      * @param maxBytes largest body accepted
+     * @param maxFetches most fetches at once (the requests in progress): the connection pool holds as many per host,
+     *                   so fetches to a slow host never wait for one another
      */
     public record Settings(boolean enabled, boolean allowPrivate, List<String> allowedHosts, Duration connectTimeout,
-                           Duration totalTimeout, long maxBytes) {
+                           Duration totalTimeout, long maxBytes, int maxFetches) {
         public Settings {
             allowedHosts = allowedHosts.stream().map(h -> h.trim().toLowerCase(Locale.ROOT)).filter(h -> !h.isEmpty()).toList();
         }
@@ -78,7 +81,7 @@ public final class UrlFetcher {
         this.client = vertx.createHttpClient(new HttpClientOptions()
                 .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
                 .setVerifyHost(true)
-                .setMaxRedirects(0));
+                .setMaxRedirects(0), new PoolOptions().setHttp1MaxSize(settings.maxFetches()));
     }
 
     /** Fetches the URL; failures are {@link ApiException}s a client can act on. */
@@ -230,7 +233,9 @@ public final class UrlFetcher {
                 .setSsl(target.https())
                 .setURI(target.pathAndQuery())
                 .setFollowRedirects(false)
-                .setConnectTimeout(Math.min(remainingMs, settings.connectTimeout().toMillis()))
+                // the time to get a connection, from the pool or a new one (whose TCP connect has the client's own
+                // timeout): bounded by what is left of the fetch, not by the connect timeout
+                .setConnectTimeout(remainingMs)
                 .putHeader("Accept", "image/*,*/*;q=0.8")
                 .putHeader("User-Agent", "vitserve");
 

@@ -20,8 +20,29 @@ class AddressPolicyTest {
         assertTrue(AddressPolicy.refusal(InetAddress.getByName(address)).isPresent(), address);
     }
 
+    /** One address in each IANA special-purpose block that is not globally reachable, with the reason it is refused. */
     @ParameterizedTest
-    @ValueSource(strings = {"8.8.8.8", "93.184.216.34", "172.32.0.1", "100.128.0.1", "169.255.0.1", "2606:4700::1111",
+    @CsvSource(delimiter = '|', value = {
+        "0.1.2.3|unspecified", "10.255.0.1|private", "100.64.0.1|carrier-grade NAT", "127.8.9.10|loopback",
+        "169.254.169.254|link-local", "172.20.0.1|private", "192.0.0.170|IETF protocol", "192.0.2.1|documentation",
+        "192.88.99.1|6to4 relay", "192.168.0.1|private", "198.18.0.1|benchmarking", "198.19.255.255|benchmarking",
+        "198.51.100.7|documentation", "203.0.113.9|documentation", "224.0.0.251|multicast", "240.0.0.1|reserved",
+        "255.255.255.255|reserved or broadcast",
+        "::|IPv4-translated", "::1|loopback", "::ffff:0:7f00:1|IPv4-translated", "::7f00:1|IPv4-compatible",
+        "64:ff9b::7f00:1|loopback address (127.0.0.0/8) inside a NAT64", "64:ff9b:1::1|local-use IPv4/IPv6 translation",
+        "100::1|discard-only", "100:0:0:1::1|dummy", "2001::1|Teredo", "2001:0:4136:e378:8000:63bf:3fff:fdd2|Teredo",
+        "2001:2::1|benchmarking", "2001:db8::1|documentation", "3fff::1|documentation", "5f00::1|segment routing",
+        "2002:c000:201::1|documentation address (192.0.2.0/24) inside a 6to4", "2002:a00:1::1|private address (10.0.0.0/8) inside a 6to4",
+        "fc00::1|unique local", "fd12:3456::1|unique local", "fe80::1|link-local", "fec0::1|site-local",
+        "ff02::1|multicast", "4000::1|unallocated", "1000::1|unallocated"})
+    void everySpecialPurposeBlockNotGloballyReachableIsRefused(String address, String reason) throws Exception {
+        String refusal = AddressPolicy.refusal(InetAddress.getByName(address)).orElse("allowed");
+        assertTrue(refusal.contains(reason), address + ": " + refusal);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"8.8.8.8", "1.1.1.1", "192.0.3.1", "192.31.196.1", "198.20.0.1", "203.0.114.1",
+        "2a00:1450:4001::1", "2001:4860:4860::8888", "2001:200::1", "2002:101:101::1", "93.184.216.34", "172.32.0.1", "100.128.0.1", "169.255.0.1", "2606:4700::1111",
         "2002:808:808::1", "64:ff9b::808:808"})
     void publicAddressesAreAllowed(String address) throws Exception {
         assertFalse(AddressPolicy.refusal(InetAddress.getByName(address)).isPresent(), address);

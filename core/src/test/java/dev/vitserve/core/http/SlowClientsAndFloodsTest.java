@@ -105,6 +105,28 @@ class SlowClientsAndFloodsTest {
         }
     }
 
+    @Test
+    void underPressureIdleConnectionsAreClosedWithinSeconds(Vertx vertx) throws Exception {
+        try (RunningServer server = RunningServer.start(vertx, "fake", "--max-connections", "40")) {
+            // 35 of 40: past three quarters of the bound, idle connections get 5 s instead of 120
+            long start = System.nanoTime();
+            List<Socket> idle = openIdle(server, "127.0.0.4", 35);
+            try {
+                int open = stillOpen(idle);
+                while (open > 0 && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30)) {
+                    Thread.sleep(500);
+                    open = stillOpen(idle);
+                }
+                System.out.printf("35 idle connections at a bound of 40: all closed after %.1f s (5 s under pressure)%n",
+                        (System.nanoTime() - start) / 1e9);
+                assertEquals(0, open, "idle connections still open 30 s into pressure");
+                assertEquals(200, server.get("/health/ready").statusCode());
+            } finally {
+                closeAll(idle);
+            }
+        }
+    }
+
     /** Skips where this process may not open that many descriptors; raises no limit. */
     private static void assumeDescriptors(long needed) {
         long limit = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix

@@ -80,7 +80,7 @@ class UrlFetcherTest {
 
     UrlFetcher fetcher(boolean enabled, List<String> allowedHosts) {
         return new UrlFetcher(vertx, new UrlFetcher.Settings(enabled, false, allowedHosts, Duration.ofSeconds(2),
-                Duration.ofSeconds(5), 1 << 20), this::resolve, UrlFetcherTest::canaryIsInternal);
+                Duration.ofSeconds(5), 1 << 20, 16), this::resolve, UrlFetcherTest::canaryIsInternal);
     }
 
     static ApiException failure(Future<?> future) throws Exception {
@@ -161,5 +161,23 @@ class UrlFetcherTest {
     void theByteCapHoldsWhileStreamingAndForDeclaredLengths() throws Exception {
         assertEquals("url_too_large", failure(fetcher(true, List.of()).fetch(at(host, "public.test", "/huge"))).code());
         assertEquals("url_too_large", failure(fetcher(true, List.of()).fetch(at(host, "public.test", "/declared-huge"))).code());
+    }
+
+    @Test
+    void slowFetchesToAHostDoNotHoldUpTheNextOne() throws Exception {
+        UrlFetcher fetcher = fetcher(true, List.of());
+        List<Future<UrlFetcher.FetchedImage>> slow = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            slow.add(fetcher.fetch(at(host, "public.test", "/slow")));
+        }
+        Thread.sleep(300);
+        long start = System.nanoTime();
+        // with a pool of 5 per host this waited for a connection and failed at the 2 s connect timeout
+        UrlFetcher.FetchedImage image = fetcher.fetch(at(host, "public.test", "/images/chelsea.png")).await(10, TimeUnit.SECONDS);
+        System.out.printf("a fetch beside 8 slow ones to the same host: %.0f ms%n", (System.nanoTime() - start) / 1e6);
+        assertArrayEquals(Fixtures.bytes(Fixtures.image("chelsea.png")), image.bytes());
+        for (Future<UrlFetcher.FetchedImage> each : slow) {
+            assertEquals("url_timeout", failure(each).code(), "the slow ones time out on their own 5 s deadline");
+        }
     }
 }
