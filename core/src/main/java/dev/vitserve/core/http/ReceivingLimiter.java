@@ -84,10 +84,10 @@ final class ReceivingLimiter implements Handler<RoutingContext> {
             ctx.request().connection().close();
             return;
         }
-        response.setStatusCode(408).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
-                .end(ErrorResponses.json("body_timeout", "the request body did not arrive within "
-                        + timeout.toMillis() + " ms"))
-                .onComplete(done -> ctx.request().connection().close());
+        ctx.addEndHandler(done -> ctx.request().connection().close());
+        response.putHeader("Connection", "close");
+        ErrorResponses.send(ctx, new ApiException(408, "body_timeout", "the request body did not arrive within "
+                + timeout.toMillis() + " ms"));
     }
 
     private long declaredLength(HttpServerRequest request) {
