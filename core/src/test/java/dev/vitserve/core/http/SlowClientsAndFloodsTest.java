@@ -71,6 +71,57 @@ class SlowClientsAndFloodsTest {
     }
 
     @Test
+    void bodiesStillArrivingAreBoundedInNumberAndInTheBytesTheyDeclare(Vertx vertx) throws Exception {
+        try (RunningServer server = RunningServer.start(vertx, "fake", "--max-receiving", "4",
+                "--max-body-size", "1MB", "--max-receiving-size", "1MB")) {
+            List<Socket> slow = new ArrayList<>();
+            try {
+                slow.add(startBody(server, 600_000));
+                // 600 KB declared of 1 MB: another 600 KB would pass the bytes bound
+                assertJsonError(ProtocolErrorsTest.exchange(server, "POST /v1/classify HTTP/1.1\r\nHost: x\r\n"
+                        + "Connection: close\r\nContent-Type: image/png\r\nContent-Length: 600000\r\n\r\n" + "x".repeat(600_000)),
+                        503, "overloaded");
+                for (int i = 0; i < 3; i++) {
+                    slow.add(startBody(server, 1000));
+                }
+                // four bodies arriving: a fifth is refused at once, whatever its size
+                assertJsonError(ProtocolErrorsTest.exchange(server, "POST /v1/classify HTTP/1.1\r\nHost: x\r\n"
+                        + "Connection: close\r\nContent-Type: image/png\r\nContent-Length: 10\r\n\r\n0123456789"), 503, "overloaded");
+                slow.forEach(SlowClientsAndFloodsTest::closeQuietly);
+                slow.clear();
+                byte[] png = Fixtures.bytes(Fixtures.image("green-palette.png"));
+                for (int i = 0; i < 50; i++) {
+                    var response = server.postImage("/v1/classify", png, "image/png");
+                    if (response.statusCode() == 200) {
+                        return; // the bounds are given back as the slow clients leave
+                    }
+                    Thread.sleep(100);
+                }
+                throw new AssertionError("the receiving bounds were not given back");
+            } finally {
+                slow.forEach(SlowClientsAndFloodsTest::closeQuietly);
+            }
+        }
+    }
+
+    private static Socket startBody(RunningServer server, int length) throws Exception {
+        Socket socket = new Socket("127.0.0.1", server.port());
+        socket.getOutputStream().write(("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                + "Content-Length: " + length + "\r\n\r\nx").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        Thread.sleep(100);
+        return socket;
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (java.io.IOException e) {
+            // already closed
+        }
+    }
+
+    @Test
     void aFloodOfIdleConnectionsFromOneClientIsClosedAndOthersAreServed(Vertx vertx) throws Exception {
         assumeDescriptors(2 * 2000 + 1000);
         try (RunningServer server = RunningServer.start(vertx, "fake", "--max-connections-per-client", "100")) {
