@@ -1,23 +1,35 @@
 package dev.vitserve.core;
 
-import java.util.concurrent.atomic.AtomicReference;
+import dev.vitserve.core.registry.ModelEntry;
+import dev.vitserve.core.registry.ModelRegistry;
+import java.util.List;
 
-/** Whether the server can classify yet (or still), shared by the HTTP routes and the lifecycle. */
+/** Whether the server can answer yet (or still), and its models, shared by the HTTP routes and the lifecycle. */
 public final class ServerState {
 
-    private final AtomicReference<ServingModel> serving = new AtomicReference<>();
+    private final ModelRegistry models;
     private volatile boolean leaving;
     private volatile boolean draining;
-    private volatile String loadingStatus = "starting";
+    private volatile boolean started;
 
-    /** The model answering requests, or null while loading and once closed; requests in progress keep it while draining. */
-    public ServingModel serving() {
-        return serving.get();
+    /** The state of a server whose models are those of the registry. */
+    public ServerState(ModelRegistry models) {
+        this.models = models;
     }
 
-    /** Whether balancers should send requests here: the model is loaded and shutdown has not begun. */
+    /** The state of a server without models yet (an empty registry). */
+    public ServerState() {
+        this(new ModelRegistry());
+    }
+
+    /** The models, to look one up by name or take the default one. */
+    public ModelRegistry models() {
+        return models;
+    }
+
+    /** Whether balancers should send requests here: every model named at start is loaded and shutdown has not begun. */
     public boolean ready() {
-        return !leaving && !draining && serving.get() != null;
+        return !leaving && !draining && started;
     }
 
     /** Whether shutdown has begun (grace period or drain): answers close their connections. */
@@ -35,15 +47,21 @@ public final class ServerState {
         if (draining) {
             return "shutting down";
         }
-        return leaving ? "shutting down, serving on until balancers have seen it" : loadingStatus;
+        if (leaving) {
+            return "shutting down, serving on until balancers have seen it";
+        }
+        List<ModelEntry> all = models.list();
+        for (ModelEntry entry : all) {
+            if (entry.state() != ModelEntry.State.READY) {
+                return all.size() == 1 ? entry.status() : entry.name() + ": " + entry.status();
+            }
+        }
+        return started ? "ready" : "starting";
     }
 
-    void loading(String status) {
-        this.loadingStatus = status;
-    }
-
-    void ready(ServingModel model) {
-        serving.set(model);
+    /** Every model named at start answers. */
+    void started() {
+        started = true;
     }
 
     /** Starts the grace period: readiness turns false, new requests are still served. */
@@ -54,9 +72,5 @@ public final class ServerState {
     /** Stops taking new work: readiness turns false and new requests are refused. */
     void drain() {
         draining = true;
-    }
-
-    ServingModel take() {
-        return serving.getAndSet(null);
     }
 }

@@ -1,42 +1,29 @@
 package dev.vitserve.core;
 
-import dev.vitserve.api.Backend;
-import dev.vitserve.api.BackendException;
-import dev.vitserve.api.BackendOptions;
-import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.core.config.ModelSettings;
 import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.http.ApiVerticle;
 import dev.vitserve.core.http.ListenerTls;
-import dev.vitserve.core.hub.ModelResolver;
-import dev.vitserve.core.image.ImageDecodeException;
-import dev.vitserve.core.image.ImageDecoder;
-import dev.vitserve.core.image.Preprocessor;
-import dev.vitserve.core.inference.ClassificationPipeline;
-import dev.vitserve.core.inference.InferenceScheduler;
-import dev.vitserve.core.inference.Postprocessor;
 import dev.vitserve.core.inference.PreprocessPriority;
-import dev.vitserve.core.inference.WarmUp;
 import dev.vitserve.core.metrics.ServerMetrics;
-import dev.vitserve.core.model.BackendRegistry;
-import dev.vitserve.core.model.LoadedModel;
-import dev.vitserve.core.model.ModelLoadException;
-import dev.vitserve.core.model.ModelLoader;
+import dev.vitserve.core.registry.ModelService;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running vitserve: the HTTP verticle listening at once (ready turns true when the model is
- * loaded), the model loaded on a thread of its own, the backend, the scheduler and the
- * preprocessing workers; and their orderly shutdown.
+ * A running vitserve: the HTTP verticle listening at once (ready turns true when every model named
+ * at start is loaded), the models loaded on a thread of their own by the {@link ModelService}, the
+ * preprocessing workers they share; and their orderly shutdown.
  */
 public final class VitServer {
 
@@ -46,13 +33,14 @@ public final class VitServer {
 
     private final Vertx vertx;
     private final ServerConfig config;
-    private final ServerState state = new ServerState();
     private final ServerMetrics metrics = ServerMetrics.of();
+    private final WorkerExecutor preprocessWorkers;
+    private final ModelService service;
+    private final ServerState state;
     private ApiVerticle api;
     private ListenerTls tls;
     private long tlsWatch = -1;
     private String deploymentId;
-    private WorkerExecutor preprocessWorkers;
     private final PreprocessPriority preprocessPriority;
     private Future<VitServer> ready;
 
@@ -60,6 +48,10 @@ public final class VitServer {
         this.vertx = vertx;
         this.config = config;
         this.preprocessPriority = preprocessPriority;
+        this.preprocessWorkers = vertx.createSharedWorkerExecutor("vitserve-preprocess",
+                config.preprocessThreads(preprocessPriority));
+        this.service = new ModelService(vertx, config, preprocessWorkers, preprocessPriority, metrics);
+        this.state = new ServerState(service.registry());
     }
 
     /** Listens, loads the model, and completes once it answers; on failure, closes and fails with a message for people. */
@@ -105,13 +97,12 @@ public final class VitServer {
         return PreprocessPriority.NORMAL;
     }
 
-    /** Completes when the model answers; fails when it cannot be loaded. */
+    /** Completes when every model named at start answers; fails when one cannot be loaded. */
     public Future<VitServer> ready() {
         return ready;
     }
 
     private Future<Void> deployApi() {
-        state.loading("loading model " + config.model());
         try {
             tls = config.tlsCertificate().map(cert -> new ListenerTls(cert, config.tlsKey().orElseThrow())).orElse(null);
         } catch (RuntimeException e) {
@@ -123,8 +114,8 @@ public final class VitServer {
             if (tls != null) {
                 tlsWatch = tls.watch(vertx, TLS_WATCH_PERIOD);
             }
-            LOG.info("listening on {}://{}:{}/ ; loading model {} with backend {}", scheme(),
-                    hostForUrl(config.host()), api.actualPort(), config.model(), config.backend());
+            LOG.info("listening on {}://{}:{}/ ; loading {} with backend {}", scheme(), hostForUrl(config.host()),
+                    api.actualPort(), config.models().stream().map(ModelSettings::name).toList(), config.backend());
             if (api.actualGrpcPort() >= 0) {
                 LOG.info("Open Inference Protocol over gRPC (inference.GRPCInferenceService) on {}:{}",
                         hostForUrl(config.host()), api.actualGrpcPort());
@@ -145,83 +136,21 @@ public final class VitServer {
         return tls != null ? "https" : "http";
     }
 
+    /** Loads the models named at start, one after the other; fails with the first that cannot be loaded. */
     private Future<Void> load() {
         long start = System.nanoTime();
-        CompletableFuture<ServingModel> loading = new CompletableFuture<>();
-        Thread loader = new Thread(() -> {
-            try {
-                loading.complete(loadModel());
-            } catch (Throwable t) {
-                loading.completeExceptionally(t);
-            }
-        }, "vitserve-model-loader");
-        loader.start();
-        return Future.fromCompletionStage(loading).map(serving -> {
-            state.ready(serving);
-            var device = serving.backend().device();
-            LOG.info("ready in {} s: model {} ({} labels, {}x{}), backend {} ({}), device {} ({}), precision {}, weights {}, "
-                            + "max batch {}, threads: {} engine + {} preprocessing at {} priority on {} cores, at {}://{}:{}/",
-                    String.format("%.1f", (System.nanoTime() - start) / 1e9), serving.model().files().name(),
-                    serving.model().labels().size(), serving.model().preprocessing().width(),
-                    serving.model().preprocessing().height(), serving.backendId(), serving.backend().engine(),
-                    device.id(), device.detail(), serving.backend().build().precision().id(),
-                    serving.backend().weightsFile(), serving.scheduler().maxBatch(),
-                    config.threads(), config.preprocessThreads(preprocessPriority),
-                    preprocessPriority.name().toLowerCase(Locale.ROOT), Runtime.getRuntime().availableProcessors(),
-                    scheme(), hostForUrl(config.host()), api.actualPort());
+        List<Future<Void>> loads = new ArrayList<>();
+        for (ModelSettings settings : config.models()) {
+            loads.add(service.start(settings).ready());
+        }
+        return Future.all(loads).map(all -> {
+            state.started();
+            LOG.info("ready in {} s: {} model(s), threads: {} preprocessing at {} priority on {} cores, at {}://{}:{}/",
+                    String.format("%.1f", (System.nanoTime() - start) / 1e9), loads.size(),
+                    config.preprocessThreads(preprocessPriority), preprocessPriority.name().toLowerCase(Locale.ROOT),
+                    Runtime.getRuntime().availableProcessors(), scheme(), hostForUrl(config.host()), api.actualPort());
             return null;
         });
-    }
-
-    private ServingModel loadModel() throws ModelLoadException, BackendException {
-        var provider = BackendRegistry.discover(VitServer.class.getClassLoader()).get(config.backend());
-        provider.checkPrecision(config.precision());
-        Path directory = new ModelResolver(vertx, config.hub(), state::loading)
-                .resolve(config.model(), config.revision());
-        state.loading("loading model " + config.model());
-        long start = System.nanoTime();
-        LoadedModel model = ModelLoader.load(directory, config.model());
-        int batchBound = config.maxBatch(config.device().kind() != DeviceRequest.Kind.CPU);
-        state.loading("starting backend " + config.backend());
-        Backend backend = provider.open(model.files(), new BackendOptions(config.device(), config.threads(), batchBound,
-                config.precision()));
-        try {
-            boolean gpu = backend.device().isGpu();
-            Preprocessor preprocessor = new Preprocessor(model.preprocessing());
-            ImageDecoder decoder = new ImageDecoder(config.maxPixels(), config.maxDecodeMs());
-            metrics.modelLoaded((System.nanoTime() - start) / 1e9);
-            int maxBatch = Math.min(batchBound, config.maxBatch(gpu));
-            warmUp(preprocessor, backend, maxBatch);
-            InferenceScheduler scheduler = new InferenceScheduler(backend,
-                    new InferenceScheduler.TensorShape(3, preprocessor.height(), preprocessor.width()),
-                    maxBatch, config.maxBatchDelayMs(gpu), config.maxQueue(),
-                    config.maxQueueWait(), metrics);
-            metrics.queueDepth(scheduler::queueDepth);
-            preprocessWorkers = vertx.createSharedWorkerExecutor("vitserve-preprocess", config.preprocessThreads(preprocessPriority));
-            ClassificationPipeline pipeline = new ClassificationPipeline(decoder,
-                    preprocessor, scheduler, new Postprocessor(model.labels()), preprocessWorkers, preprocessPriority, metrics);
-            return new ServingModel(model, config.backend(), backend, scheduler, pipeline);
-        } catch (RuntimeException | BackendException e) {
-            backend.close();
-            throw e;
-        }
-    }
-
-    private void warmUp(Preprocessor preprocessor, Backend backend, int maxBatch) throws BackendException {
-        if (config.warmupInferences() == 0) {
-            return;
-        }
-        state.loading("warming up");
-        try {
-            WarmUp.Report report = WarmUp.run(preprocessor, backend, config.warmupInferences(), maxBatch);
-            LOG.info("warmed up in {} ms: decode + preprocess {} -> {} ms over {} runs, inference {} ms after {} runs{}",
-                    Math.round(report.totalMs()), String.format("%.1f", report.firstPrepareMs()),
-                    String.format("%.1f", report.lastPrepareMs()), report.preparations(),
-                    String.format("%.1f", report.lastInferenceMs()), report.inferences(),
-                    report.largestBatch() > 1 ? ", then a batch of " + report.largestBatch() : "");
-        } catch (ImageDecodeException e) {
-            throw new IllegalStateException("the generated warm-up photo could not be decoded: " + e.getMessage(), e);
-        }
     }
 
     /** The port the server listens on. */
@@ -234,9 +163,14 @@ public final class VitServer {
         return api.actualGrpcPort();
     }
 
-    /** Readiness and the model being served. */
+    /** Readiness and the models being served. */
     public ServerState state() {
         return state;
+    }
+
+    /** Loads, unloads and reloads models while the server runs. */
+    public ModelService models() {
+        return service;
     }
 
     /**
@@ -293,11 +227,7 @@ public final class VitServer {
         }
         Future<Void> undeployed = deploymentId != null ? vertx.undeploy(deploymentId) : Future.succeededFuture();
         return undeployed.transform(done -> vertx.executeBlocking(() -> {
-            ServingModel serving = state.take();
-            if (serving != null) {
-                serving.scheduler().close();
-                serving.backend().close();
-            }
+            service.close();
             if (preprocessWorkers != null) {
                 preprocessWorkers.close();
             }

@@ -28,6 +28,8 @@ import picocli.CommandLine.ParameterException;
 final class ConfigLoader {
 
     static final String ENV_PREFIX = "VITSERVE_";
+    /** The config file's list of models, each with its own settings. */
+    static final String MODELS_KEY = "models";
 
     private ConfigLoader() {
     }
@@ -38,13 +40,30 @@ final class ConfigLoader {
         if (file == null && environment.get(envName("--config")) != null) {
             file = Path.of(environment.get(envName("--config")));
         }
+        // --model may be repeated, so a later layer's models would add to an earlier one's: the highest layer
+        // naming any model names them all
+        boolean flagModels = !firstPass.modelFlags().isEmpty();
+        List<String> environmentArgs = environmentArgs(environment);
+        boolean environmentModels = environmentArgs.stream().anyMatch(ConfigLoader::isModelArg);
         List<String> layered = new ArrayList<>();
+        JsonNode fileModels = null;
         if (file != null) {
-            layered.addAll(fileArgs(file));
+            JsonNode root = readFile(file);
+            List<String> fileArgs = fileArgs(file, root);
+            if (flagModels || environmentModels) {
+                fileArgs.removeIf(ConfigLoader::isModelArg);
+            } else if (root != null && root.has(MODELS_KEY)) {
+                fileModels = root.get(MODELS_KEY);
+            }
+            layered.addAll(fileArgs);
         }
-        layered.addAll(environmentArgs(environment));
+        if (flagModels) {
+            environmentArgs.removeIf(ConfigLoader::isModelArg);
+        }
+        layered.addAll(environmentArgs);
         layered.addAll(List.of(args));
         ServerConfig config = parse(layered);
+        config.fileModels(fileModels);
         config.validate();
         config.hub(HubSettings.fromEnvironment(environment));
         return config;
@@ -90,7 +109,11 @@ final class ConfigLoader {
         return args;
     }
 
-    private static List<String> fileArgs(Path file) throws ConfigException {
+    private static boolean isModelArg(String arg) {
+        return arg.startsWith("--model=");
+    }
+
+    private static JsonNode readFile(Path file) throws ConfigException {
         JsonNode root;
         try {
             String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -105,10 +128,17 @@ final class ConfigLoader {
             throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
-            return List.of();
+            return null;
         }
         if (!root.isObject()) {
             throw new ConfigException("config file " + file + " must hold a mapping of option names to values");
+        }
+        return root;
+    }
+
+    private static List<String> fileArgs(Path file, JsonNode root) throws ConfigException {
+        if (root == null) {
+            return new ArrayList<>();
         }
         Map<String, OptionSpec> byKey = new LinkedHashMap<>();
         for (OptionSpec option : settings()) {
@@ -117,10 +147,15 @@ final class ConfigLoader {
         List<String> args = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> entry = it.next();
+            if (canonicalKey(entry.getKey()).equals(MODELS_KEY)) {
+                continue;
+            }
             OptionSpec option = byKey.get(canonicalKey(entry.getKey()));
             if (option == null) {
+                TreeSet<String> known = new TreeSet<>(byKey.keySet());
+                known.add(MODELS_KEY);
                 throw new ConfigException("config file " + file + ": unknown setting '" + entry.getKey()
-                        + "'; known settings: " + String.join(", ", new TreeSet<>(byKey.keySet())));
+                        + "'; known settings: " + String.join(", ", known));
             }
             args.add(option.longestName() + "=" + scalar(file, entry.getKey(), entry.getValue()));
         }

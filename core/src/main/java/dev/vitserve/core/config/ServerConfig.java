@@ -1,5 +1,6 @@
 package dev.vitserve.core.config;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.vitserve.api.DeviceRequest;
 import dev.vitserve.api.Precision;
 import dev.vitserve.core.http.AccessLog;
@@ -32,12 +33,27 @@ import picocli.CommandLine.Option;
             ""})
 public final class ServerConfig {
 
-    @Option(names = "--model", paramLabel = "ID|DIR", defaultValue = "google/vit-base-patch16-224",
+    /** The model served when none is given. */
+    public static final String DEFAULT_MODEL = "google/vit-base-patch16-224";
+
+    @Option(names = "--model", paramLabel = "[NAME=]ID|DIR",
             description = "Hugging Face Hub id (org/name), downloaded into the huggingface_hub cache like "
                     + "from_pretrained does (HF_ENDPOINT, HF_HUB_CACHE or HF_HOME, HF_TOKEN, HF_HUB_OFFLINE=1 "
                     + "apply), or a model folder in the Hugging Face layout (config.json, preprocessor_config.json, "
-                    + "model.safetensors); an existing folder wins. Default: ${DEFAULT-VALUE}.")
-    private String model;
+                    + "model.safetensors); an existing folder wins. Repeat it to serve several models; NAME= names "
+                    + "one (default: the Hub id, or the folder's name). The first model is the default one. "
+                    + "Default: " + DEFAULT_MODEL + ".")
+    private List<String> model = new ArrayList<>();
+
+    @Option(names = "--model-repository", paramLabel = "DIR",
+            description = "Serve every subfolder of DIR that holds a config.json, named after the subfolder, "
+                    + "after the models given with --model.")
+    private Path modelRepository;
+
+    @Option(names = "--max-models", paramLabel = "N", defaultValue = "16",
+            description = "Most models loaded at once (those at start and those loaded with the admin API); "
+                    + "a load beyond it is refused with 409. Default: ${DEFAULT-VALUE}.")
+    private int maxModels;
 
     @Option(names = "--revision", paramLabel = "REV", defaultValue = "main",
             description = "Branch, tag or commit hash of the Hub repository. Default: ${DEFAULT-VALUE}.")
@@ -208,6 +224,19 @@ public final class ServerConfig {
                     + "Health, metrics, the page and /openapi.json stay open. Default: no key.")
     private String apiKey;
 
+    @Option(names = "--admin-port", paramLabel = "PORT",
+            description = "Port of the management API (/admin/models: load, unload, reload models); 0 picks a "
+                    + "free one. Default: off.")
+    private Integer adminPort;
+
+    @Option(names = "--admin-host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "Address the management API listens on. Default: ${DEFAULT-VALUE}.")
+    private String adminHost;
+
+    @Option(names = "--admin-api-key", paramLabel = "KEY",
+            description = "Require 'Authorization: Bearer KEY' on the management API. Default: no key.")
+    private String adminApiKey;
+
     @Option(names = "--cors-origins", paramLabel = "ORIGIN", split = ",",
             description = "Origins allowed to call the API from browsers (comma-separated, e.g. https://app.example.com). "
                     + "Default: none (CORS off).")
@@ -243,6 +272,12 @@ public final class ServerConfig {
     /** Hub settings from the HF_* environment variables, set by {@link ConfigLoader}. */
     private HubSettings hub;
 
+    /** The config file's {@code models:} list, set by {@link ConfigLoader} when no flag names a model. */
+    private JsonNode fileModels;
+
+    /** Every model to serve at start, the default one first; set by {@link #validate}. */
+    private List<ModelSettings> models = List.of();
+
     /** Reads flags, environment variables ({@code VITSERVE_*}) and the config file, flags first. */
     public static ServerConfig fromArgs(String... args) throws ConfigException {
         return ConfigLoader.load(args, System.getenv());
@@ -259,10 +294,13 @@ public final class ServerConfig {
     }
 
     void validate() throws ConfigException {
-        if (model == null || model.isBlank()) {
+        if (model.stream().anyMatch(String::isBlank)) {
             throw new ConfigException("no model given: pass --model with a Hugging Face Hub id (org/name) or a "
                     + "folder with config.json, preprocessor_config.json and model.safetensors, or set VITSERVE_MODEL");
         }
+        check(maxModels >= 1, "--max-models must be at least 1");
+        check(adminPort == null || adminPort >= 0 && adminPort <= 65535, "--admin-port must be between 0 and 65535");
+        check(adminApiKey == null || adminApiKey.length() >= 16, "--admin-api-key must be at least 16 characters long");
         check(port >= 0 && port <= 65535, "--port must be between 0 and 65535, got " + port);
         check(grpcPort == null || (grpcPort >= 0 && grpcPort <= 65535), "--grpc-port must be between 0 and 65535, got "
                 + grpcPort);
@@ -295,6 +333,9 @@ public final class ServerConfig {
         check((tlsCert == null) == (tlsKey == null), "--tls-cert and --tls-key go together: give both or neither");
         check(!backend.isBlank(), "--backend must not be empty");
         check(revision != null && !revision.isBlank(), "--revision must not be empty");
+        models = StartModels.of(this, model, fileModels, modelRepository);
+        check(models.size() <= maxModels, models.size() + " models are to be served at start but --max-models is "
+                + maxModels);
     }
 
     private static void check(boolean condition, String message) throws ConfigException {
@@ -307,9 +348,48 @@ public final class ServerConfig {
         return Runtime.getRuntime().availableProcessors();
     }
 
-    /** The model folder or Hub id. */
+    /** The default model's folder or Hub id. */
     public String model() {
-        return model;
+        return models.isEmpty() ? DEFAULT_MODEL : models.get(0).model();
+    }
+
+    /** Every model to serve at start, in order; the first is the default model. */
+    public List<ModelSettings> models() {
+        return models;
+    }
+
+    /** The top-level settings every model starts from, for a model of that name and source. */
+    public ModelSettings modelDefaults(String name, String source) {
+        return new ModelSettings(name, source, revision, backend, device, threads(), maxBatch, maxBatchDelayMs,
+                maxQueue, precision);
+    }
+
+    /** Most models loaded at once. */
+    public int maxModels() {
+        return maxModels;
+    }
+
+    /** The management API's port, or empty when it is off. */
+    public Optional<Integer> adminPort() {
+        return Optional.ofNullable(adminPort);
+    }
+
+    public String adminHost() {
+        return adminHost;
+    }
+
+    /** The key the management API requires, or empty. */
+    public Optional<String> adminApiKey() {
+        return Optional.ofNullable(adminApiKey).filter(key -> !key.isEmpty());
+    }
+
+    /** The {@code --model} values as parsed, before the defaults and the file's list apply. */
+    List<String> modelFlags() {
+        return List.copyOf(model);
+    }
+
+    void fileModels(JsonNode models) {
+        this.fileModels = models;
     }
 
     /** The branch, tag or commit of a Hub model. */
@@ -555,8 +635,8 @@ public final class ServerConfig {
 
     @Override
     public String toString() {
-        return "model=" + model + " revision=" + revision + " backend=" + backend + " device=" + device
-                + " precision=" + precision.id() + " host=" + host
+        return "models=" + models.stream().map(ModelSettings::name).toList() + " revision=" + revision + " backend="
+                + backend + " device=" + device + " precision=" + precision.id() + " host=" + host
                 + " port=" + port + (apiKey != null ? " api-key=(set)" : "");
     }
 }

@@ -56,6 +56,9 @@ public final class ApiVerticle extends VerticleBase {
     /** The protocol paths whose 404 and 405 answers are {"error": "..."} as their clients expect. */
     static final Pattern PLAIN_ERROR_PATHS = Pattern.compile("^/(v2(/.*)?|models/.*)$");
 
+    /** {@code /v1/models/{name}}, the name capturing every character up to the route's last part (it may hold /). */
+    static final String MODEL = "^/v1/models/(?<" + ModelLookup.NAME + ">[^?#]+?)";
+
     private final ServerConfig config;
     private final ServerState state;
     private final PrometheusMeterRegistry metrics;
@@ -123,10 +126,10 @@ public final class ApiVerticle extends VerticleBase {
         Router router = Router.router(vertx);
         BodyReader body = new BodyReader(config.maxBodySize(), config.maxFiles());
         FormBody formBody = new FormBody();
-        InfoHandlers info = new InfoHandlers(state, config);
-        ClassifyHandler classify = new ClassifyHandler(state, reader, config.maxRequestPixels());
-        CompatibilityHandlers compatibility = new CompatibilityHandlers(state, reader);
-        ModelLookup models = new ModelLookup(state, config.model());
+        ModelLookup models = new ModelLookup(state);
+        InfoHandlers info = new InfoHandlers(state, config, models);
+        ClassifyHandler classify = new ClassifyHandler(models, reader, config.maxRequestPixels());
+        CompatibilityHandlers compatibility = new CompatibilityHandlers(models, reader);
         HuggingFaceEndpoints huggingFace = new HuggingFaceEndpoints(models, reader);
         OipInference oipInference = new OipInference(config.maxFiles(), config.maxRequestPixels());
         OipRestEndpoints oip = new OipRestEndpoints(models, oipInference, VersionProvider.version());
@@ -151,6 +154,9 @@ public final class ApiVerticle extends VerticleBase {
         router.get("/health/ready").handler(info::ready);
         guarded(router.get("/v1/models"), apiKey, null).handler(info::models);
         guarded(router.get("/v1/limits"), apiKey, null).handler(info::limits);
+        guarded(router.getWithRegex(MODEL + "$").setName("/v1/models/{name}"), apiKey, null).handler(info::model);
+        readsBody(guarded(router.postWithRegex(MODEL + "/classify$").setName("/v1/models/{name}/classify"), apiKey, null)
+                .handler(formBody), body).handler(classify);
         readsBody(guarded(router.post("/v1/classify"), apiKey, null).handler(formBody), body).handler(classify);
         guarded(router.get("/predict_image_class"), apiKey, limiter).handler(compatibility::byUrl);
         readsBody(guarded(router.post("/predict_image_class"), apiKey, null).handler(formBody), body)

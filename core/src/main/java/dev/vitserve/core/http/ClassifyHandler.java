@@ -1,12 +1,13 @@
 package dev.vitserve.core.http;
 
-import dev.vitserve.core.ServerState;
-import dev.vitserve.core.ServingModel;
 import dev.vitserve.core.image.ImageDecodeException;
 import dev.vitserve.core.image.RequestPixels;
 import dev.vitserve.core.inference.Classification;
 import dev.vitserve.core.inference.Postprocessor.Prediction;
 import dev.vitserve.core.inference.ScoreFunction;
+import dev.vitserve.core.protocol.ModelLookup;
+import dev.vitserve.core.registry.ModelEntry;
+import dev.vitserve.core.registry.ServingModel;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonArray;
@@ -15,18 +16,21 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@code POST /v1/classify}: every image of the request, classified, in order. */
+/**
+ * {@code POST /v1/models/{name}/classify} and {@code POST /v1/classify} (the default model, or
+ * {@code ?model=NAME}): every image of the request, classified, in order.
+ */
 final class ClassifyHandler implements Handler<RoutingContext> {
 
     static final int DEFAULT_TOP_K = 5;
 
-    private final ServerState state;
+    private final ModelLookup models;
     private final ImageRequestReader reader;
     private final long maxRequestPixels;
 
     /** A handler reading images with {@code reader}, all of a request's images together at most {@code maxRequestPixels}. */
-    ClassifyHandler(ServerState state, ImageRequestReader reader, long maxRequestPixels) {
-        this.state = state;
+    ClassifyHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
+        this.models = models;
         this.reader = reader;
         this.maxRequestPixels = maxRequestPixels;
     }
@@ -34,22 +38,22 @@ final class ClassifyHandler implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext ctx) {
         long start = System.nanoTime();
-        ServingModel serving;
-        int topK;
-        ScoreFunction function;
+        Future<JsonObject> answered;
         try {
-            serving = Readiness.require(state);
-            topK = topK(ctx);
-            function = function(ctx, serving.model().defaultFunction());
-        } catch (ApiException e) {
-            ErrorResponses.send(ctx, e);
+            ModelEntry entry = models.require(ctx);
+            int topK = topK(ctx);
+            answered = entry.use(serving -> {
+                ScoreFunction function = function(ctx, serving.model().defaultFunction());
+                return reader.read(ctx)
+                        .compose(images -> classifyAll(serving, images, new RequestPixels(maxRequestPixels), topK,
+                                function, start))
+                        .map(results -> answer(serving, results));
+            });
+        } catch (RuntimeException e) {
+            ErrorResponses.fail(ctx, e);
             return;
         }
-        reader.read(ctx)
-                .compose(images -> classifyAll(serving, images, new RequestPixels(maxRequestPixels), topK, function, start))
-                .onSuccess(results -> ctx.response()
-                        .putHeader("Content-Type", "application/json")
-                        .end(answer(serving, results).encode()))
+        answered.onSuccess(json -> ctx.response().putHeader("Content-Type", "application/json").end(json.encode()))
                 .onFailure(failure -> ErrorResponses.fail(ctx, failure));
     }
 

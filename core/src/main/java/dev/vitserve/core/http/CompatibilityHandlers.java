@@ -1,7 +1,7 @@
 package dev.vitserve.core.http;
 
-import dev.vitserve.core.ServerState;
-import dev.vitserve.core.ServingModel;
+import dev.vitserve.core.protocol.ModelLookup;
+import dev.vitserve.core.inference.Classification;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -11,16 +11,16 @@ import java.util.function.Supplier;
 /**
  * The original Python service's endpoint, answered exactly as it did:
  * {@code GET /predict_image_class?image_url=URL} and {@code POST /predict_image_class} with a
- * multipart field {@code image}, both giving {@code {"predicted_class": "<top label>"}}. The POST
- * also takes the photo as the raw body, as {@code /v1/classify} does.
+ * multipart field {@code image}, both giving {@code {"predicted_class": "<top label>"}}, on the default
+ * model. The POST also takes the photo as the raw body, as {@code /v1/classify} does.
  */
 final class CompatibilityHandlers {
 
-    private final ServerState state;
+    private final ModelLookup models;
     private final ImageRequestReader reader;
 
-    CompatibilityHandlers(ServerState state, ImageRequestReader reader) {
-        this.state = state;
+    CompatibilityHandlers(ModelLookup models, ImageRequestReader reader) {
+        this.models = models;
         this.reader = reader;
     }
 
@@ -51,15 +51,15 @@ final class CompatibilityHandlers {
 
     private void answer(RoutingContext ctx, Supplier<Future<RequestImage>> image) {
         long start = System.nanoTime();
-        ServingModel serving;
+        Future<Classification> classified;
         try {
-            serving = Readiness.require(state);
-        } catch (ApiException e) {
-            ErrorResponses.send(ctx, e);
+            classified = models.defaultModel().use(serving -> image.get().compose(img ->
+                    serving.pipeline().classify(img.bytes(), 1, serving.model().defaultFunction(), start)));
+        } catch (RuntimeException e) {
+            ErrorResponses.fail(ctx, e);
             return;
         }
-        image.get().compose(img -> serving.pipeline().classify(img.bytes(), 1, serving.model().defaultFunction(), start))
-                .onSuccess(result -> ctx.response().putHeader("Content-Type", "application/json")
+        classified.onSuccess(result -> ctx.response().putHeader("Content-Type", "application/json")
                         .end(new JsonObject().put("predicted_class", result.predictions().get(0).label()).encode()))
                 .onFailure(failure -> ErrorResponses.fail(ctx, failure));
     }

@@ -2,6 +2,7 @@ package dev.vitserve.core.http;
 
 import dev.vitserve.core.image.ImageDecodeException;
 import dev.vitserve.core.inference.QueueFullException;
+import dev.vitserve.core.registry.ModelException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.http.HttpServerRequest;
@@ -86,6 +87,9 @@ public final class ErrorResponses {
                 default -> new ApiException(415, "corrupt_image", decode.getMessage());
             };
         }
+        if (failure instanceof ModelException model) {
+            return fromModel(model);
+        }
         if (failure instanceof QueueFullException full) {
             return ApiException.unavailable("overloaded", "the server is busy: " + full.getMessage()
                     + "; retry after the time in Retry-After", 1);
@@ -94,6 +98,19 @@ public final class ErrorResponses {
             return fromFailure(failure.getCause());
         }
         return null;
+    }
+
+    /** The API error for a model the registry refuses. */
+    static ApiException fromModel(ModelException e) {
+        return switch (e.reason()) {
+            case UNKNOWN_MODEL -> new ApiException(404, "unknown_model", e.getMessage());
+            case NOT_READY -> ApiException.unavailable("not_ready", e.getMessage(), 5);
+            case DUPLICATE_NAME -> new ApiException(409, "model_exists", e.getMessage());
+            case TOO_MANY_MODELS -> new ApiException(409, "too_many_models", e.getMessage());
+            case BUSY -> new ApiException(409, "model_busy", e.getMessage());
+            case DEFAULT_MODEL -> new ApiException(409, "default_model", e.getMessage());
+            case INVALID_MODEL -> new ApiException(400, "invalid_model", e.getMessage());
+        };
     }
 
     /** Answers with the error unless a response has already started. */

@@ -3,22 +3,29 @@ package dev.vitserve.core.http;
 import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.api.VitConfig;
 import dev.vitserve.core.ServerState;
-import dev.vitserve.core.ServingModel;
 import dev.vitserve.core.config.ServerConfig;
+import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.image.PreprocessorConfig;
+import dev.vitserve.core.registry.ModelEntry;
+import dev.vitserve.core.registry.ServingModel;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Path;
 
-/** {@code GET /v1/models}, {@code /v1/limits}, {@code /health/live} and {@code /health/ready}. */
+/**
+ * {@code GET /v1/models}, {@code GET /v1/models/{name}}, {@code /v1/limits}, {@code /health/live} and
+ * {@code /health/ready}.
+ */
 final class InfoHandlers {
 
     private final ServerState state;
+    private final ModelLookup models;
     private final JsonObject limits;
 
-    InfoHandlers(ServerState state, ServerConfig config) {
+    InfoHandlers(ServerState state, ServerConfig config, ModelLookup models) {
         this.state = state;
+        this.models = models;
         this.limits = new JsonObject()
                 .put("max_body_bytes", config.maxBodySize())
                 .put("max_pixels", config.maxPixels())
@@ -44,15 +51,52 @@ final class InfoHandlers {
         }
     }
 
+    /**
+     * Every model with its state, and at the top level the default model's description as a
+     * one-model server has always answered it.
+     */
     void models(RoutingContext ctx) {
-        ServingModel serving;
+        JsonObject body = new JsonObject();
+        ModelEntry defaultModel = state.models().defaultModel();
+        if (defaultModel != null) {
+            defaultModel.serving().ifPresent(serving -> body.mergeIn(describe(serving)));
+            body.put("default", defaultModel.name());
+        }
+        JsonArray models = new JsonArray();
+        for (ModelEntry entry : state.models().list()) {
+            models.add(describe(entry));
+        }
+        json(ctx, 200, body.put("models", models));
+    }
+
+    /** {@code GET /v1/models/{name}}: one model, its state and, once loaded, what it is. */
+    void model(RoutingContext ctx) {
+        ModelEntry entry;
         try {
-            serving = Readiness.require(state);
-        } catch (ApiException e) {
-            ErrorResponses.send(ctx, e);
+            entry = models.require(ctx);
+        } catch (RuntimeException e) {
+            ErrorResponses.fail(ctx, e);
             return;
         }
-        json(ctx, 200, describe(serving));
+        json(ctx, 200, describe(entry));
+    }
+
+    /** A model's name, state (with what it is doing, or why it failed) and, once loaded, its description. */
+    static JsonObject describe(ModelEntry entry) {
+        JsonObject json = new JsonObject()
+                .put("name", entry.name())
+                .put("state", entry.state().id())
+                .put("status", entry.status())
+                .put("reloading", entry.reloading())
+                .put("model", entry.settings().model())
+                .put("revision", entry.settings().revision())
+                .put("backend", entry.settings().backend())
+                .put("threads", entry.settings().threads())
+                .put("max_queue", entry.settings().maxQueue());
+        entry.serving().ifPresent(serving -> json.mergeIn(describe(serving))
+                .put("label_names", new JsonArray(serving.model().labels()))
+                .put("weights_bytes", serving.weightsBytes()));
+        return json;
     }
 
     static JsonObject describe(ServingModel serving) {
@@ -65,6 +109,7 @@ final class InfoHandlers {
                 .put("path", directory.toString())
                 .put("labels", serving.model().labels().size())
                 .put("image_size", new JsonObject().put("height", shape.imageHeight()).put("width", shape.imageWidth()))
+                .put("hidden_size", shape.hiddenSize())
                 .put("backend", serving.backendId())
                 .put("engine", serving.backend().engine())
                 .put("device", serving.backend().device().id())

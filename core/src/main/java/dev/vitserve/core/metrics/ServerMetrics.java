@@ -1,14 +1,10 @@
 package dev.vitserve.core.metrics;
 
-import dev.vitserve.core.inference.InferenceObserver;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -24,17 +20,16 @@ import java.util.Collection;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntSupplier;
 import java.util.stream.Stream;
 
 /**
  * vitserve's Prometheus metrics: Vert.x's own HTTP server metrics (requests by route, method and
- * status, latency histograms) plus decode, preprocess and inference times, batch sizes,
- * queue depth, rejections and the model's load time, all in one registry scraped at {@code /metrics}.
+ * status, latency histograms) plus, per model ({@link ModelMetrics}, labelled {@code model}), decode,
+ * preprocess and inference times, batch sizes, queue depth, rejections and load time, and how many
+ * models are loaded, all in one registry scraped at {@code /metrics}.
  */
-public final class ServerMetrics implements InferenceObserver {
+public final class ServerMetrics {
 
     /** The request methods counted by name; any other is {@code other}. */
     static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT");
@@ -42,34 +37,16 @@ public final class ServerMetrics implements InferenceObserver {
     /** The route names counted by name, as the HTTP verticle declares them ({@link #countRoutes}); any other is {@code other}. */
     private static final Set<String> ROUTES = ConcurrentHashMap.newKeySet();
 
-    private static final Duration[] SLOS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
+    /** The buckets of every latency histogram. */
+    static final Duration[] SLOS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
         Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(200),
         Duration.ofMillis(300), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2),
         Duration.ofSeconds(5)};
 
     private final PrometheusMeterRegistry registry;
-    private final Timer decode;
-    private final Timer preprocess;
-    private final Timer inference;
-    private final Timer queueWait;
-    private final DistributionSummary batchSize;
-    private final Counter refused;
-    private final AtomicReference<Double> modelLoadSeconds = new AtomicReference<>(Double.NaN);
 
     public ServerMetrics(PrometheusMeterRegistry registry) {
         this.registry = registry;
-        this.decode = timer("vitserve.decode", "Time to decode one image to RGB pixels");
-        this.preprocess = timer("vitserve.preprocess", "Time to resize, rescale and normalize one image");
-        this.inference = timer("vitserve.inference", "Time the engine takes for one batch");
-        this.queueWait = timer("vitserve.queue.wait", "Time an image waits for the engine");
-        this.batchSize = DistributionSummary.builder("vitserve.batch.size")
-                .description("Images per engine run").serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64)
-                .register(registry);
-        this.refused = Counter.builder("vitserve.rejected").description("Images refused because the queue was full")
-                .tag("reason", "queue_full").register(registry);
-        Gauge.builder("vitserve.model.load", modelLoadSeconds, seconds -> seconds.get()).baseUnit("seconds")
-                .description("Time it took to load the model (download excluded), NaN until loaded")
-                .register(registry);
     }
 
     /**
@@ -134,44 +111,18 @@ public final class ServerMetrics implements InferenceObserver {
         ROUTES.addAll(names);
     }
 
-    private Timer timer(String name, String description) {
-        return Timer.builder(name).description(description).serviceLevelObjectives(SLOS)
-                .distributionStatisticExpiry(Duration.ofMinutes(2)).register(registry);
-    }
-
     public PrometheusMeterRegistry registry() {
         return registry;
     }
 
-    @Override
-    public void imagePrepared(double decodeMs, double preprocessMs) {
-        decode.record((long) (decodeMs * 1e6), TimeUnit.NANOSECONDS);
-        preprocess.record((long) (preprocessMs * 1e6), TimeUnit.NANOSECONDS);
+    /** The meters of one model, labelled with its name (a configured or loaded model's, never a request's). */
+    public ModelMetrics forModel(String name) {
+        return new ModelMetrics(registry, name);
     }
 
-    @Override
-    public void batchRan(int size, long nanos) {
-        batchSize.record(size);
-        inference.record(nanos, TimeUnit.NANOSECONDS);
-    }
-
-    @Override
-    public void imageQueued(double queueMs) {
-        queueWait.record((long) (queueMs * 1e6), TimeUnit.NANOSECONDS);
-    }
-
-    /** Reports the queue's depth whenever metrics are scraped. */
-    public void queueDepth(IntSupplier depth) {
-        Gauge.builder("vitserve.queue.depth", depth::getAsInt).description("Images waiting for the engine")
+    /** Reports how many models are loaded whenever metrics are scraped. */
+    public void modelsLoaded(IntSupplier count) {
+        Gauge.builder("vitserve.models.loaded", count::getAsInt).description("Models loaded and answering")
                 .register(registry);
-    }
-
-    @Override
-    public void refused() {
-        refused.increment();
-    }
-
-    public void modelLoaded(double seconds) {
-        modelLoadSeconds.set(seconds);
     }
 }

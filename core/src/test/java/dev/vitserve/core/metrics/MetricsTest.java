@@ -29,14 +29,15 @@ class MetricsTest {
             assertEquals(415, server.postImage("/v1/classify", "text".getBytes(), "image/png").statusCode());
             String metrics = server.get("/metrics").bodyAsString();
 
-            assertEquals(3.0, value(metrics, "vitserve_decode_seconds_count"));
-            assertEquals(3.0, value(metrics, "vitserve_preprocess_seconds_count"));
-            assertEquals(3.0, value(metrics, "vitserve_inference_seconds_count"));
-            assertEquals(3.0, value(metrics, "vitserve_batch_size_count"));
-            assertTrue(metrics.contains("vitserve_batch_size_bucket{le=\"1.0\"} 3"), "batch size histogram");
-            assertEquals(0.0, value(metrics, "vitserve_queue_depth"));
-            assertTrue(value(metrics, "vitserve_model_load_seconds") >= 0, "model load time");
-            assertEquals(0.0, value(metrics, "vitserve_rejected_total{reason=\"queue_full\"}"));
+            assertEquals(3.0, value(metrics, "vitserve_decode_seconds_count{model=\"tiny-vit\"}"));
+            assertEquals(3.0, value(metrics, "vitserve_preprocess_seconds_count{model=\"tiny-vit\"}"));
+            assertEquals(3.0, value(metrics, "vitserve_inference_seconds_count{model=\"tiny-vit\"}"));
+            assertEquals(3.0, value(metrics, "vitserve_batch_size_count{model=\"tiny-vit\"}"));
+            assertTrue(metrics.contains("vitserve_batch_size_bucket{model=\"tiny-vit\",le=\"1.0\"} 3"), "batch size histogram");
+            assertEquals(0.0, value(metrics, "vitserve_queue_depth{model=\"tiny-vit\"}"));
+            assertTrue(value(metrics, "vitserve_model_load_seconds{model=\"tiny-vit\"}") >= 0, "model load time");
+            assertEquals(0.0, value(metrics, "vitserve_rejected_total{model=\"tiny-vit\",reason=\"queue_full\"}"));
+            assertEquals(1.0, value(metrics, "vitserve_models_loaded"));
             assertTrue(Pattern.compile("vertx_http_server_requests_total\\{code=\"200\",method=\"POST\",route=\"/v1/classify\"} 3")
                     .matcher(metrics).find(), "requests by route and status");
             assertTrue(metrics.contains("code=\"415\",method=\"POST\",route=\"/v1/classify\""), "errors by status");

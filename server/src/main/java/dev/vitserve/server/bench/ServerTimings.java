@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 final class ServerTimings {
 
     private static final Pattern SERIES = Pattern.compile(
-            "(?m)^vitserve_(inference|decode|preprocess|batch_size)(?:_seconds)?_(sum|count) ([0-9.eE+-]+)$");
+            "(?m)^vitserve_(inference|decode|preprocess|batch_size)(?:_seconds)?_(sum|count)(?:\\{[^}]*})? ([0-9.eE+-]+)$");
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 

@@ -1,13 +1,14 @@
 package dev.vitserve.core.protocol.hf;
 
-import dev.vitserve.core.ServingModel;
 import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.http.ImageRequestReader;
 import dev.vitserve.core.http.RequestImage;
+import dev.vitserve.core.inference.Classification;
 import dev.vitserve.core.inference.Postprocessor.Prediction;
 import dev.vitserve.core.inference.ScoreFunction;
 import dev.vitserve.core.protocol.ModelLookup;
+import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -41,7 +42,7 @@ public final class HuggingFaceEndpoints {
 
     /** {@code POST /models/{name}}, the name in the path parameter {@code name} (it may contain '/'). */
     public void classifyNamed(RoutingContext ctx) {
-        classify(ctx, ctx.pathParam("name"));
+        classify(ctx, ctx.pathParam(ModelLookup.NAME));
     }
 
     private record Parameters(int topK, ScoreFunction function) {
@@ -49,19 +50,20 @@ public final class HuggingFaceEndpoints {
 
     private void classify(RoutingContext ctx, String name) {
         long start = System.nanoTime();
-        ServingModel serving;
-        Parameters parameters;
+        Future<Classification> classified;
         try {
-            serving = models.require(name);
-            parameters = parameters(ctx, serving.model().defaultFunction());
-        } catch (ApiException e) {
-            ErrorResponses.send(ctx, e);
+            classified = models.require(name).use(serving -> {
+                Parameters parameters = parameters(ctx, serving.model().defaultFunction());
+                return reader.read(ctx)
+                        .map(HuggingFaceEndpoints::single)
+                        .compose(image -> serving.pipeline().classify(image.bytes(), parameters.topK(),
+                                parameters.function(), start));
+            });
+        } catch (RuntimeException e) {
+            ErrorResponses.fail(ctx, e);
             return;
         }
-        reader.read(ctx)
-                .map(HuggingFaceEndpoints::single)
-                .compose(image -> serving.pipeline().classify(image.bytes(), parameters.topK(), parameters.function(), start))
-                .onSuccess(result -> ctx.response().putHeader("Content-Type", "application/json")
+        classified.onSuccess(result -> ctx.response().putHeader("Content-Type", "application/json")
                         .end(answer(result.predictions()).encode()))
                 .onFailure(failure -> ErrorResponses.fail(ctx, failure));
     }

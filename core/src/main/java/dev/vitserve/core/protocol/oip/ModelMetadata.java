@@ -1,6 +1,6 @@
 package dev.vitserve.core.protocol.oip;
 
-import dev.vitserve.core.ServingModel;
+import dev.vitserve.core.registry.ServingModel;
 import dev.vitserve.core.inference.InferenceScheduler.TensorShape;
 import java.util.List;
 

@@ -82,7 +82,7 @@ public final class OipGrpcService {
 
     private Future<ModelMetadataResponse> modelMetadata(ModelMetadataRequest request) {
         checkVersion(request.getName(), request.getVersion());
-        ModelMetadata metadata = ModelMetadata.of(request.getName(), models.require(request.getName()));
+        ModelMetadata metadata = ModelMetadata.of(request.getName(), models.require(request.getName()).answering());
         ModelMetadataResponse.Builder answer = ModelMetadataResponse.newBuilder().setName(metadata.name())
                 .addAllVersions(metadata.versions()).setPlatform(metadata.platform());
         metadata.inputs().forEach(tensor -> answer.addInputs(tensor(tensor)));
@@ -97,9 +97,9 @@ public final class OipGrpcService {
 
     private Future<Message> infer(ModelInferRequest request) {
         checkVersion(request.getModelName(), request.getModelVersion());
-        var serving = models.require(request.getModelName());
         InferenceRequest read = GrpcInferenceCodec.read(request);
-        return inference.infer(request.getModelName(), serving, read).map(GrpcInferenceCodec::write);
+        return models.require(request.getModelName())
+                .use(serving -> inference.infer(request.getModelName(), serving, read).map(GrpcInferenceCodec::write));
     }
 
     /** An unknown model is NOT_FOUND before its version is looked at; a version other than "1" is NOT_FOUND too. */

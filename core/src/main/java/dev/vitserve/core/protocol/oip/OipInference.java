@@ -1,6 +1,6 @@
 package dev.vitserve.core.protocol.oip;
 
-import dev.vitserve.core.ServingModel;
+import dev.vitserve.core.registry.ServingModel;
 import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.image.ImageDecodeException;

@@ -1,9 +1,10 @@
 package dev.vitserve.core.protocol.oip;
 
-import dev.vitserve.core.ServingModel;
 import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.protocol.ModelLookup;
+import dev.vitserve.core.registry.ModelEntry;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -64,10 +65,10 @@ public final class OipRestEndpoints {
     public void modelReady(RoutingContext ctx) {
         try {
             String name = model(ctx);
-            models.require(name);
+            models.require(name).answering();
             json(ctx, 200, new JsonObject().put("name", name).put("ready", true));
-        } catch (ApiException e) {
-            ErrorResponses.send(ctx, e);
+        } catch (RuntimeException e) {
+            ErrorResponses.fail(ctx, e);
         }
     }
 
@@ -75,32 +76,38 @@ public final class OipRestEndpoints {
     public void modelMetadata(RoutingContext ctx) {
         try {
             String name = model(ctx);
-            ModelMetadata metadata = ModelMetadata.of(name, models.require(name));
+            ModelMetadata metadata = ModelMetadata.of(name, models.require(name).answering());
             JsonObject body = new JsonObject().put("name", metadata.name())
                     .put("versions", new JsonArray(metadata.versions())).put("platform", metadata.platform())
                     .put("inputs", tensors(metadata.inputs())).put("outputs", tensors(metadata.outputs()));
             json(ctx, 200, body);
-        } catch (ApiException e) {
-            ErrorResponses.send(ctx, e);
+        } catch (RuntimeException e) {
+            ErrorResponses.fail(ctx, e);
         }
     }
 
     /** {@code POST /v2/models/{m}[/versions/{v}]/infer}; the body is read on a worker, a JSON tensor can be large. */
     public void infer(RoutingContext ctx) {
         String name;
-        ServingModel serving;
+        ModelEntry entry;
         try {
             name = model(ctx);
-            serving = models.require(name);
-        } catch (ApiException e) {
-            ErrorResponses.send(ctx, e);
+            entry = models.require(name);
+        } catch (RuntimeException e) {
+            ErrorResponses.fail(ctx, e);
             return;
         }
         String headerLength = ctx.request().getHeader(RestInferenceCodec.HEADER_LENGTH);
-        ctx.vertx().executeBlocking(() -> RestInferenceCodec.read(ctx.body().buffer(), headerLength), false)
-                .compose(request -> inference.infer(name, serving, request))
-                .onSuccess(response -> answer(ctx, response))
-                .onFailure(failure -> ErrorResponses.fail(ctx, failure));
+        Future<InferenceResponse> answered;
+        try {
+            answered = entry.use(serving -> ctx.vertx()
+                    .executeBlocking(() -> RestInferenceCodec.read(ctx.body().buffer(), headerLength), false)
+                    .compose(request -> inference.infer(name, serving, request)));
+        } catch (RuntimeException e) {
+            ErrorResponses.fail(ctx, e);
+            return;
+        }
+        answered.onSuccess(response -> answer(ctx, response)).onFailure(failure -> ErrorResponses.fail(ctx, failure));
     }
 
     private static void answer(RoutingContext ctx, InferenceResponse response) {

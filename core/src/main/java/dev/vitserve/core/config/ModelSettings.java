@@ -1,0 +1,151 @@
+package dev.vitserve.core.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vitserve.api.DeviceRequest;
+import dev.vitserve.api.Precision;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One model to serve and the settings that are its own: where it comes from, its engine and
+ * its queue. The server's top-level settings are the defaults of every model.
+ *
+ * @param name how requests name it ({@code /v1/models/{name}/classify}); may contain {@code /}
+ * @param model a Hub id or a model folder
+ * @param revision the branch, tag or commit of a Hub model
+ * @param backend the engine's id, e.g. {@code onnx}
+ * @param device the device asked for
+ * @param threads intra-op threads of its engine
+ * @param maxBatch most images per engine run, or null for the device's default
+ * @param maxBatchDelayMs how long a batch may wait to fill, or null for the device's default
+ * @param maxQueue images that may wait for its engine
+ * @param precision the arithmetic its engine runs in ({@code fp32} or {@code int8})
+ */
+public record ModelSettings(String name, String model, String revision, String backend, DeviceRequest device,
+                            int threads, Integer maxBatch, Integer maxBatchDelayMs, int maxQueue, Precision precision) {
+
+    /** The keys a {@code models:} entry or an admin load may set. */
+    public static final List<String> KEYS = List.of("name", "model", "revision", "backend", "device", "threads",
+            "max-batch", "max-batch-delay-ms", "max-queue", "precision");
+
+    public ModelSettings {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(revision, "revision");
+        Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(precision, "precision");
+    }
+
+    /** Largest batch; {@code gpu} says whether the engine runs on a GPU, which changes the default. */
+    public int maxBatch(boolean gpu) {
+        return maxBatch != null ? maxBatch : gpu ? 8 : 2;
+    }
+
+    /** Longest wait for a batch to fill, in milliseconds. */
+    public int maxBatchDelayMs(boolean gpu) {
+        return maxBatchDelayMs != null ? maxBatchDelayMs : gpu ? 5 : 0;
+    }
+
+    /**
+     * These settings with those of a JSON or YAML object ({@code name}, {@code model} and the
+     * per-model keys, spelled {@code max-batch}, {@code max_batch} or {@code maxBatch}); when it gives
+     * a {@code model} but no {@code name}, the name is the model's default name.
+     *
+     * @throws ConfigException naming the key when one is unknown or its value is wrong
+     */
+    public ModelSettings with(JsonNode entry) throws ConfigException {
+        if (entry == null || !entry.isObject()) {
+            throw new ConfigException("a model must be given as an object with the keys " + String.join(", ", KEYS));
+        }
+        String newName = null;
+        String newModel = model;
+        String newRevision = revision;
+        String newBackend = backend;
+        DeviceRequest newDevice = device;
+        int newThreads = threads;
+        Integer newMaxBatch = maxBatch;
+        Integer newDelay = maxBatchDelayMs;
+        int newQueue = maxQueue;
+        Precision newPrecision = precision;
+        for (Iterator<Map.Entry<String, JsonNode>> it = entry.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            String key = ConfigLoader.canonicalKey(field.getKey());
+            JsonNode value = field.getValue();
+            switch (key) {
+                case "name" -> newName = text(key, value);
+                case "model" -> newModel = text(key, value);
+                case "revision" -> newRevision = text(key, value);
+                case "backend" -> newBackend = text(key, value);
+                case "device" -> newDevice = device(value);
+                case "threads" -> newThreads = whole(key, value, 1);
+                case "max-batch" -> newMaxBatch = whole(key, value, 1);
+                case "max-batch-delay-ms" -> newDelay = whole(key, value, 0);
+                case "max-queue" -> newQueue = whole(key, value, 1);
+                case "precision" -> newPrecision = precision(value);
+                default -> throw new ConfigException("unknown model setting '" + field.getKey() + "'; known: "
+                        + String.join(", ", KEYS));
+            }
+        }
+        if (newName == null) {
+            newName = entry.has("model") ? ModelSpec.defaultName(newModel) : name;
+        }
+        checkName(newName);
+        return new ModelSettings(newName, newModel, newRevision, newBackend, newDevice, newThreads, newMaxBatch,
+                newDelay, newQueue, newPrecision);
+    }
+
+    /** The same settings under another name and source (for {@code --model NAME=ID}). */
+    public ModelSettings named(String newName, String newModel) {
+        return new ModelSettings(newName, newModel, revision, backend, device, threads, maxBatch, maxBatchDelayMs,
+                maxQueue, precision);
+    }
+
+    /** Refuses names a route could not carry: empty, too long, control characters, or {@code ..} segments. */
+    static void checkName(String name) throws ConfigException {
+        if (name == null || name.isBlank() || name.length() > 200) {
+            throw new ConfigException("a model name must have 1 to 200 characters, got '" + name + "'");
+        }
+        if (!name.matches("[A-Za-z0-9._\\-/@+=:]+") || name.startsWith("/") || name.endsWith("/")
+                || name.contains("//") || List.of(name.split("/")).contains("..")) {
+            throw new ConfigException("model name '" + name + "' may use letters, digits and . _ - @ + = : and "
+                    + "/ between parts (as in google/vit-base-patch16-224)");
+        }
+    }
+
+    private static String text(String key, JsonNode value) throws ConfigException {
+        if (value == null || !value.isValueNode() || value.isNull() || value.asText().isBlank()) {
+            throw new ConfigException("model setting '" + key + "' must be a non-empty text");
+        }
+        return value.asText();
+    }
+
+    private static int whole(String key, JsonNode value, int least) throws ConfigException {
+        if (value != null && (value.isIntegralNumber() || value.isTextual() && value.asText().trim().matches("\\d{1,9}"))) {
+            int number = value.isIntegralNumber() ? value.asInt() : Integer.parseInt(value.asText().trim());
+            if (number >= least && (!value.isIntegralNumber() || value.canConvertToInt())) {
+                return number;
+            }
+        }
+        throw new ConfigException("model setting '" + key + "' must be a whole number of at least " + least
+                + ", got " + value);
+    }
+
+    private static Precision precision(JsonNode value) throws ConfigException {
+        try {
+            return Precision.parse(text("precision", value));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("model setting 'precision': " + e.getMessage());
+        }
+    }
+
+    private static DeviceRequest device(JsonNode value) throws ConfigException {
+        try {
+            return DeviceRequest.parse(text("device", value));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("model setting 'device': " + e.getMessage());
+        }
+    }
+}
