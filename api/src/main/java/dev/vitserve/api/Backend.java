@@ -11,10 +11,20 @@ public interface Backend extends AutoCloseable {
     /**
      * Runs the network on a batch.
      *
-     * @return one row of {@code numLabels} logits per image, in batch order
+     * @return one row of {@code numLabels} logits per image, in batch order, and their embeddings when
+     *     {@link #embeds()}
      * @throws BackendException when the engine fails; never for a valid batch of the model's shape
      */
     Logits infer(PixelBatch batch) throws BackendException;
+
+    /**
+     * Whether {@link #infer} also gives each image's embedding (the final-layernormed class token the
+     * classifier reads), from the same run. Networks vitserve builds from {@code model.safetensors} do;
+     * an exported file does only when it has such an output.
+     */
+    default boolean embeds() {
+        return false;
+    }
 
     /** The device actually in use (never {@code auto}). */
     Device device();

@@ -4,17 +4,31 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The raw classifier outputs for a batch: {@code batchSize} rows of {@code numLabels} values.
+ * The raw classifier outputs for a batch: {@code batchSize} rows of {@code numLabels} values and,
+ * when the backend gives them from the same run, each image's embedding: the vector the classifier
+ * reads (the final-layernormed class token, {@code hiddenSize} values), so that
+ * {@code logits = embedding . W^T + b} with the classifier's weight and bias.
  *
  * @param values row-major, {@code batchSize * numLabels} long
+ * @param embeddings row-major, {@code batchSize * hiddenSize} long, or null when the network gives none
+ * @param hiddenSize the length of one embedding, 0 without embeddings
  */
-public record Logits(float[] values, int batchSize, int numLabels) {
+public record Logits(float[] values, int batchSize, int numLabels, float[] embeddings, int hiddenSize) {
 
     public Logits {
         Objects.requireNonNull(values, "values");
         if ((long) batchSize * numLabels != values.length) {
             throw new IllegalArgumentException(values.length + " logits do not form " + batchSize + " rows of " + numLabels);
         }
+        if (embeddings != null && (hiddenSize < 1 || (long) batchSize * hiddenSize != embeddings.length)) {
+            throw new IllegalArgumentException(embeddings.length + " embedding values do not form " + batchSize
+                    + " rows of " + hiddenSize);
+        }
+    }
+
+    /** Logits without embeddings. */
+    public Logits(float[] values, int batchSize, int numLabels) {
+        this(values, batchSize, numLabels, null, 0);
     }
 
     /** How alike two rows of logits are: their cosine similarity, 1 for the same direction. */
@@ -37,5 +51,17 @@ public record Logits(float[] values, int batchSize, int numLabels) {
     public float[] row(int image) {
         Objects.checkIndex(image, batchSize);
         return Arrays.copyOfRange(values, image * numLabels, (image + 1) * numLabels);
+    }
+
+    /** Whether the run gave embeddings. */
+    public boolean hasEmbeddings() {
+        return embeddings != null;
+    }
+
+    /** A copy of the embedding of one image, or null when the run gave none. */
+    public float[] embedding(int image) {
+        Objects.checkIndex(image, batchSize);
+        return embeddings == null ? null
+                : Arrays.copyOfRange(embeddings, image * hiddenSize, (image + 1) * hiddenSize);
     }
 }

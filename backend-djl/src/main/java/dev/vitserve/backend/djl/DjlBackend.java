@@ -2,6 +2,7 @@ package dev.vitserve.backend.djl;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -94,7 +95,7 @@ public final class DjlBackend implements Backend {
     private void checkOutput() throws BackendException {
         try (NDManager manager = network.manager().newSubManager()) {
             NDArray blank = manager.zeros(new Shape(1, config.numChannels(), config.imageHeight(), config.imageWidth()));
-            NDArray logits = network.newRunner().logits(blank);
+            NDArray logits = network.newRunner().run(blank).get(0);
             if (!logits.getShape().equals(new Shape(1, config.numLabels()))) {
                 throw new BackendException(networkName + " does not fit the model's config.json:"
                         + " it gives logits of shape " + logits.getShape() + " for one image, but config.json says ("
@@ -125,17 +126,30 @@ public final class DjlBackend implements Backend {
         Worker mine = workerOfThisThread();
         try (NDManager manager = network.manager().newSubManager()) {
             NDArray input = manager.create(mine.stage(batch.pixels()), new Shape(batch.shape()), DataType.FLOAT32);
-            NDArray logits = mine.runner.logits(input);
-            Shape expected = new Shape(batch.batchSize(), config.numLabels());
-            if (!logits.getShape().equals(expected)) {
-                throw new BackendException(networkName + " returned logits of shape "
-                        + logits.getShape() + " for a batch of " + batch.batchSize() + "; expected " + expected);
-            }
-            return new Logits(logits.toType(DataType.FLOAT32, false).toFloatArray(), batch.batchSize(), config.numLabels());
+            NDList outputs = mine.runner.run(input);
+            float[] logits = floats(outputs.get(0), batch.batchSize(), config.numLabels(), "logits");
+            float[] embeddings = network.embeds()
+                    ? floats(outputs.get(1), batch.batchSize(), config.hiddenSize(), "embeddings") : null;
+            return new Logits(logits, batch.batchSize(), config.numLabels(), embeddings,
+                    embeddings == null ? 0 : config.hiddenSize());
         } catch (TranslateException | RuntimeException e) {
             throw new BackendException("PyTorch failed on a batch of " + batch.batchSize() + " for " + modelName + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    private float[] floats(NDArray output, int batchSize, int width, String what) throws BackendException {
+        Shape expected = new Shape(batchSize, width);
+        if (!output.getShape().equals(expected)) {
+            throw new BackendException(networkName + " returned " + what + " of shape " + output.getShape()
+                    + " for a batch of " + batchSize + "; expected " + expected);
+        }
+        return output.toType(DataType.FLOAT32, false).toFloatArray();
+    }
+
+    @Override
+    public boolean embeds() {
+        return network.embeds();
     }
 
     private Worker workerOfThisThread() {

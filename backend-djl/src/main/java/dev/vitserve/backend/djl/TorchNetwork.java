@@ -1,6 +1,7 @@
 package dev.vitserve.backend.djl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.translate.TranslateException;
 
@@ -13,6 +14,11 @@ interface TorchNetwork extends AutoCloseable {
     /** A runner for the calling thread; the network closes every runner it handed out when it is closed. */
     Runner newRunner();
 
+    /** Whether its runs give each image's embedding beside the logits. */
+    default boolean embeds() {
+        return false;
+    }
+
     /** Releases the network's native memory; runners must not be used afterwards. */
     @Override
     void close();
@@ -21,9 +27,10 @@ interface TorchNetwork extends AutoCloseable {
     interface Runner {
 
         /**
-         * The logits {@code [N, numLabels]} of a batch {@code [N, C, H, W]}. Every array made on the way belongs to the
+         * The logits {@code [N, numLabels]} of a batch {@code [N, C, H, W]} and, when the network {@link #embeds()},
+         * then the embeddings {@code [N, hidden]} from the same run. Every array made on the way belongs to the
          * manager of {@code pixels}, so closing that manager frees them.
          */
-        NDArray logits(NDArray pixels) throws TranslateException;
+        NDList run(NDArray pixels) throws TranslateException;
     }
 }

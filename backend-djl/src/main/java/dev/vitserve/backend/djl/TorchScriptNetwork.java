@@ -34,7 +34,7 @@ final class TorchScriptNetwork implements TorchNetwork {
             if (outputs.isEmpty()) {
                 throw new TranslateException("the TorchScript network returned nothing");
             }
-            return outputs.get(0);
+            return new NDList(outputs.get(0));
         };
     }
 

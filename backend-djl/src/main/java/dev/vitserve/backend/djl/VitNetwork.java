@@ -75,12 +75,17 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
         return this;
     }
 
+    @Override
+    public boolean embeds() {
+        return true;
+    }
+
     /**
-     * The logits of a batch. Gradient recording is switched off for the calling thread during the call (no weight
+     * The logits of a batch and its embeddings. Gradient recording is switched off for the calling thread during the call (no weight
      * requires a gradient either, so no graph could be recorded), then restored.
      */
     @Override
-    public NDArray logits(NDArray pixels) {
+    public NDList run(NDArray pixels) {
         boolean gradMode = JniUtils.isGradMode();
         if (gradMode) {
             JniUtils.setGradMode(false);
@@ -95,11 +100,12 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
     }
 
     /**
-     * Embeddings, then the encoder layers, then the classifier on the class token. Each stage runs in an
+     * Embeddings, then the encoder layers, then the final LayerNorm of the class token (the image's embedding)
+     * and the classifier on it. Each stage runs in an
      * {@link NDScope} that closes its intermediate arrays as soon as the stage is done, so a call holds about one
      * layer's activations at a time.
      */
-    private NDArray forward(NDArray pixels) {
+    private NDList forward(NDArray pixels) {
         NDArray states;
         try (NDScope stage = new NDScope()) {
             states = embed(pixels);
@@ -114,10 +120,10 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
         }
         try (NDScope stage = new NDScope()) {
             NDArray classToken = states.reshape(states.getShape().get(0), hidden);
-            NDArray logits = linear(layerNorm(classToken, parameters.finalNormWeight, parameters.finalNormBias),
-                    parameters.classifierWeight, parameters.classifierBias);
-            NDScope.unregister(logits);
-            return logits;
+            NDArray embeddings = layerNorm(classToken, parameters.finalNormWeight, parameters.finalNormBias);
+            NDArray logits = linear(embeddings, parameters.classifierWeight, parameters.classifierBias);
+            NDScope.unregister(logits, embeddings);
+            return new NDList(logits, embeddings);
         }
     }
 

@@ -63,7 +63,7 @@ class VitNetworkTest {
                 NDArray pixels = pixels(call, FixtureModels.pixels(CONFIG, 0, 2));
                 // even an input that asks for gradients gets none recorded through the network
                 pixels.setRequiresGradient(true);
-                NDArray logits = network.logits(pixels);
+                NDArray logits = network.run(pixels).get(0);
                 assertTrue(JniUtils.requiresGrad((PtNDArray) pixels));
                 // with a graph recorded, the logits would require a gradient too (grad_fn set)
                 assertFalse(JniUtils.requiresGrad((PtNDArray) logits), "logits require a gradient");
@@ -83,7 +83,7 @@ class VitNetworkTest {
             for (int call = 0; call < 20; call++) {
                 try (NDManager manager = network.manager().newSubManager()) {
                     NDArray input = pixels(manager, batch);
-                    network.logits(input);
+                    network.run(input).get(0);
                     // the input, the logits and the states between stages; every intermediate is closed on the way
                     assertTrue(manager.getManagedArrays().size() <= 10,
                             manager.getManagedArrays().size() + " arrays left in the call's manager");
@@ -164,7 +164,7 @@ class VitNetworkTest {
         try (VitNetwork original = build(CONFIG, weights()); VitNetwork rewritten = build(CONFIG, copy);
              NDManager manager = NDManager.newBaseManager(Device.cpu(), PyTorchRuntime.ENGINE_NAME)) {
             NDArray input = pixels(manager, FixtureModels.pixels(CONFIG, 0, 1));
-            assertArrayEquals(original.logits(input).toFloatArray(), rewritten.logits(input).toFloatArray());
+            assertArrayEquals(original.run(input).get(0).toFloatArray(), rewritten.run(input).get(0).toFloatArray());
         }
     }
 

@@ -176,16 +176,38 @@ public final class OnnxBackend implements Backend {
                 throw new BackendException("the ONNX network " + weightsFile + " returned logits of shape " + Arrays.toString(shape)
                         + " for a batch of " + batch.batchSize() + "; expected [" + batch.batchSize() + ", " + config.numLabels() + "]");
             }
-            FloatBuffer values = logits.getFloatBuffer();
-            float[] array = new float[values.remaining()];
-            values.get(array);
-            return new Logits(array, batch.batchSize(), config.numLabels());
+            float[] embeddings = signature.embeddingsName() == null ? null
+                    : floats(result, signature.embeddingsName(), batch.batchSize(), config.hiddenSize());
+            return new Logits(floats(logits), batch.batchSize(), config.numLabels(), embeddings,
+                    embeddings == null ? 0 : config.hiddenSize());
         } catch (OrtException e) {
             throw new BackendException("ONNX Runtime failed on a batch of " + batch.batchSize() + " for " + modelName
                     + ": " + e.getMessage(), e);
         }
     }
 
+    /** The values of a [batch, width] output. */
+    private float[] floats(OrtSession.Result result, String name, int batchSize, int width) throws BackendException {
+        OnnxValue output = result.get(name)
+                .orElseThrow(() -> new BackendException("ONNX Runtime returned no output " + name));
+        if (!(output instanceof OnnxTensor tensor) || !Arrays.equals(tensor.getInfo().getShape(), new long[] {batchSize, width})) {
+            throw new BackendException("output " + name + " of " + weightsFile + " is not a [" + batchSize + ", " + width
+                    + "] tensor");
+        }
+        return floats(tensor);
+    }
+
+    private static float[] floats(OnnxTensor tensor) {
+        FloatBuffer values = tensor.getFloatBuffer();
+        float[] array = new float[values.remaining()];
+        values.get(array);
+        return array;
+    }
+
+    @Override
+    public boolean embeds() {
+        return signature.embeddingsName() != null;
+    }
 
     @Override
     public Device device() {

@@ -18,11 +18,14 @@ import java.util.Map;
  * @param inputName the pixel input, {@code pixel_values} in exports from Hugging Face models
  * @param outputName the logits output
  * @param fixedBatchSize the batch size the network is fixed to, or -1 when the batch axis is dynamic
+ * @param embeddingsName the output {@code embeddings} [batch, hidden_size], or null when the network has none
  */
-record OnnxSignature(String inputName, String outputName, long fixedBatchSize) {
+record OnnxSignature(String inputName, String outputName, long fixedBatchSize, String embeddingsName) {
 
     static final String PIXEL_INPUT = "pixel_values";
     static final String LOGITS_OUTPUT = "logits";
+    /** The final-layernormed class token, as networks built from safetensors name it. */
+    static final String EMBEDDINGS_OUTPUT = "embeddings";
 
     /**
      * Reads and checks a session's input and output.
@@ -46,17 +49,28 @@ record OnnxSignature(String inputName, String outputName, long fixedBatchSize) {
                         + " but config.json says [batch, " + config.numChannels() + ", " + config.imageHeight()
                         + ", " + config.imageWidth() + "] (num_channels, image_size)");
             }
-            NodeInfo output = outputs.containsKey(LOGITS_OUTPUT) ? outputs.get(LOGITS_OUTPUT) : outputs.values().iterator().next();
+            NodeInfo output = outputs.containsKey(LOGITS_OUTPUT) ? outputs.get(LOGITS_OUTPUT)
+                    : outputs.values().iterator().next();
             long[] outputShape = floatShape(output, file, "output");
             long labels = outputShape.length == 0 ? 0 : outputShape[outputShape.length - 1];
             if (outputShape.length != 2 || (labels >= 0 && labels != config.numLabels())) {
                 throw mismatch(file, "output '" + output.getName() + "' has shape " + Arrays.toString(outputShape)
                         + " but config.json says [batch, " + config.numLabels() + "] (" + config.numLabels() + " labels in id2label)");
             }
-            return new OnnxSignature(input.getName(), output.getName(), inputShape[0] > 0 ? inputShape[0] : -1);
+            return new OnnxSignature(input.getName(), output.getName(), inputShape[0] > 0 ? inputShape[0] : -1,
+                    embeddings(outputs.get(EMBEDDINGS_OUTPUT), config));
         } catch (OrtException e) {
             throw new BackendException("cannot read the inputs and outputs of " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The embeddings output when it is a float32 [batch, hidden_size] tensor, else null. */
+    private static String embeddings(NodeInfo output, VitConfig config) {
+        if (output == null || !(output.getInfo() instanceof TensorInfo info) || info.type != OnnxJavaType.FLOAT) {
+            return null;
+        }
+        long[] shape = info.getShape();
+        return shape.length == 2 && shape[1] == config.hiddenSize() ? output.getName() : null;
     }
 
     private static long[] floatShape(NodeInfo node, Path file, String what) throws BackendException {

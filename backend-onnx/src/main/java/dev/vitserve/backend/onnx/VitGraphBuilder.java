@@ -48,7 +48,8 @@ final class VitGraphBuilder {
     }
 
     /**
-     * Builds the network: input {@code pixel_values} [batch, C, H, W], output {@code logits} [batch, labels].
+     * Builds the network: input {@code pixel_values} [batch, C, H, W], outputs {@code logits} [batch, labels]
+     * and {@code embeddings} [batch, hidden] (the final-layernormed class token the classifier reads).
      *
      * @throws BackendException when hidden_act is not gelu, or a tensor is missing or has the wrong shape
      */
@@ -90,6 +91,9 @@ final class VitGraphBuilder {
         // the final LayerNorm works token by token, so only the class token needs it
         String clsToken = g.op("Gather", in(h, g.int64s(0)), integer("axis", 1));
         String cls = layerNorm("vit.layernorm", g.op("Reshape", in(clsToken, g.int64s(0, hidden))));
+        // the vector the classifier reads is an output of the same run: the embedding
+        g.opTo(OnnxSignature.EMBEDDINGS_OUTPUT, "Identity", in(cls));
+        g.floatOutput(OnnxSignature.EMBEDDINGS_OUTPUT, "batch", (long) hidden);
         g.opTo(OnnxSignature.LOGITS_OUTPUT, "Gemm", in(cls, weight("classifier.weight", config.numLabels(), hidden),
                 weight("classifier.bias", config.numLabels())), integer("transB", 1));
         g.floatOutput(OnnxSignature.LOGITS_OUTPUT, "batch", (long) config.numLabels());

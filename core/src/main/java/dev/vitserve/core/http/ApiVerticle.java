@@ -129,6 +129,7 @@ public final class ApiVerticle extends VerticleBase {
         ModelLookup models = new ModelLookup(state);
         InfoHandlers info = new InfoHandlers(state, config, models);
         ClassifyHandler classify = new ClassifyHandler(models, reader, config.maxRequestPixels());
+        EmbedHandler embed = new EmbedHandler(models, reader, config.maxRequestPixels());
         CompatibilityHandlers compatibility = new CompatibilityHandlers(models, reader);
         HuggingFaceEndpoints huggingFace = new HuggingFaceEndpoints(models, reader);
         OipInference oipInference = new OipInference(config.maxFiles(), config.maxRequestPixels());
@@ -158,6 +159,9 @@ public final class ApiVerticle extends VerticleBase {
         readsBody(guarded(router.postWithRegex(MODEL + "/classify$").setName("/v1/models/{name}/classify"), apiKey, null)
                 .handler(formBody), body).handler(classify);
         readsBody(guarded(router.post("/v1/classify"), apiKey, null).handler(formBody), body).handler(classify);
+        readsBody(guarded(router.postWithRegex(MODEL + "/embed$").setName("/v1/models/{name}/embed"), apiKey, null)
+                .handler(formBody), body).handler(embed);
+        readsBody(guarded(router.post("/v1/embed"), apiKey, null).handler(formBody), body).handler(embed);
         guarded(router.get("/predict_image_class"), apiKey, limiter).handler(compatibility::byUrl);
         readsBody(guarded(router.post("/predict_image_class"), apiKey, null).handler(formBody), body)
                 .handler(compatibility::byUpload);

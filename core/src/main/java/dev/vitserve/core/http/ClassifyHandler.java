@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * {@code POST /v1/models/{name}/classify} and {@code POST /v1/classify} (the default model, or
@@ -57,11 +58,17 @@ final class ClassifyHandler implements Handler<RoutingContext> {
                 .onFailure(failure -> ErrorResponses.fail(ctx, failure));
     }
 
-    private record Named(String name, Classification classification) {
+    /** One image's answer and the name it came with. */
+    record Named<T>(String name, T answer) {
     }
 
-    static Future<List<Named>> classifyAll(ServingModel serving, List<RequestImage> images, RequestPixels pixels,
-                                           int topK, ScoreFunction function, long start) {
+    /**
+     * Runs {@code work} on every image of a request at once, after checking the pixels their headers
+     * announce against the request's allowance; the answers keep the images' order, and an error about
+     * one of several images names it.
+     */
+    static <T> Future<List<Named<T>>> eachImage(ServingModel serving, List<RequestImage> images, RequestPixels pixels,
+                                                BiFunction<byte[], RequestPixels, Future<T>> work) {
         long announced = 0;
         for (RequestImage image : images) {
             announced += serving.pipeline().announcedPixels(image.bytes());
@@ -71,42 +78,57 @@ final class ClassifyHandler implements Handler<RoutingContext> {
         } catch (ImageDecodeException e) {
             return Future.failedFuture(e);
         }
-        List<Future<Named>> results = new ArrayList<>();
+        List<Future<Named<T>>> results = new ArrayList<>();
         for (RequestImage image : images) {
-            results.add(serving.pipeline().classify(image.bytes(), pixels, topK, function, start)
-                    .map(classification -> new Named(image.name(), classification))
+            results.add(work.apply(image.bytes(), pixels)
+                    .map(answer -> new Named<>(image.name(), answer))
                     .recover(failure -> {
                         ApiException known = ErrorResponses.fromFailure(failure);
                         return Future.failedFuture(known != null && images.size() > 1 ? known.about(image.name()) : failure);
                     }));
         }
-        return Future.all(results).map(all -> all.<Named>list());
+        return Future.all(results).map(all -> all.<Named<T>>list());
     }
 
-    private static JsonObject answer(ServingModel serving, List<Named> results) {
+    private static Future<List<Named<Classification>>> classifyAll(ServingModel serving, List<RequestImage> images,
+                                                                  RequestPixels pixels, int topK, ScoreFunction function,
+                                                                  long start) {
+        return eachImage(serving, images, pixels,
+                (bytes, allowance) -> serving.pipeline().classify(bytes, allowance, topK, function, start));
+    }
+
+    private static JsonObject answer(ServingModel serving, List<Named<Classification>> results) {
         JsonArray items = new JsonArray();
-        for (Named result : results) {
+        for (Named<Classification> result : results) {
             JsonArray predictions = new JsonArray();
-            for (Prediction p : result.classification().predictions()) {
+            for (Prediction p : result.answer().predictions()) {
                 predictions.add(new JsonObject().put("label", p.label()).put("index", p.index()).put("score", p.score()));
             }
-            Classification.Timings t = result.classification().timings();
             items.add(new JsonObject()
                     .put("name", result.name())
                     .put("predictions", predictions)
-                    .put("timing_ms", new JsonObject()
-                            .put("decode", round(t.decodeMs()))
-                            .put("preprocess", round(t.preprocessMs()))
-                            .put("queue", round(t.queueMs()))
-                            .put("inference", round(t.inferenceMs()))
-                            .put("total", round(t.totalMs())))
-                    .put("batch_size", t.batchSize()));
+                    .put("timing_ms", timings(result.answer().timings()))
+                    .put("batch_size", result.answer().timings().batchSize()));
         }
+        return about(serving).put("results", items);
+    }
+
+    /** The model, backend and device an answer came from. */
+    static JsonObject about(ServingModel serving) {
         return new JsonObject()
                 .put("model", serving.model().files().name())
                 .put("backend", serving.backendId())
-                .put("device", serving.backend().device().id())
-                .put("results", items);
+                .put("device", serving.backend().device().id());
+    }
+
+    /** Where one image's time went, in milliseconds. */
+    static JsonObject timings(Classification.Timings t) {
+        return new JsonObject()
+                .put("decode", round(t.decodeMs()))
+                .put("preprocess", round(t.preprocessMs()))
+                .put("queue", round(t.queueMs()))
+                .put("inference", round(t.inferenceMs()))
+                .put("total", round(t.totalMs()));
     }
 
     private static double round(double ms) {

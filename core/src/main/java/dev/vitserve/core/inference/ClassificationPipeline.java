@@ -74,6 +74,22 @@ public final class ClassificationPipeline {
     }
 
     /**
+     * The embedding of one encoded image, decoded and preprocessed exactly as {@link #classify} does, from
+     * the same engine run that gives its logits. The caller checks first that the engine embeds.
+     *
+     * @param request the pixel allowance of the request the image is one of, or null for the per-image bound only
+     * @param normalize scale it to unit length
+     * @return fails as {@link #classify} does
+     */
+    public Future<Embedding> embed(byte[] image, RequestPixels request, boolean normalize, long startNanos) {
+        Context context = Vertx.currentContext();
+        return prepare(image, request).compose(p -> inferred(p.inference(), context).map(result -> new Embedding(
+                normalize ? Embedding.unitLength(result.embedding()) : result.embedding(),
+                new Classification.Timings(p.decodeMs(), p.preprocessMs(), result.queueMs(),
+                        result.inferenceMs(), (System.nanoTime() - startNanos) / 1e6, result.batchSize()))));
+    }
+
+    /**
      * The logits of one encoded image, decoded and preprocessed exactly as {@link #classify} does
      * (EXIF, pixel limits), for the protocol front doors that answer raw tensors.
      *
@@ -86,7 +102,8 @@ public final class ClassificationPipeline {
     }
 
     /**
-     * The logits of one image already preprocessed by the client: its CHW tensor goes straight to the
+     * The logits (and embedding, when the engine gives one) of one image already preprocessed by the
+     * client: its CHW tensor goes straight to the
      * scheduler, whose queue bounds it like any other image.
      *
      * @param pixels exactly {@link #tensorShape()}{@code .length()} values

@@ -166,7 +166,7 @@ public final class InferenceScheduler implements AutoCloseable {
             for (int i = 0; i < batch.size(); i++) {
                 Job job = batch.get(i);
                 job.result().complete(new InferenceResult(logits.row(i), (start - job.enqueuedNanos()) / 1e6,
-                        inferenceMs, batch.size()));
+                        inferenceMs, batch.size(), logits.embedding(i)));
             }
         } catch (Exception | Error e) {
             LOG.error("inference failed for a batch of {}", batch.size(), e);
