@@ -2,6 +2,7 @@ package dev.vitserve.core;
 
 import dev.vitserve.core.config.ModelSettings;
 import dev.vitserve.core.config.ServerConfig;
+import dev.vitserve.core.http.AdminVerticle;
 import dev.vitserve.core.http.ApiVerticle;
 import dev.vitserve.core.http.ListenerTls;
 import dev.vitserve.core.inference.PreprocessPriority;
@@ -41,6 +42,8 @@ public final class VitServer {
     private ListenerTls tls;
     private long tlsWatch = -1;
     private String deploymentId;
+    private AdminVerticle admin;
+    private String adminDeploymentId;
     private final PreprocessPriority preprocessPriority;
     private Future<VitServer> ready;
 
@@ -72,10 +75,12 @@ public final class VitServer {
             return Future.failedFuture(e);
         }
         VitServer server = new VitServer(vertx, config, priority);
-        return server.deployApi().map(v -> {
-            server.ready = server.load().map(server);
-            return server;
-        });
+        return server.deployApi()
+                .recover(failure -> server.close().transform(closed -> Future.failedFuture(failure)))
+                .map(v -> {
+                    server.ready = server.load().map(server);
+                    return server;
+                });
     }
 
     /**
@@ -121,6 +126,20 @@ public final class VitServer {
                         hostForUrl(config.host()), api.actualGrpcPort());
             }
             return null;
+        }).compose(v -> deployAdmin());
+    }
+
+    /** The management API on its own port, when {@code --admin-port} is set. */
+    private Future<Void> deployAdmin() {
+        if (config.adminPort().isEmpty()) {
+            return Future.succeededFuture();
+        }
+        admin = new AdminVerticle(config, state, service, tls);
+        return vertx.deployVerticle(admin).map(id -> {
+            adminDeploymentId = id;
+            LOG.info("management API on {}://{}:{}/admin/models{}", scheme(), hostForUrl(config.adminHost()), admin.actualPort(),
+                    config.adminApiKey().isPresent() ? " (API key required)" : "");
+            return null;
         });
     }
 
@@ -134,6 +153,11 @@ public final class VitServer {
 
     private String scheme() {
         return tls != null ? "https" : "http";
+    }
+
+    /** The port of the management API, or -1 when it is off. */
+    public int adminPort() {
+        return admin != null ? admin.actualPort() : -1;
     }
 
     /** Loads the models named at start, one after the other; fails with the first that cannot be loaded. */
@@ -225,7 +249,8 @@ public final class VitServer {
         if (tlsWatch != -1) {
             vertx.cancelTimer(tlsWatch);
         }
-        Future<Void> undeployed = deploymentId != null ? vertx.undeploy(deploymentId) : Future.succeededFuture();
+        Future<Void> undeployed = (adminDeploymentId != null ? vertx.undeploy(adminDeploymentId) : Future.<Void>succeededFuture())
+                .transform(done -> deploymentId != null ? vertx.undeploy(deploymentId) : Future.<Void>succeededFuture());
         return undeployed.transform(done -> vertx.executeBlocking(() -> {
             service.close();
             if (preprocessWorkers != null) {
