@@ -1,5 +1,6 @@
-// vitserve web page: choose, drop or paste a photo (or give its URL) and show the top predictions.
-// Plain JS, no dependencies; talks to GET v1/models, GET v1/limits and POST v1/classify on the same origin.
+// vitserve web page: pick a model, choose, drop or paste a photo (or give its URL) and show the top
+// predictions or the image's embedding. Plain JS, no dependencies; talks to GET v1/models, GET v1/limits,
+// POST v1/models/{name}/classify and POST v1/models/{name}/embed on the same origin.
 'use strict';
 
 (() => {
@@ -11,12 +12,16 @@
     urlForm: $('url-form'), urlInput: $('url-input'), urlSubmit: $('url-submit'),
     sizeLimit: $('size-limit'), error: $('error'), resultCard: $('result-card'), preview: $('preview'), previewImage: $('preview-image'),
     previewCaption: $('preview-caption'), status: $('status'), results: $('results'), timings: $('timings'),
+    modelPicker: $('model-picker'), modelSelect: $('model-select'), modelCount: $('model-count'),
+    normalize: $('normalize'), urlSubmitText: $('url-submit-text'),
   };
 
   let inFlight = null;      // AbortController of the running request
   let previewUrl = null;    // object URL of the previewed file
   let maxBodyBytes = null;  // the server's --max-body-size, once GET v1/limits has answered
   let modelShown = false;
+  let models = [];          // every model of GET v1/models, each with its name and state
+  let chosen = null;        // the name of the model picked (the server's default one at first)
   const emptyState = els.results.querySelector('.empty');  // the placeholder shown before any result
 
   // ---- small helpers --------------------------------------------------------------------------
@@ -63,11 +68,15 @@
     const size = info.image_size && info.image_size.width && info.image_size.height
       ? `${info.image_size.width} × ${info.image_size.height} px` : null;
     const labels = typeof info.labels === 'number' ? `${info.labels.toLocaleString('en')} labels` : null;
+    const embedding = typeof info.hidden_size === 'number' ? `${info.hidden_size}-value embedding` : null;
+    const shape = [labels, embedding].filter(Boolean).join(' · ') || null;
+    const notReady = info.state && info.state !== 'ready';
     const facts = [
+      ['state', 'State', notReady ? info.state : null, info.status],
       ['model', 'Model', info.model, info.weights],
       ['backend', 'Backend', info.backend, info.engine],
       ['device', 'Device', info.device, info.device_detail],
-      ['input', 'Input', size || labels, size && labels],
+      ['input', 'Input', size || shape, size && shape],
     ].filter((f) => f[2] !== undefined && f[2] !== null && f[2] !== '');
     if (!facts.length) return false;
     const dl = node('dl', 'model-facts');
@@ -75,6 +84,7 @@
       const item = node('div', `fact-${field}`);
       const dd = node('dd', null, value);
       dd.dataset.field = field;
+      if (field === 'state') dd.dataset.state = value;
       if (detail && typeof detail !== 'object') dd.append(node('span', 'detail', detail));
       item.append(node('dt', null, name), dd);
       dl.append(item);
@@ -90,10 +100,40 @@
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       let info = await res.json();
       if (info && Array.isArray(info.data)) info = info.data[0] || {};
+      if (info && Array.isArray(info.models) && info.models.length) {
+        models = info.models;
+        if (!chosen || !models.some((m) => m.name === chosen)) chosen = info.default || models[0].name;
+        renderPicker();
+        info = models.find((m) => m.name === chosen);
+      }
       if (!info || typeof info !== 'object' || !renderModelInfo(info)) throw new Error('empty');
     } catch (e) {
       if (!modelShown) els.modelInfo.replaceChildren(node('p', 'unavailable', 'Model information unavailable.'));
     }
+  }
+
+  // The model picker: every model of the server, the chosen one selected.
+  function renderPicker() {
+    const options = models.map((m) => {
+      const option = node('option', null, m.state && m.state !== 'ready' ? `${m.name} (${m.state})` : m.name);
+      option.value = m.name;
+      option.selected = m.name === chosen;
+      return option;
+    });
+    els.modelSelect.replaceChildren(...options);
+    els.modelCount.textContent = models.length > 1 ? `${models.length} models on this server` : '';
+    els.modelPicker.hidden = false;
+  }
+
+  // The routes of the chosen model (the default one's old routes while the list is unknown).
+  function endpoint() {
+    const base = chosen ? `v1/models/${encodeURIComponent(chosen)}` : 'v1';
+    return task() === 'embed' ? `${base}/embed?normalize=${els.normalize.checked}` : `${base}/classify?top_k=${TOP_K}`;
+  }
+
+  function task() {
+    const picked = document.querySelector('input[name=task]:checked');
+    return picked ? picked.value : 'classify';
   }
 
   // The server's limits: the largest file it takes is shown in the hint and checked before sending.
@@ -159,6 +199,9 @@
     decode_timeout: 'That image took too long to read, so the server stopped. Try a smaller or simpler one.',
     unsupported_media_type: 'That file isn\'t an image format the server can read. Try a JPEG, PNG or WebP photo.',
     internal_error: 'Something went wrong on the server. Please try again.',
+    unknown_model: 'That model isn\'t on this server any more. Reload the page to see the models it has.',
+    embeddings_unavailable: 'This model can\'t give embeddings as it is served (from an exported network). '
+      + 'Classify instead, or pick another model.',
     url_fetch_failed: 'The image at that address couldn\'t be downloaded. Check the address, or upload the file instead.',
     url_timeout: 'Downloading the image from that address took too long. Try again, or upload the file instead.',
   };
@@ -223,7 +266,7 @@
     els.urlSubmit.classList.toggle('is-busy', busy);
     els.resultCard.classList.toggle('is-busy', busy);
     els.results.setAttribute('aria-busy', String(busy));
-    els.status.textContent = busy ? `Classifying ${what}…` : '';
+    els.status.textContent = busy ? `${task() === 'embed' ? 'Computing the embedding of' : 'Classifying'} ${what}…` : '';
   }
 
   function renderResults(data, result) {
@@ -243,7 +286,37 @@
       list.append(li);
     });
     els.results.replaceChildren(node('h3', 'results-title', `Top ${preds.length} prediction${preds.length === 1 ? '' : 's'}`), list);
+    renderTimings(data, result);
+  }
 
+  // The embedding: its size, its first values, and a button that copies the whole vector as JSON.
+  function renderEmbedding(data, result) {
+    const vector = result.embedding;
+    const first = vector.slice(0, 8).map((v) => Number(v).toFixed(4)).join(', ');
+    const copy = node('button', 'button', 'Copy as JSON');
+    copy.type = 'button';
+    copy.id = 'copy-embedding';
+    const copied = node('span', 'copy-status');
+    copied.setAttribute('role', 'status');
+    copy.addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(JSON.stringify(vector));
+        copied.textContent = `Copied ${vector.length} values.`;
+      } catch (e) {
+        copied.textContent = 'Copying isn\'t allowed here; select the values instead.';
+      }
+    });
+    const size = node('p', 'embedding-size', `${vector.length} values${data.normalized ? ', unit length' : ''}`);
+    size.id = 'embedding-size';
+    const values = node('p', 'embedding-values', `[${first}${vector.length > 8 ? ', …' : ''}]`);
+    values.id = 'embedding-values';
+    const actions = node('p');
+    actions.append(copy, copied);
+    els.results.replaceChildren(node('h3', 'results-title', 'Embedding'), size, values, actions);
+    renderTimings(data, result);
+  }
+
+  function renderTimings(data, result) {
     // The server's steps, and "other": the rest of its total (reading the upload or downloading the
     // URL, handing the image between threads, writing the answer).
     const t = result.timing_ms || {};
@@ -297,7 +370,7 @@
     try {
       let res;
       try {
-        res = await fetch(`v1/classify?top_k=${TOP_K}`, {
+        res = await fetch(endpoint(), {
           method: 'POST', body, signal: ctrl.signal,
           headers: { 'Content-Type': contentType, Accept: 'application/json' },
         });
@@ -317,10 +390,12 @@
           message ? `Details: ${message} (HTTP ${res.status})` : `HTTP ${res.status} ${res.statusText}`.trim(), err.code);
       }
       const result = data && Array.isArray(data.results) ? data.results[0] : null;
-      if (!result || !Array.isArray(result.predictions)) {
+      const embedding = task() === 'embed';
+      if (!result || !Array.isArray(embedding ? result.embedding : result.predictions)) {
         throw failure('The server\'s answer couldn\'t be understood.', `HTTP ${res.status}`);
       }
-      renderResults(data, result);
+      if (embedding) renderEmbedding(data, result);
+      else renderResults(data, result);
       reveal(els.resultCard);
     } catch (err) {
       if (ctrl.signal.aborted) return;
@@ -385,6 +460,26 @@
   }
 
   // ---- wiring ---------------------------------------------------------------------------------
+
+  els.modelSelect.addEventListener('change', () => {
+    chosen = els.modelSelect.value;
+    abortRunning();
+    clearMessages();
+    clearResults(false);
+    const info = models.find((m) => m.name === chosen);
+    if (info) renderModelInfo(info);
+    loadModelInfo();
+  });
+
+  const showTask = () => {
+    els.urlSubmitText.textContent = task() === 'embed' ? 'Embed' : 'Classify';
+    els.normalize.parentElement.hidden = task() !== 'embed';
+  };
+  document.querySelectorAll('input[name=task]').forEach((r) => r.addEventListener('change', () => {
+    showTask();
+    clearResults(true);
+  }));
+  showTask();
 
   els.fileInput.addEventListener('change', () => {
     const file = els.fileInput.files && els.fileInput.files[0];

@@ -38,6 +38,7 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -69,6 +70,7 @@ class WebPageBrowserTest {
     private static Vertx vertx;
     private static VitServer server;
     private static String pageUrl;
+    private static TemporaryFolder secondModel;
 
     private final List<WebDriver> drivers = new ArrayList<>();
     private final List<TemporaryFolder> profiles = new ArrayList<>();
@@ -80,16 +82,24 @@ class WebPageBrowserTest {
         assumeTrue(CHROMEDRIVER.canExecute(),
                 "no chromedriver at /usr/bin/chromedriver (apt-get install chromium-driver): browser test skipped");
         vertx = Vertx.vertx();
+        // the second model without its exported network, so that it gives embeddings too
+        secondModel = TemporaryFolder.create("vitserve-browser-model-");
+        for (String file : List.of("config.json", "preprocessor_config.json", "model.safetensors")) {
+            Files.createSymbolicLink(secondModel.path().resolve(file), Fixtures.model("vit-shape-a").resolve(file));
+        }
         server = VitServer.start(vertx, ServerConfig.fromArgs(Map.of(),
-                "--model", Fixtures.tinyVit().toString(), "--backend", "onnx",
+                "--model", Fixtures.tinyVit().toString(), "--model", "shapes/a=" + secondModel.path(), "--backend", "onnx",
                 "--host", "127.0.0.1", "--port", "0", "--max-body-size", "3MB")).await();
         pageUrl = "http://127.0.0.1:" + server.port() + "/";
     }
 
     @AfterAll
-    static void stopServer() {
+    static void stopServer() throws IOException {
         if (server != null) {
             server.close().await();
+        }
+        if (secondModel != null) {
+            secondModel.close();
         }
         if (vertx != null) {
             vertx.close().await();
@@ -179,6 +189,45 @@ class WebPageBrowserTest {
         assertNoPolicyViolations(driver);
         js.executeScript("arguments[0].scrollIntoView()", timings);
         screenshot(driver, "desktop-timings");
+    }
+
+    @Test
+    void picksTheSecondModelClassifiesAPhotoAndShowsItsEmbedding() {
+        WebDriver driver = browser(1280, 900);
+        driver.get(pageUrl);
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        Select picker = wait.until(d -> {
+            Select select = new Select(d.findElement(By.id("model-select")));
+            return select.getOptions().size() == 2 ? select : null;
+        });
+        assertEquals("tiny-vit", picker.getFirstSelectedOption().getAttribute("value"), "the default model is chosen");
+        picker.selectByValue("shapes/a");
+        wait.until(d -> d.findElement(By.id("model-info")).getText().contains("64 × 64"));
+        assertTrue(driver.findElement(By.id("model-info")).getText().contains("7 labels · 48-value embedding"),
+                driver.findElement(By.id("model-info")).getText());
+
+        upload(driver, Fixtures.image("chelsea.png"));
+        List<WebElement> predictions = waitForPredictions(driver);
+        JsonNode expected = Fixtures.reference("vit-shape-a").get("images").get("chelsea.png").get("top");
+        for (int i = 0; i < predictions.size(); i++) {
+            assertEquals(expected.get(i).get("label").asText(), labelOf(predictions.get(i)), "the second model's label " + i);
+        }
+        assertTrue(driver.findElement(By.id("timings")).getText().contains("shapes/a")
+                || driver.findElement(By.id("timings")).getText().contains(secondModel.path().toString()),
+                "answered by the second model: " + driver.findElement(By.id("timings")).getText());
+
+        driver.findElement(By.cssSelector("input[name=task][value=embed]")).click();
+        assertEquals("Embed", driver.findElement(By.id("url-submit-text")).getText());
+        upload(driver, Fixtures.image("chelsea.png"));
+        WebElement size = wait.until(d -> first(d, "#embedding-size"));
+        assertEquals("48 values, unit length", size.getText());
+        String values = driver.findElement(By.id("embedding-values")).getText();
+        assertTrue(values.matches("\\[(-?\\d\\.\\d{4}, ){8}…]"), "the first 8 values: " + values);
+        driver.findElement(By.id("copy-embedding")).click();
+        wait.until(d -> !d.findElement(By.cssSelector("#results .copy-status")).getText().isEmpty());
+        screenshot(driver, "desktop-embedding");
+        assertFalse(driver.findElement(By.id("error")).isDisplayed(), "no error shown");
+        assertNoPolicyViolations(driver);
     }
 
     @Test
