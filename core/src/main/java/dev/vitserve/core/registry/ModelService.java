@@ -229,6 +229,7 @@ public final class ModelService implements AutoCloseable {
         awaitUnused(copy, drained);
         return drained.future().compose(v -> vertx.executeBlocking(() -> {
             copy.close();
+            FreedMemory.returnToSystem();
             return null;
         }, false));
     }
