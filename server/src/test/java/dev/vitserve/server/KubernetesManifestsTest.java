@@ -248,7 +248,7 @@ class KubernetesManifestsTest {
                 monitor.path("spec").path("endpoints").get(0).path("port").asText());
         String queueMetric = only(prometheus, "HorizontalPodAutoscaler").path("spec").path("metrics").findValue("metric")
                 .path("name").asText();
-        assertTrue(metrics.lines().anyMatch(line -> line.startsWith(queueMetric + " ")),
+        assertTrue(metrics.lines().anyMatch(line -> line.startsWith(queueMetric + "{model=")),
                 "the HPA's metric " + queueMetric + " is exported by the server");
         JsonNode rule = YAML.readTree(KUBERNETES.resolve("overlays/cpu-prometheus/prometheus-adapter-rules.yaml").toFile())
                 .path("rules").path("custom").get(0);
