@@ -8,6 +8,7 @@ import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.api.Precision;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -44,7 +45,7 @@ interface OnnxGraphSource {
     static OnnxGraphSource locate(ModelFiles model) throws BackendException {
         Optional<Path> exported = model.find(EXPORTED_FILES);
         if (exported.isPresent()) {
-            return new ExportedFile(exported.get());
+            return new ExportedFile(exported.get(), model.config().hiddenSize());
         }
         if (model.weights().isPresent()) {
             ModelWeights weights = model.weights().get();
@@ -76,8 +77,12 @@ interface OnnxGraphSource {
         return new BuiltGraph(weights.file(), VitGraphBuilder.buildInt8(model.config(), weights, range), range);
     }
 
-    /** An {@code .onnx} file; ONNX Runtime reads it itself, so external weight files next to it work too. */
-    record ExportedFile(Path weightsFile) implements OnnxGraphSource {
+    /**
+     * An {@code .onnx} file, given to ONNX Runtime with the class token its classifier reads as a second output
+     * ({@link ExportedEmbeddings}); a file whose weights are in external files, or whose classifier is not of a
+     * known form, is read by ONNX Runtime itself as it stands, and then gives no embeddings.
+     */
+    record ExportedFile(Path weightsFile, long hiddenSize) implements OnnxGraphSource {
 
         @Override
         public String origin() {
@@ -86,7 +91,15 @@ interface OnnxGraphSource {
 
         @Override
         public OrtSession createSession(OrtEnvironment environment, OrtSession.SessionOptions options) throws OrtException {
-            return environment.createSession(weightsFile.toString(), options);
+            Optional<byte[]> withEmbeddings;
+            try {
+                withEmbeddings = ExportedEmbeddings.addOutput(weightsFile, hiddenSize);
+            } catch (IOException e) {
+                // ONNX Runtime reads the file next and says what is wrong with it
+                withEmbeddings = Optional.empty();
+            }
+            return withEmbeddings.isPresent() ? environment.createSession(withEmbeddings.get(), options)
+                    : environment.createSession(weightsFile.toString(), options);
         }
 
         @Override
