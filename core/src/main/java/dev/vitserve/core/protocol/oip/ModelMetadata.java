@@ -21,14 +21,16 @@ public record ModelMetadata(String name, List<String> versions, String platform,
     public static final String LOGITS = "logits";
     /** The logits through the model's score function (softmax, or sigmoid for multi-label models). */
     public static final String PROBABILITIES = "probabilities";
+    /** The final-layernormed class token the classifier reads, when the model's engine gives it. */
+    public static final String EMBEDDINGS = "embeddings";
 
     /** One tensor's name, datatype and shape (-1 for a variable dimension). */
     public record Tensor(String name, String datatype, List<Long> shape) {
     }
 
-    /** The outputs a model has, in the order they are answered when a request names none. */
-    public static List<String> outputNames() {
-        return List.of(LOGITS, PROBABILITIES);
+    /** The outputs the model has, in the order they are answered when a request names none. */
+    public static List<String> outputNames(ServingModel serving) {
+        return serving.backend().embeds() ? List.of(LOGITS, PROBABILITIES, EMBEDDINGS) : List.of(LOGITS, PROBABILITIES);
     }
 
     /** The metadata of the served model. */
@@ -39,8 +41,8 @@ public record ModelMetadata(String name, List<String> versions, String platform,
                 List.of(new Tensor(PIXEL_VALUES, "FP32", List.of(-1L, (long) image.channels(), (long) image.height(),
                                 (long) image.width())),
                         new Tensor(IMAGE, "BYTES", List.of(-1L))),
-                List.of(new Tensor(LOGITS, "FP32", List.of(-1L, labels)),
-                        new Tensor(PROBABILITIES, "FP32", List.of(-1L, labels))));
+                outputNames(serving).stream().map(output -> new Tensor(output, "FP32", List.of(-1L,
+                        output.equals(EMBEDDINGS) ? serving.model().files().config().hiddenSize() : labels))).toList());
     }
 
     /** Triton's platform names for the engines vitserve runs; a plug-in backend is named by its id. */

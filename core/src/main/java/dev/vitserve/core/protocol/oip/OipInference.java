@@ -47,19 +47,16 @@ public final class OipInference {
         List<Future<InferenceResult>> images;
         List<RequestedOutput> outputs;
         try {
-            outputs = outputs(request.outputs(), request.binaryByDefault());
+            outputs = outputs(request.outputs(), request.binaryByDefault(), ModelMetadata.outputNames(serving));
             images = run(single(request.inputs()), serving.pipeline());
         } catch (ApiException e) {
             return Future.failedFuture(e);
         }
         return Future.all(images).map(all -> {
-            float[][] logits = new float[images.size()][];
-            for (int i = 0; i < logits.length; i++) {
-                logits[i] = images.get(i).result().logits();
-            }
+            List<InferenceResult> results = all.list();
             List<Output> answered = new ArrayList<>();
             for (RequestedOutput output : outputs) {
-                answered.add(output(output, logits, serving));
+                answered.add(output(output, results, serving));
             }
             return new InferenceResponse(modelName, ModelMetadata.VERSION, request.id(), answered);
         });
@@ -175,15 +172,21 @@ public final class OipInference {
     }
 
     /** The outputs asked for, checked, or every output when none is named. */
-    private static List<RequestedOutput> outputs(List<RequestedOutput> asked, boolean binaryByDefault) {
+    private static List<RequestedOutput> outputs(List<RequestedOutput> asked, boolean binaryByDefault, List<String> names) {
         if (asked.isEmpty()) {
-            return ModelMetadata.outputNames().stream().map(name -> new RequestedOutput(name, 0, binaryByDefault)).toList();
+            return names.stream().map(name -> new RequestedOutput(name, 0, binaryByDefault)).toList();
         }
         Map<String, RequestedOutput> byName = new LinkedHashMap<>();
         for (RequestedOutput output : asked) {
-            if (!ModelMetadata.outputNames().contains(output.name())) {
+            if (!names.contains(output.name())) {
                 throw ApiException.badRequest("invalid_tensor", "unknown output '" + output.name() + "'; this model has "
-                        + String.join(", ", ModelMetadata.outputNames()));
+                        + String.join(", ", names) + (output.name().equals(ModelMetadata.EMBEDDINGS) ? " (its engine runs an "
+                        + "exported network, which gives no embeddings; they come from the network vitserve builds from "
+                        + "model.safetensors)" : ""));
+            }
+            if (output.classification() > 0 && output.name().equals(ModelMetadata.EMBEDDINGS)) {
+                throw ApiException.badRequest("invalid_parameter", "output 'embeddings': classification applies to "
+                        + ModelMetadata.LOGITS + " and " + ModelMetadata.PROBABILITIES);
             }
             if (output.classification() < 0) {
                 throw ApiException.badRequest("invalid_parameter", "output '" + output.name()
@@ -194,27 +197,25 @@ public final class OipInference {
         return List.copyOf(byName.values());
     }
 
-    private static Output output(RequestedOutput asked, float[][] logits, ServingModel serving) {
+    private static Output output(RequestedOutput asked, List<InferenceResult> results, ServingModel serving) {
         int labels = serving.pipeline().numLabels();
-        float[] values = new float[logits.length * labels];
-        for (int i = 0; i < logits.length; i++) {
-            float[] row = logits[i];
-            if (asked.name().equals(ModelMetadata.PROBABILITIES)) {
-                double[] scores = Postprocessor.scores(row, serving.model().defaultFunction());
-                for (int j = 0; j < labels; j++) {
-                    values[i * labels + j] = (float) scores[j];
-                }
-            } else {
-                System.arraycopy(row, 0, values, i * labels, labels);
-            }
+        int width = asked.name().equals(ModelMetadata.EMBEDDINGS) ? serving.model().files().config().hiddenSize() : labels;
+        float[] values = new float[results.size() * width];
+        for (int i = 0; i < results.size(); i++) {
+            float[] row = switch (asked.name()) {
+                case ModelMetadata.PROBABILITIES -> probabilities(results.get(i).logits(), serving);
+                case ModelMetadata.EMBEDDINGS -> results.get(i).embedding();
+                default -> results.get(i).logits();
+            };
+            System.arraycopy(row, 0, values, i * width, width);
         }
         if (asked.classification() == 0) {
-            return new Output(asked.name(), "FP32", new long[] {logits.length, labels}, values, null, asked.binary());
+            return new Output(asked.name(), "FP32", new long[] {results.size(), width}, values, null, asked.binary());
         }
         int k = Math.min(asked.classification(), labels);
-        List<byte[]> classes = new ArrayList<>(logits.length * k);
+        List<byte[]> classes = new ArrayList<>(results.size() * k);
         Postprocessor labelling = serving.pipeline().postprocessor();
-        for (int i = 0; i < logits.length; i++) {
+        for (int i = 0; i < results.size(); i++) {
             int row = i * labels;
             Integer[] order = new Integer[labels];
             Arrays.setAll(order, j -> j);
@@ -226,6 +227,15 @@ public final class OipInference {
                         .getBytes(StandardCharsets.UTF_8));
             }
         }
-        return new Output(asked.name(), "BYTES", new long[] {logits.length, k}, null, classes, asked.binary());
+        return new Output(asked.name(), "BYTES", new long[] {results.size(), k}, null, classes, asked.binary());
+    }
+
+    private static float[] probabilities(float[] logits, ServingModel serving) {
+        double[] scores = Postprocessor.scores(logits, serving.model().defaultFunction());
+        float[] values = new float[scores.length];
+        for (int j = 0; j < scores.length; j++) {
+            values[j] = (float) scores[j];
+        }
+        return values;
     }
 }
