@@ -364,6 +364,11 @@ public final class ServerConfig {
                 maxQueue, precision);
     }
 
+    /** The folder whose model subfolders are served at start and loadable by name, if any. */
+    public Optional<Path> modelRepository() {
+        return Optional.ofNullable(modelRepository);
+    }
+
     /** Most models loaded at once. */
     public int maxModels() {
         return maxModels;

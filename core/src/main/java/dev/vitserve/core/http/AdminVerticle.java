@@ -26,15 +26,17 @@ import java.util.regex.Pattern;
  * The management API on its own listener ({@code --admin-port}, bound to {@code --admin-host}, with
  * {@code --admin-api-key} when set): load ({@code POST /admin/models}), unload
  * ({@code DELETE /admin/models/{name}}), reload ({@code POST /admin/models/{name}/reload}) and list
- * models. It only parses and answers; the {@link ModelService} does the work off the event loop.
+ * models; and the Open Inference Protocol's model repository extension ({@code /v2/repository/...},
+ * {@link OipRepositoryHandlers}). It only parses and answers; the {@link ModelService} does the work
+ * off the event loop.
  */
 public final class AdminVerticle extends VerticleBase {
 
     /** Largest admin request body: a model's settings. */
     static final int MAX_BODY = 64 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Every admin error is vitserve's JSON error: no path answers the protocols' plain errors. */
-    private static final Pattern NO_PLAIN_ERRORS = Pattern.compile("(?!)");
+    /** The Open Inference Protocol's repository routes answer its plain errors; the others vitserve's JSON errors. */
+    private static final Pattern OIP_PATHS = Pattern.compile("^/v2/.*");
     private static final String MODEL = "^/admin/models/(?<" + ModelLookup.NAME + ">[^?#]+?)";
 
     private final ServerConfig config;
@@ -61,7 +63,14 @@ public final class AdminVerticle extends VerticleBase {
         guarded(router.postWithRegex(MODEL + "/reload$"), key).handler(body).handler(this::reload);
         guarded(router.getWithRegex(MODEL + "$"), key).handler(this::describe);
         guarded(router.deleteWithRegex(MODEL + "$"), key).handler(this::unload);
-        ErrorResponses.install(router, NO_PLAIN_ERRORS);
+        OipRepositoryHandlers repository = new OipRepositoryHandlers(config, service, models);
+        guarded(router.post("/v2/repository/index").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), key)
+                .handler(body).handler(repository::index);
+        guarded(router.postWithRegex(OipRepositoryHandlers.MODEL + "/load$").handler(ErrorResponses.PLAIN_ERRORS_HANDLER),
+                key).handler(body).handler(repository::load);
+        guarded(router.postWithRegex(OipRepositoryHandlers.MODEL + "/unload$")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), key).handler(body).handler(repository::unload);
+        ErrorResponses.install(router, OIP_PATHS);
         HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false).setIdleTimeout(120);
         server = vertx.createHttpServer(tls != null ? tls.apply(options) : options);
         return server.requestHandler(router).listen(config.adminPort().orElseThrow(), config.adminHost())

@@ -79,7 +79,7 @@ public final class ModelLookup {
     }
 
     /** A name still percent-encoded ({@code google%2Fvit-base-patch16-224}) in plain text. */
-    private static String decoded(String name) {
+    public static String decoded(String name) {
         if (!name.contains("%")) {
             return name;
         }
