@@ -6,6 +6,7 @@ import dev.vitserve.api.Precision;
 import dev.vitserve.core.http.AccessLog;
 import dev.vitserve.core.hub.HubSettings;
 import dev.vitserve.core.inference.PreprocessPriority;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -367,6 +368,11 @@ public final class ServerConfig {
     /** The folder whose model subfolders are served at start and loadable by name, if any. */
     public Optional<Path> modelRepository() {
         return Optional.ofNullable(modelRepository);
+    }
+
+    /** The model folders of {@code --model-repository} (subfolders with a config.json), by name; none without it. */
+    public List<Path> modelRepositoryFolders() throws IOException {
+        return modelRepository == null ? List.of() : StartModels.modelFolders(modelRepository);
     }
 
     /** Most models loaded at once. */

@@ -54,13 +54,20 @@ final class StartModels {
         return List.copyOf(models);
     }
 
+    /** The subfolders of a model repository that hold a config.json, by name. */
+    static List<Path> modelFolders(Path repository) throws IOException {
+        try (Stream<Path> children = Files.list(repository)) {
+            return children.filter(child -> Files.isRegularFile(child.resolve("config.json"))).sorted().toList();
+        }
+    }
+
     private static List<ModelSettings> repository(ServerConfig config, Path repository) throws ConfigException {
         if (!Files.isDirectory(repository)) {
             throw new ConfigException("--model-repository " + repository + " is not a folder");
         }
-        try (Stream<Path> children = Files.list(repository)) {
+        try {
             List<ModelSettings> models = new ArrayList<>();
-            for (Path folder : children.filter(child -> Files.isRegularFile(child.resolve("config.json"))).sorted().toList()) {
+            for (Path folder : modelFolders(repository)) {
                 String name = folder.getFileName().toString();
                 ModelSettings.checkName(name);
                 models.add(config.modelDefaults(name, folder.toString()));

@@ -10,7 +10,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -130,13 +129,10 @@ final class OipRepositoryHandlers {
         return repositoryFolders().filter(folder -> folder.getFileName().toString().equals(name)).findFirst();
     }
 
-    /** The subfolders of {@code --model-repository} holding a config.json, none without one. */
+    /** The model folders of {@code --model-repository}, none when it cannot be listed. */
     private Stream<Path> repositoryFolders() {
-        if (config.modelRepository().isEmpty()) {
-            return Stream.empty();
-        }
-        try (Stream<Path> children = Files.list(config.modelRepository().get())) {
-            return children.filter(child -> Files.isRegularFile(child.resolve("config.json"))).sorted().toList().stream();
+        try {
+            return config.modelRepositoryFolders().stream();
         } catch (IOException e) {
             return Stream.empty();
         }
