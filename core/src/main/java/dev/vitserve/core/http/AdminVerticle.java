@@ -8,6 +8,7 @@ import dev.vitserve.core.config.ConfigException;
 import dev.vitserve.core.config.ModelSettings;
 import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.protocol.ModelLookup;
+import dev.vitserve.core.protocol.oip.OipModelRepository;
 import dev.vitserve.core.registry.ModelEntry;
 import dev.vitserve.core.registry.ModelService;
 import io.vertx.core.Future;
@@ -63,7 +64,8 @@ public final class AdminVerticle extends VerticleBase {
         guarded(router.postWithRegex(MODEL + "/reload$"), key).handler(body).handler(this::reload);
         guarded(router.getWithRegex(MODEL + "$"), key).handler(this::describe);
         guarded(router.deleteWithRegex(MODEL + "$"), key).handler(this::unload);
-        OipRepositoryHandlers repository = new OipRepositoryHandlers(config, service, models);
+        OipRepositoryHandlers repository = new OipRepositoryHandlers(
+                new OipModelRepository(vertx, config, service, models));
         guarded(router.post("/v2/repository/index").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), key)
                 .handler(body).handler(repository::index);
         guarded(router.postWithRegex(OipRepositoryHandlers.MODEL + "/load$").handler(ErrorResponses.PLAIN_ERRORS_HANDLER),

@@ -102,6 +102,32 @@ class OipRepositoryTest {
     }
 
     @Test
+    void theConfigParameterSetsTheModelsSettings() throws Exception {
+        assertEquals(200, post("/v2/repository/models/shape-b/unload", null, KEY).statusCode());
+        HttpResponse<Buffer> load = post("/v2/repository/models/shape-b/load",
+                "{\"parameters\": {\"config\": \"{\\\"max-queue\\\": 7}\"}}", KEY);
+        assertEquals(200, load.statusCode(), load.bodyAsString());
+        JsonObject model = server.client.get(server.server.port(), "127.0.0.1", "/v1/models/shape-b").send()
+                .await(30, TimeUnit.SECONDS).bodyAsJsonObject();
+        assertEquals(7, model.getInteger("max_queue"), model.encode());
+
+        HttpResponse<Buffer> file = post("/v2/repository/models/shape-b/load",
+                "{\"parameters\": {\"file:1/model.onnx\": \"AAAA\"}}", KEY);
+        assertEquals(400, file.statusCode());
+        assertTrue(file.bodyAsJsonObject().getString("error").contains("--model-repository"), file.bodyAsString());
+        HttpResponse<Buffer> moved = post("/v2/repository/models/shape-b/load",
+                "{\"parameters\": {\"config\": \"{\\\"model\\\": \\\"/etc\\\"}\"}}", KEY);
+        assertEquals(400, moved.statusCode());
+        assertTrue(moved.bodyAsJsonObject().getString("error").contains("'model'"), moved.bodyAsString());
+        HttpResponse<Buffer> notJson = post("/v2/repository/models/shape-b/load",
+                "{\"parameters\": {\"config\": \"{threads\"}}", KEY);
+        assertEquals(400, notJson.statusCode());
+        assertTrue(notJson.bodyAsJsonObject().getString("error").contains("JSON object"), notJson.bodyAsString());
+        assertEquals(7, server.client.get(server.server.port(), "127.0.0.1", "/v1/models/shape-b").send()
+                .await(30, TimeUnit.SECONDS).bodyAsJsonObject().getInteger("max_queue"), "a refused load changes nothing");
+    }
+
+    @Test
     void refusalsAreThePlainErrorsOfTheProtocol() throws Exception {
         HttpResponse<Buffer> unknown = post("/v2/repository/models/nope/load", null, KEY);
         assertEquals(404, unknown.statusCode());
