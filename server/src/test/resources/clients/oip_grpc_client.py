@@ -125,6 +125,8 @@ bad = {
 # not a ModelInferRequest at all: bytes that are no protobuf message
 bad["not_a_message"] = lambda: channel.unary_unary("/inference.GRPCInferenceService/ModelInfer")(
     b"\xff\xff\xff", metadata=metadata, timeout=60)
+# the repository calls manage models: off unless the server has an --admin-api-key
+bad["repository_off"] = lambda: call("RepositoryIndex", pb.RepositoryIndexRequest())
 result["errors"] = {}
 for case, send in bad.items():
     try:

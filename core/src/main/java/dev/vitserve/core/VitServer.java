@@ -113,7 +113,7 @@ public final class VitServer {
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
-        api = new ApiVerticle(config, state, metrics.registry(), tls);
+        api = new ApiVerticle(config, state, service, metrics.registry(), tls);
         return vertx.deployVerticle(api).map(id -> {
             deploymentId = id;
             if (tls != null) {

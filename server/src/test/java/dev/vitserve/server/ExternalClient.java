@@ -21,6 +21,9 @@ final class ExternalClient {
     /** Where the client scripts and their npm packages go. */
     static final Path FOLDER = Path.of("target", "clients").toAbsolutePath();
 
+    /** Debian's Python, which has grpcio and grpc_tools. */
+    static final String PYTHON = "/usr/bin/python3";
+
     private ExternalClient() {
     }
 
@@ -70,6 +73,28 @@ final class ExternalClient {
             }
         }
         return FOLDER;
+    }
+
+    /**
+     * Copies the Python gRPC client scripts into {@link #FOLDER} with stubs that Debian's grpc_tools generates
+     * there from the {@code grpc_service.proto} in vitserve's jar; skips the test when Python's grpcio,
+     * grpc_tools, numpy or Pillow is missing.
+     */
+    static Path pythonGrpcClient(String... scripts) throws IOException, InterruptedException {
+        assumeInstalled(PYTHON, "Debian package python3");
+        Path folder = scripts(scripts);
+        try {
+            run(folder, List.of(PYTHON, "-c", "import grpc, grpc_tools, numpy, PIL"));
+        } catch (IllegalStateException e) {
+            Assumptions.abort("Python's grpcio, grpc_tools, numpy or Pillow is missing (Debian packages python3-grpcio, "
+                    + "python3-grpc-tools, python3-numpy, python3-pil; .ci/run installs them): " + e.getMessage());
+        }
+        try (InputStream proto = ExternalClient.class.getResourceAsStream("/grpc_service.proto")) {
+            Files.copy(proto, folder.resolve("grpc_service.proto"), StandardCopyOption.REPLACE_EXISTING);
+        }
+        run(folder, List.of(PYTHON, "-m", "grpc_tools.protoc", "-I.", "--python_out=.", "--grpc_python_out=.",
+                "grpc_service.proto"));
+        return folder;
     }
 
     /** Installs the npm packages pinned in clients/package.json into {@link #FOLDER}, once. */

@@ -10,10 +10,7 @@ import dev.vitserve.core.testing.TestCertificate;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -37,7 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(VertxExtension.class)
 class OipGrpcClientTest {
 
-    static final String PYTHON = "/usr/bin/python3";
+    static final String PYTHON = ExternalClient.PYTHON;
     static final String KEY = "grpc-test-key-0123456789";
     static final ObjectMapper JSON = new ObjectMapper();
     static final Map<String, JsonNode> ANSWERS = new HashMap<>();
@@ -45,19 +42,7 @@ class OipGrpcClientTest {
 
     @BeforeAll
     static void run(Vertx vertx) throws Exception {
-        ExternalClient.assumeInstalled(PYTHON, "Debian package python3");
-        folder = ExternalClient.scripts("oip_grpc_client.py", "oip_grpc_tls.py");
-        try {
-            ExternalClient.run(folder, List.of(PYTHON, "-c", "import grpc, grpc_tools, numpy, PIL"));
-        } catch (IllegalStateException e) {
-            org.junit.jupiter.api.Assumptions.abort("Python's grpcio, grpc_tools, numpy or Pillow is missing (Debian packages "
-                    + "python3-grpcio, python3-grpc-tools, python3-numpy, python3-pil; .ci/run installs them): " + e.getMessage());
-        }
-        try (InputStream proto = OipGrpcClientTest.class.getResourceAsStream("/grpc_service.proto")) {
-            Files.copy(proto, folder.resolve("grpc_service.proto"), StandardCopyOption.REPLACE_EXISTING);
-        }
-        ExternalClient.run(folder, List.of(PYTHON, "-m", "grpc_tools.protoc", "-I.", "--python_out=.",
-                "--grpc_python_out=.", "grpc_service.proto"));
+        folder = ExternalClient.pythonGrpcClient("oip_grpc_client.py", "oip_grpc_tls.py");
         for (String backend : List.of("onnx", "djl")) {
             try (RunningServer server = RunningServer.start(vertx, backend, "--device", "cpu", "--grpc-port", "0",
                     "--api-key", KEY)) {
@@ -166,7 +151,8 @@ class OipGrpcClientTest {
                 Map.entry("bad_classification", "INVALID_ARGUMENT"),
                 Map.entry("tensor_wrong_size", "INVALID_ARGUMENT"),
                 Map.entry("no_key", "UNAUTHENTICATED"),
-                Map.entry("not_a_message", "INVALID_ARGUMENT"));
+                Map.entry("not_a_message", "INVALID_ARGUMENT"),
+                Map.entry("repository_off", "PERMISSION_DENIED"));
         assertEquals(expected.size(), errors.size(), errors.toString());
         expected.forEach((kind, code) -> {
             assertEquals(code, errors.get(kind).get(0).asText(), kind + ": " + errors.get(kind));
@@ -175,6 +161,7 @@ class OipGrpcClientTest {
         });
         assertTrue(errors.get("unknown_model").get(1).asText().contains("no/such-model"));
         assertTrue(errors.get("not_an_image").get(1).asText().contains("supported format"));
+        assertTrue(errors.get("repository_off").get(1).asText().contains("--admin-api-key"));
         assertReference(ANSWERS.get(backend).get("after_errors"), 0, Fixtures.photoNames().get(0), backend + " after errors");
     }
 }

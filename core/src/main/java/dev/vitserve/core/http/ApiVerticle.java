@@ -8,7 +8,9 @@ import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.protocol.hf.HuggingFaceEndpoints;
 import dev.vitserve.core.protocol.oip.OipGrpcService;
 import dev.vitserve.core.protocol.oip.OipInference;
+import dev.vitserve.core.protocol.oip.OipModelRepository;
 import dev.vitserve.core.protocol.oip.OipRestEndpoints;
+import dev.vitserve.core.registry.ModelService;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -61,6 +63,7 @@ public final class ApiVerticle extends VerticleBase {
 
     private final ServerConfig config;
     private final ServerState state;
+    private final ModelService service;
     private final PrometheusMeterRegistry metrics;
     private final ListenerTls tls;
     private UrlFetcher fetcher;
@@ -72,8 +75,10 @@ public final class ApiVerticle extends VerticleBase {
     private ReceivingLimiter receiving;
     private ConnectionGuard connections;
 
-    /** The API listener; {@code tls} null for plain HTTP. */
-    public ApiVerticle(ServerConfig config, ServerState state, PrometheusMeterRegistry metrics, ListenerTls tls) {
+    /** The API listener; {@code service} manages models over gRPC's repository calls; {@code tls} null for plain HTTP. */
+    public ApiVerticle(ServerConfig config, ServerState state, ModelService service, PrometheusMeterRegistry metrics,
+                       ListenerTls tls) {
+        this.service = service;
         this.metrics = metrics;
         this.tls = tls;
         this.config = config;
@@ -142,7 +147,10 @@ public final class ApiVerticle extends VerticleBase {
         Gauge.builder("vitserve.requests.in.progress", limiter::inProgress)
                 .description("Classify requests admitted and not yet answered").register(metrics);
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
-        grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, apiKey);
+        ApiKeyCheck adminKey = config.adminApiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
+        grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, apiKey,
+                new OipGrpcService.Management(new OipModelRepository(vertx, config, service, models),
+                        config.modelRepository().map(folder -> folder.getFileName().toString()).orElse(""), adminKey));
         router.route().handler(connections::requestBegun);
         router.route().handler(new AccessLog(config.accessLog()));
         router.route().handler(this::commonHeaders);

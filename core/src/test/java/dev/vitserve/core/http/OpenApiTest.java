@@ -56,7 +56,7 @@ class OpenApiTest {
     @Test
     void everyRouteAndEveryDocumentedErrorIsDescribed(Vertx vertx) throws Exception {
         ServerConfig config = ServerConfig.fromArgs(Map.of(), "--host", "127.0.0.1", "--port", "0");
-        ApiVerticle api = new ApiVerticle(config, new ServerState(),
+        ApiVerticle api = new ApiVerticle(config, new ServerState(), null,
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), null);
         vertx.deployVerticle(api).await(30, TimeUnit.SECONDS);
         WebClient client = WebClient.create(vertx);

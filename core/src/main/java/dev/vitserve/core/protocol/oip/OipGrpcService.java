@@ -11,6 +11,13 @@ import dev.vitserve.core.protocol.oip.grpc.ModelMetadataRequest;
 import dev.vitserve.core.protocol.oip.grpc.ModelMetadataResponse;
 import dev.vitserve.core.protocol.oip.grpc.ModelReadyRequest;
 import dev.vitserve.core.protocol.oip.grpc.ModelReadyResponse;
+import dev.vitserve.core.protocol.oip.grpc.ModelRepositoryParameter;
+import dev.vitserve.core.protocol.oip.grpc.RepositoryIndexRequest;
+import dev.vitserve.core.protocol.oip.grpc.RepositoryIndexResponse;
+import dev.vitserve.core.protocol.oip.grpc.RepositoryModelLoadRequest;
+import dev.vitserve.core.protocol.oip.grpc.RepositoryModelLoadResponse;
+import dev.vitserve.core.protocol.oip.grpc.RepositoryModelUnloadRequest;
+import dev.vitserve.core.protocol.oip.grpc.RepositoryModelUnloadResponse;
 import dev.vitserve.core.protocol.oip.grpc.ServerLiveRequest;
 import dev.vitserve.core.protocol.oip.grpc.ServerLiveResponse;
 import dev.vitserve.core.protocol.oip.grpc.ServerMetadataRequest;
@@ -28,6 +35,8 @@ import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.GrpcServerRequest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +45,30 @@ import org.slf4j.LoggerFactory;
  * The Open Inference Protocol over gRPC, {@code inference.GRPCInferenceService}, on Vert.x's gRPC
  * server: the same models, pipeline, limits and API key as the REST routes, errors as gRPC
  * statuses (INVALID_ARGUMENT bad input, NOT_FOUND unknown model, RESOURCE_EXHAUSTED overload,
- * UNAVAILABLE not ready, UNAUTHENTICATED no key).
+ * UNAVAILABLE not ready, UNAUTHENTICATED no key). The repository calls (index, load, unload) are
+ * the management API's: they need {@code --admin-api-key}, and are PERMISSION_DENIED without one.
  */
 public final class OipGrpcService {
+
+    /**
+     * Model management over gRPC.
+     *
+     * @param repository the repository calls' work, shared with the management listener's REST routes
+     * @param repositoryName the name of {@code --model-repository}'s folder, "" without one
+     * @param adminKey the key the repository calls must carry; null (no {@code --admin-api-key}) refuses them
+     */
+    public record Management(OipModelRepository repository, String repositoryName, ApiKeyCheck adminKey) {
+    }
+
+    /** Who may call a method, and whether it takes a request slot. */
+    private enum Access {
+        /** The API key, when one is set. */
+        API,
+        /** The API key and a slot of the admission limit. */
+        LIMITED,
+        /** The admin key, which must be set. */
+        ADMIN
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(OipGrpcService.class);
     private static final ServiceName SERVICE = ServiceName.create("inference", "GRPCInferenceService");
@@ -48,31 +78,89 @@ public final class OipGrpcService {
     private final String version;
     private final RequestLimiter limiter;
     private final ApiKeyCheck apiKey;
+    private final Management management;
 
     /** @param apiKey the key requests must carry as {@code authorization: Bearer <key>} metadata, or null */
     public OipGrpcService(ModelLookup models, OipInference inference, String version, RequestLimiter limiter,
-                          ApiKeyCheck apiKey) {
+                          ApiKeyCheck apiKey, Management management) {
         this.models = models;
         this.inference = inference;
         this.version = version;
         this.limiter = limiter;
         this.apiKey = apiKey;
+        this.management = management;
     }
 
     /** A gRPC server with every method, to use as an HTTP/2 server's request handler. */
     public GrpcServer server(Vertx vertx, long maxMessageSize) {
         GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(maxMessageSize));
-        unary(server, "ServerLive", ServerLiveRequest.newBuilder(), false,
+        unary(server, "ServerLive", ServerLiveRequest.newBuilder(), Access.API,
                 request -> Future.succeededFuture(ServerLiveResponse.newBuilder().setLive(true).build()));
-        unary(server, "ServerReady", ServerReadyRequest.newBuilder(), false,
+        unary(server, "ServerReady", ServerReadyRequest.newBuilder(), Access.API,
                 request -> Future.succeededFuture(ServerReadyResponse.newBuilder().setReady(models.serverReady()).build()));
-        unary(server, "ServerMetadata", ServerMetadataRequest.newBuilder(), true,
+        unary(server, "ServerMetadata", ServerMetadataRequest.newBuilder(), Access.LIMITED,
                 request -> Future.succeededFuture(ServerMetadataResponse.newBuilder().setName("vitserve")
-                        .setVersion(version).addAllExtensions(OipRestEndpoints.EXTENSIONS).build()));
-        unary(server, "ModelReady", ModelReadyRequest.newBuilder(), true, this::modelReady);
-        unary(server, "ModelMetadata", ModelMetadataRequest.newBuilder(), true, this::modelMetadata);
-        unary(server, "ModelInfer", ModelInferRequest.newBuilder(), true, this::infer);
+                        .setVersion(version).addAllExtensions(extensions()).build()));
+        unary(server, "ModelReady", ModelReadyRequest.newBuilder(), Access.LIMITED, this::modelReady);
+        unary(server, "ModelMetadata", ModelMetadataRequest.newBuilder(), Access.LIMITED, this::modelMetadata);
+        unary(server, "ModelInfer", ModelInferRequest.newBuilder(), Access.LIMITED, this::infer);
+        unary(server, "RepositoryIndex", RepositoryIndexRequest.newBuilder(), Access.ADMIN, this::repositoryIndex);
+        unary(server, "RepositoryModelLoad", RepositoryModelLoadRequest.newBuilder(), Access.ADMIN, this::load);
+        unary(server, "RepositoryModelUnload", RepositoryModelUnloadRequest.newBuilder(), Access.ADMIN, this::unload);
         return server;
+    }
+
+    /** REST's extensions, and the model repository when the admin key lets it be used here. */
+    private List<String> extensions() {
+        List<String> extensions = new ArrayList<>(OipRestEndpoints.EXTENSIONS);
+        if (management.adminKey() != null) {
+            extensions.add("model_repository");
+        }
+        return extensions;
+    }
+
+    private Future<RepositoryIndexResponse> repositoryIndex(RepositoryIndexRequest request) {
+        checkRepository(request.getRepositoryName());
+        return management.repository().index(request.getReady()).map(entries -> {
+            RepositoryIndexResponse.Builder answer = RepositoryIndexResponse.newBuilder();
+            entries.forEach(entry -> answer.addModels(RepositoryIndexResponse.ModelIndex.newBuilder().setName(entry.name())
+                    .setVersion(entry.version()).setState(entry.state()).setReason(entry.reason())));
+            return answer.build();
+        });
+    }
+
+    private Future<RepositoryModelLoadResponse> load(RepositoryModelLoadRequest request) {
+        checkRepository(request.getRepositoryName());
+        OipModelRepository.refuseModelFiles(request.getParametersMap().keySet());
+        ModelRepositoryParameter config = request.getParametersMap().get("config");
+        if (config != null && !config.hasStringParam()) {
+            throw ApiException.badRequest("invalid_config", "the config parameter must be a string_param holding a JSON "
+                    + "object of per-model settings");
+        }
+        return management.repository().load(requiredName(request.getModelName()), config == null ? null : config.getStringParam())
+                .map(v -> RepositoryModelLoadResponse.getDefaultInstance());
+    }
+
+    private Future<RepositoryModelUnloadResponse> unload(RepositoryModelUnloadRequest request) {
+        checkRepository(request.getRepositoryName());
+        return management.repository().unload(requiredName(request.getModelName()))
+                .map(v -> RepositoryModelUnloadResponse.getDefaultInstance());
+    }
+
+    private static String requiredName(String model) {
+        if (model.isEmpty()) {
+            throw ApiException.badRequest("missing_model", "model_name is empty: name the model to load or unload");
+        }
+        return model;
+    }
+
+    /** vitserve has one repository: a request may leave its name empty or give the name of its folder. */
+    private void checkRepository(String name) {
+        if (!name.isEmpty() && !name.equals(management.repositoryName())) {
+            throw new ApiException(404, "unknown_repository", "this server has no repository '" + name + "'; "
+                    + (management.repositoryName().isEmpty() ? "it was started without --model-repository"
+                    : "its one repository is '" + management.repositoryName() + "' (an empty repository_name means it too)"));
+        }
     }
 
     private Future<ModelReadyResponse> modelReady(ModelReadyRequest request) {
@@ -114,18 +202,26 @@ public final class OipGrpcService {
     }
 
     /**
-     * Registers a unary method: the API key and, for {@code limited} methods, the admission limit
-     * are checked before the request message is read.
+     * Registers a unary method: the key its access needs and, for {@code LIMITED} methods, the admission
+     * limit are checked before the request message is read.
      */
     private <Req extends Message> void unary(GrpcServer server, String method, Message.Builder prototype,
-                                             boolean limited, Function<Req, Future<? extends Message>> handler) {
+                                             Access access, Function<Req, Future<? extends Message>> handler) {
         ServiceMethod<Req, Message> serviceMethod = ServiceMethod.server(SERVICE, method, GrpcMessageEncoder.encoder(),
                 GrpcMessageDecoder.decoder(prototype));
+        boolean limited = access == Access.LIMITED;
+        ApiKeyCheck key = access == Access.ADMIN ? management.adminKey() : apiKey;
+        String keyName = access == Access.ADMIN ? "admin API key" : "API key";
         server.callHandler(serviceMethod, request -> {
-            if (apiKey != null && !apiKey.accepts(request.headers().get("authorization"))) {
+            if (access == Access.ADMIN && key == null) {
+                fail(request, GrpcStatus.PERMISSION_DENIED, method + " manages models and is off on this server: start "
+                        + "it with --admin-api-key KEY and send the metadata 'authorization: Bearer <KEY>'");
+                return;
+            }
+            if (key != null && !key.accepts(request.headers().get("authorization"))) {
                 fail(request, GrpcStatus.UNAUTHENTICATED, request.headers().get("authorization") == null
-                        ? "this server needs an API key: send the metadata 'authorization: Bearer <key>'"
-                        : "the API key is wrong");
+                        ? method + " needs the " + keyName + ": send the metadata 'authorization: Bearer <key>'"
+                        : "the " + keyName + " is wrong");
                 return;
             }
             ApiException refused = limited ? limiter.admit() : null;
@@ -173,6 +269,12 @@ public final class OipGrpcService {
         return switch (error.status()) {
             case 401 -> GrpcStatus.UNAUTHENTICATED;
             case 404 -> GrpcStatus.NOT_FOUND;
+            // the management's refusals: a model of that name, too many models, busy, the default model
+            case 409 -> switch (error.code()) {
+                case "model_exists" -> GrpcStatus.ALREADY_EXISTS;
+                case "too_many_models" -> GrpcStatus.RESOURCE_EXHAUSTED;
+                default -> GrpcStatus.FAILED_PRECONDITION;
+            };
             case 503 -> "overloaded".equals(error.code()) ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.UNAVAILABLE;
             default -> error.status() >= 500 ? GrpcStatus.INTERNAL : GrpcStatus.INVALID_ARGUMENT;
         };

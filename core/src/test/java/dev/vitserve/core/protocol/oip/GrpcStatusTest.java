@@ -6,6 +6,7 @@ import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.image.ImageDecodeException;
 import dev.vitserve.core.inference.QueueFullException;
+import dev.vitserve.core.registry.ModelException;
 import io.vertx.grpc.common.GrpcStatus;
 import org.junit.jupiter.api.Test;
 
@@ -33,5 +34,15 @@ class GrpcStatusTest {
                 "not an image")));
         assertEquals(GrpcStatus.NOT_FOUND, of(new ApiException(404, "unknown_model", "no such model")));
         assertEquals(GrpcStatus.UNAUTHENTICATED, of(new ApiException(401, "unauthorized", "no key")));
+    }
+
+    @Test
+    void theManagementsRefusalsSayWhatStandsInTheWay() {
+        assertEquals(GrpcStatus.ALREADY_EXISTS, of(new ModelException(ModelException.Reason.DUPLICATE_NAME, "a is there")));
+        assertEquals(GrpcStatus.RESOURCE_EXHAUSTED, of(new ModelException(ModelException.Reason.TOO_MANY_MODELS, "8 of 8")));
+        assertEquals(GrpcStatus.FAILED_PRECONDITION, of(new ModelException(ModelException.Reason.BUSY, "reloading")));
+        assertEquals(GrpcStatus.FAILED_PRECONDITION, of(new ModelException(ModelException.Reason.DEFAULT_MODEL, "default")));
+        assertEquals(GrpcStatus.INVALID_ARGUMENT, of(new ModelException(ModelException.Reason.INVALID_MODEL, "not a ViT")));
+        assertEquals(GrpcStatus.NOT_FOUND, of(new ModelException(ModelException.Reason.UNKNOWN_MODEL, "no such model")));
     }
 }
