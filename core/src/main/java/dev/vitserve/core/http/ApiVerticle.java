@@ -119,7 +119,10 @@ public final class ApiVerticle extends VerticleBase {
         grpcServer = vertx.createHttpServer(tls != null ? tls.apply(grpcOptions) : grpcOptions);
         // built on a worker: the first use of the protobuf and gRPC classes takes seconds on a busy machine
         return listening.compose(api -> vertx.executeBlocking(() -> grpc.server(vertx, config.maxBodySize())))
-                .compose(handler -> grpcServer.requestHandler(handler).listen(config.grpcPort().get(), config.host()))
+                .compose(handler -> grpcServer.connectionHandler(connections::accepted).requestHandler(request -> {
+                    connections.requestBegun(request);
+                    handler.handle(request);
+                }).listen(config.grpcPort().get(), config.host()))
                 .onSuccess(listeningGrpc -> {
                     if (tls != null) {
                         tls.register(listeningGrpc);
@@ -148,7 +151,7 @@ public final class ApiVerticle extends VerticleBase {
                 .description("Classify requests admitted and not yet answered").register(metrics);
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
         ApiKeyCheck adminKey = config.adminApiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
-        grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, apiKey,
+        grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, receiving, apiKey,
                 new OipGrpcService.Management(new OipModelRepository(vertx, config, service, models),
                         config.modelRepository().map(folder -> folder.getFileName().toString()).orElse(""), adminKey));
         router.route().handler(connections::requestBegun);

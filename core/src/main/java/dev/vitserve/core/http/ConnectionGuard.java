@@ -4,17 +4,20 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Bounds the open connections, overall ({@code --max-connections}) and per client address
- * ({@code --max-connections-per-client}), so that a flood of idle connections cannot use up the
+ * Bounds the open connections of the API and gRPC listeners together, overall ({@code --max-connections})
+ * and per client address ({@code --max-connections-per-client}), so that a flood of idle connections cannot use up the
  * process's file descriptors. A connection past a client's bound is closed as it arrives; past the
  * overall bound the connection idle longest (no request in progress) is closed to make room, so
  * health checks and real clients still get in, and only when every connection is busy is the new
@@ -104,6 +107,20 @@ final class ConnectionGuard {
             ctx.addEndHandler(ended -> requestEnded(connection));
         }
         ctx.next();
+    }
+
+    /** For a request that does not come through the router (a gRPC call): its connection is busy until it ends. */
+    void requestBegun(HttpServerRequest request) {
+        Open connection = begun(request.connection());
+        if (connection != null) {
+            AtomicBoolean ended = new AtomicBoolean();
+            Handler<Void> end = done -> {
+                if (ended.compareAndSet(false, true)) {
+                    requestEnded(connection);
+                }
+            };
+            request.response().endHandler(end).closeHandler(end);
+        }
     }
 
     private synchronized Open begun(HttpConnection connection) {

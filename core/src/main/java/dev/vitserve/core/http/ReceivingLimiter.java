@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * limit when chunked) and how long each may take ({@code --body-timeout-ms}, then 408 and the
  * connection closed). A request still sending its body holds none of the {@link RequestLimiter}'s
  * slots, which go to requests ready to be worked on, so slow uploads cannot starve the others.
+ * The gRPC service reserves its messages here too, through {@link #reserve(long)}.
  */
-final class ReceivingLimiter implements Handler<RoutingContext> {
+public final class ReceivingLimiter implements Handler<RoutingContext> {
 
     private final Vertx vertx;
     private final ServerState state;
@@ -98,7 +99,11 @@ final class ReceivingLimiter implements Handler<RoutingContext> {
         return maxBodySize;
     }
 
-    private synchronized boolean reserve(long declared) {
+    /**
+     * Reserves room for a body that does not come through the router (a gRPC message) of at most {@code declared}
+     * bytes; when it returns true, {@link #release(long)} must follow once the body has arrived or timed out.
+     */
+    public synchronized boolean reserve(long declared) {
         if (count >= maxCount || bytes + declared > maxBytes) {
             return false;
         }
@@ -107,9 +112,15 @@ final class ReceivingLimiter implements Handler<RoutingContext> {
         return true;
     }
 
-    private synchronized void release(long declared) {
+    /** Gives back what {@link #reserve(long)} took. */
+    public synchronized void release(long declared) {
         count--;
         bytes -= declared;
+    }
+
+    /** How long a body may take to arrive ({@code --body-timeout-ms}). */
+    public Duration timeout() {
+        return timeout;
     }
 
     /** Requests whose body is still arriving. */

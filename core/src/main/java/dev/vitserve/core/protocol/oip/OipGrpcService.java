@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.http.ApiKeyCheck;
 import dev.vitserve.core.http.ErrorResponses;
+import dev.vitserve.core.http.ReceivingLimiter;
 import dev.vitserve.core.http.RequestLimiter;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.protocol.oip.grpc.ModelInferRequest;
@@ -37,6 +38,7 @@ import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.GrpcServerRequest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,16 +79,20 @@ public final class OipGrpcService {
     private final OipInference inference;
     private final String version;
     private final RequestLimiter limiter;
+    private final ReceivingLimiter receiving;
     private final ApiKeyCheck apiKey;
     private final Management management;
+    private volatile Vertx vertx;
+    private volatile long maxMessageSize;
 
     /** @param apiKey the key requests must carry as {@code authorization: Bearer <key>} metadata, or null */
     public OipGrpcService(ModelLookup models, OipInference inference, String version, RequestLimiter limiter,
-                          ApiKeyCheck apiKey, Management management) {
+                          ReceivingLimiter receiving, ApiKeyCheck apiKey, Management management) {
         this.models = models;
         this.inference = inference;
         this.version = version;
         this.limiter = limiter;
+        this.receiving = receiving;
         this.apiKey = apiKey;
         this.management = management;
     }
@@ -94,6 +100,8 @@ public final class OipGrpcService {
     /** A gRPC server with every method, to use as an HTTP/2 server's request handler. */
     public GrpcServer server(Vertx vertx, long maxMessageSize) {
         GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(maxMessageSize));
+        this.vertx = vertx;
+        this.maxMessageSize = maxMessageSize;
         unary(server, "ServerLive", ServerLiveRequest.newBuilder(), Access.API,
                 request -> Future.succeededFuture(ServerLiveResponse.newBuilder().setLive(true).build()));
         unary(server, "ServerReady", ServerReadyRequest.newBuilder(), Access.API,
@@ -202,14 +210,15 @@ public final class OipGrpcService {
     }
 
     /**
-     * Registers a unary method: the key its access needs and, for {@code LIMITED} methods, the admission
-     * limit are checked before the request message is read.
+     * Registers a unary method. The key its access needs is checked before the request message is read; the
+     * message then holds a place of the {@link ReceivingLimiter} until it has arrived (within
+     * {@code --body-timeout-ms}, else DEADLINE_EXCEEDED), and only then does a {@code LIMITED} call take a slot of
+     * the admission limit, so slow senders hold no slot the others need. Each call is answered once.
      */
     private <Req extends Message> void unary(GrpcServer server, String method, Message.Builder prototype,
                                              Access access, Function<Req, Future<? extends Message>> handler) {
         ServiceMethod<Req, Message> serviceMethod = ServiceMethod.server(SERVICE, method, GrpcMessageEncoder.encoder(),
                 GrpcMessageDecoder.decoder(prototype));
-        boolean limited = access == Access.LIMITED;
         ApiKeyCheck key = access == Access.ADMIN ? management.adminKey() : apiKey;
         String keyName = access == Access.ADMIN ? "admin API key" : "API key";
         server.callHandler(serviceMethod, request -> {
@@ -224,28 +233,95 @@ public final class OipGrpcService {
                         : "the " + keyName + " is wrong");
                 return;
             }
-            ApiException refused = limited ? limiter.admit() : null;
-            if (refused != null) {
-                fail(request, refused);
+            if (!receiving.reserve(maxMessageSize)) {
+                fail(request, GrpcStatus.RESOURCE_EXHAUSTED, "the server is receiving as many requests as it holds "
+                        + "room for; retry in a second");
                 return;
             }
+            new Call<>(request, access == Access.LIMITED, handler).start();
+        });
+    }
+
+    /** One call: its message arriving within the deadline, its admission, its work and its one answer. */
+    private final class Call<Req extends Message> {
+        private final GrpcServerRequest<Req, Message> request;
+        private final boolean limited;
+        private final Function<Req, Future<? extends Message>> handler;
+        private final AtomicBoolean received = new AtomicBoolean();
+        private final AtomicBoolean answered = new AtomicBoolean();
+        private boolean admitted;
+        private long deadline;
+
+        Call(GrpcServerRequest<Req, Message> request, boolean limited, Function<Req, Future<? extends Message>> handler) {
+            this.request = request;
+            this.limited = limited;
+            this.handler = handler;
+        }
+
+        void start() {
+            // the client cancelled or reset the call: nobody to answer, and its message will not arrive
+            request.errorHandler(error -> {
+                answered.set(true);
+                arrived();
+            });
+            deadline = vertx.setTimer(receiving.timeout().toMillis(), id -> {
+                arrived();
+                answer(GrpcStatus.DEADLINE_EXCEEDED, "the request message did not arrive within "
+                        + receiving.timeout().toMillis() + " ms");
+            });
             request.last().compose(message -> {
+                arrived();
+                if (answered.get()) {
+                    return Future.succeededFuture();
+                }
+                ApiException refused = limited ? limiter.admit() : null;
+                if (refused != null) {
+                    return Future.failedFuture(refused);
+                }
+                admitted = limited;
                 try {
                     return handler.apply(message);
                 } catch (ApiException e) {
                     return Future.failedFuture(e);
                 }
             }).onComplete(result -> {
-                if (limited) {
+                arrived();
+                if (admitted) {
                     limiter.release();
                 }
                 if (result.succeeded()) {
-                    request.response().end(result.result());
-                } else {
-                    fail(request, result.cause());
+                    if (answered.compareAndSet(false, true)) {
+                        request.response().end(result.result());
+                    }
+                } else if (!answered.get()) {
+                    answer(result.cause());
                 }
             });
-        });
+        }
+
+        /** The message has arrived, or will not: its place among those receiving is free again. */
+        private void arrived() {
+            if (received.compareAndSet(false, true)) {
+                vertx.cancelTimer(deadline);
+                receiving.release(maxMessageSize);
+            }
+        }
+
+        private void answer(Throwable failure) {
+            if (answered.compareAndSet(false, true)) {
+                try {
+                    fail(request, failure);
+                } catch (IllegalStateException closed) {
+                    // the stream closed under the answer: the client has gone
+                }
+            }
+        }
+
+        private void answer(GrpcStatus status, String message) {
+            if (answered.compareAndSet(false, true)) {
+                fail(request, status, message);
+            }
+        }
     }
 
     private static void fail(GrpcServerRequest<?, Message> request, Throwable failure) {
