@@ -6,6 +6,7 @@ import dev.vitserve.core.config.VersionProvider;
 import dev.vitserve.core.metrics.ServerMetrics;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.protocol.hf.HuggingFaceEndpoints;
+import dev.vitserve.core.protocol.oip.GrpcRepositoryCalls;
 import dev.vitserve.core.protocol.oip.OipGrpcService;
 import dev.vitserve.core.protocol.oip.OipInference;
 import dev.vitserve.core.protocol.oip.OipModelRepository;
@@ -152,7 +153,7 @@ public final class ApiVerticle extends VerticleBase {
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
         ApiKeyCheck adminKey = config.adminApiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
         grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, receiving, apiKey,
-                new OipGrpcService.Management(new OipModelRepository(vertx, config, service, models),
+                new GrpcRepositoryCalls(new OipModelRepository(vertx, config, service, models),
                         config.modelRepository().map(folder -> folder.getFileName().toString()).orElse(""), adminKey));
         router.route().handler(connections::requestBegun);
         router.route().handler(new AccessLog(config.accessLog()));

@@ -12,13 +12,9 @@ import dev.vitserve.core.protocol.oip.grpc.ModelMetadataRequest;
 import dev.vitserve.core.protocol.oip.grpc.ModelMetadataResponse;
 import dev.vitserve.core.protocol.oip.grpc.ModelReadyRequest;
 import dev.vitserve.core.protocol.oip.grpc.ModelReadyResponse;
-import dev.vitserve.core.protocol.oip.grpc.ModelRepositoryParameter;
 import dev.vitserve.core.protocol.oip.grpc.RepositoryIndexRequest;
-import dev.vitserve.core.protocol.oip.grpc.RepositoryIndexResponse;
 import dev.vitserve.core.protocol.oip.grpc.RepositoryModelLoadRequest;
-import dev.vitserve.core.protocol.oip.grpc.RepositoryModelLoadResponse;
 import dev.vitserve.core.protocol.oip.grpc.RepositoryModelUnloadRequest;
-import dev.vitserve.core.protocol.oip.grpc.RepositoryModelUnloadResponse;
 import dev.vitserve.core.protocol.oip.grpc.ServerLiveRequest;
 import dev.vitserve.core.protocol.oip.grpc.ServerLiveResponse;
 import dev.vitserve.core.protocol.oip.grpc.ServerMetadataRequest;
@@ -52,16 +48,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class OipGrpcService {
 
-    /**
-     * Model management over gRPC.
-     *
-     * @param repository the repository calls' work, shared with the management listener's REST routes
-     * @param repositoryName the name of {@code --model-repository}'s folder, "" without one
-     * @param adminKey the key the repository calls must carry; null (no {@code --admin-api-key}) refuses them
-     */
-    public record Management(OipModelRepository repository, String repositoryName, ApiKeyCheck adminKey) {
-    }
-
     /** Who may call a method, and whether it takes a request slot. */
     private enum Access {
         /** The API key, when one is set. */
@@ -81,13 +67,13 @@ public final class OipGrpcService {
     private final RequestLimiter limiter;
     private final ReceivingLimiter receiving;
     private final ApiKeyCheck apiKey;
-    private final Management management;
+    private final GrpcRepositoryCalls management;
     private volatile Vertx vertx;
     private volatile long maxMessageSize;
 
     /** @param apiKey the key requests must carry as {@code authorization: Bearer <key>} metadata, or null */
     public OipGrpcService(ModelLookup models, OipInference inference, String version, RequestLimiter limiter,
-                          ReceivingLimiter receiving, ApiKeyCheck apiKey, Management management) {
+                          ReceivingLimiter receiving, ApiKeyCheck apiKey, GrpcRepositoryCalls management) {
         this.models = models;
         this.inference = inference;
         this.version = version;
@@ -112,9 +98,9 @@ public final class OipGrpcService {
         unary(server, "ModelReady", ModelReadyRequest.newBuilder(), Access.LIMITED, this::modelReady);
         unary(server, "ModelMetadata", ModelMetadataRequest.newBuilder(), Access.LIMITED, this::modelMetadata);
         unary(server, "ModelInfer", ModelInferRequest.newBuilder(), Access.LIMITED, this::infer);
-        unary(server, "RepositoryIndex", RepositoryIndexRequest.newBuilder(), Access.ADMIN, this::repositoryIndex);
-        unary(server, "RepositoryModelLoad", RepositoryModelLoadRequest.newBuilder(), Access.ADMIN, this::load);
-        unary(server, "RepositoryModelUnload", RepositoryModelUnloadRequest.newBuilder(), Access.ADMIN, this::unload);
+        unary(server, "RepositoryIndex", RepositoryIndexRequest.newBuilder(), Access.ADMIN, management::index);
+        unary(server, "RepositoryModelLoad", RepositoryModelLoadRequest.newBuilder(), Access.ADMIN, management::load);
+        unary(server, "RepositoryModelUnload", RepositoryModelUnloadRequest.newBuilder(), Access.ADMIN, management::unload);
         return server;
     }
 
@@ -125,50 +111,6 @@ public final class OipGrpcService {
             extensions.add("model_repository");
         }
         return extensions;
-    }
-
-    private Future<RepositoryIndexResponse> repositoryIndex(RepositoryIndexRequest request) {
-        checkRepository(request.getRepositoryName());
-        return management.repository().index(request.getReady()).map(entries -> {
-            RepositoryIndexResponse.Builder answer = RepositoryIndexResponse.newBuilder();
-            entries.forEach(entry -> answer.addModels(RepositoryIndexResponse.ModelIndex.newBuilder().setName(entry.name())
-                    .setVersion(entry.version()).setState(entry.state()).setReason(entry.reason())));
-            return answer.build();
-        });
-    }
-
-    private Future<RepositoryModelLoadResponse> load(RepositoryModelLoadRequest request) {
-        checkRepository(request.getRepositoryName());
-        OipModelRepository.refuseModelFiles(request.getParametersMap().keySet());
-        ModelRepositoryParameter config = request.getParametersMap().get("config");
-        if (config != null && !config.hasStringParam()) {
-            throw ApiException.badRequest("invalid_config", "the config parameter must be a string_param holding a JSON "
-                    + "object of per-model settings");
-        }
-        return management.repository().load(requiredName(request.getModelName()), config == null ? null : config.getStringParam())
-                .map(v -> RepositoryModelLoadResponse.getDefaultInstance());
-    }
-
-    private Future<RepositoryModelUnloadResponse> unload(RepositoryModelUnloadRequest request) {
-        checkRepository(request.getRepositoryName());
-        return management.repository().unload(requiredName(request.getModelName()))
-                .map(v -> RepositoryModelUnloadResponse.getDefaultInstance());
-    }
-
-    private static String requiredName(String model) {
-        if (model.isEmpty()) {
-            throw ApiException.badRequest("missing_model", "model_name is empty: name the model to load or unload");
-        }
-        return model;
-    }
-
-    /** vitserve has one repository: a request may leave its name empty or give the name of its folder. */
-    private void checkRepository(String name) {
-        if (!name.isEmpty() && !name.equals(management.repositoryName())) {
-            throw new ApiException(404, "unknown_repository", "this server has no repository '" + name + "'; "
-                    + (management.repositoryName().isEmpty() ? "it was started without --model-repository"
-                    : "its one repository is '" + management.repositoryName() + "' (an empty repository_name means it too)"));
-        }
     }
 
     private Future<ModelReadyResponse> modelReady(ModelReadyRequest request) {
