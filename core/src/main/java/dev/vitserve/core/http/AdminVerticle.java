@@ -13,6 +13,7 @@ import dev.vitserve.core.registry.ModelEntry;
 import dev.vitserve.core.registry.ModelService;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
@@ -21,6 +22,7 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -45,6 +47,7 @@ public final class AdminVerticle extends VerticleBase {
     private final ModelLookup models;
     private final ListenerTls tls;
     private HttpServer server;
+    private Router router;
 
     /** The management listener; {@code tls} (the API's certificate) null for plain HTTP. */
     public AdminVerticle(ServerConfig config, ServerState state, ModelService service, ListenerTls tls) {
@@ -72,7 +75,10 @@ public final class AdminVerticle extends VerticleBase {
                 key).handler(body).handler(repository::load);
         guarded(router.postWithRegex(OipRepositoryHandlers.MODEL + "/unload$")
                 .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), key).handler(body).handler(repository::unload);
+        Buffer openApi = ApiVerticle.classpathFile("vitserve/admin-openapi.json");
+        router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end(openApi));
         ErrorResponses.install(router, OIP_PATHS);
+        this.router = router;
         HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false).setIdleTimeout(120);
         server = vertx.createHttpServer(tls != null ? tls.apply(options) : options);
         return server.requestHandler(router).listen(config.adminPort().orElseThrow(), config.adminHost())
@@ -187,6 +193,11 @@ public final class AdminVerticle extends VerticleBase {
 
     private static void json(RoutingContext ctx, int status, JsonObject body) {
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+    }
+
+    /** The router's routes, in order (what its {@code /openapi.json} must describe). */
+    List<Route> routes() {
+        return router.getRoutes();
     }
 
     /** The port actually bound. */

@@ -258,7 +258,8 @@ public final class ApiVerticle extends VerticleBase {
         ctx.next();
     }
 
-    private static Buffer classpathFile(String name) {
+    /** A file of the classpath, read whole (documents served as they are). */
+    static Buffer classpathFile(String name) {
         try (InputStream in = ApiVerticle.class.getClassLoader().getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException(name + " is missing from the classpath");
