@@ -108,6 +108,7 @@ refusals = {
     "config_not_json": lambda: load("shape-a", config="{threads: 2"),
     "config_sets_model": lambda: load("shape-a", config=json.dumps({"model": "/etc"})),
     "config_bad_value": lambda: load("shape-a", config=json.dumps({"threads": -3})),
+    "config_too_long": lambda: load("shape-a", config=json.dumps({"revision": "x" * 100_000})),
     "config_not_a_string": lambda: load("shape-a", parameters={"config": pb.ModelRepositoryParameter(int64_param=2)}),
     "file_parameter": lambda: load("shape-a", parameters={"file:1/model.onnx": file_parameter}),
     "unload_unknown": lambda: unload("nope"),

@@ -101,6 +101,7 @@ class OipGrpcRepositoryTest {
                 Map.entry("config_not_json", "INVALID_ARGUMENT"),
                 Map.entry("config_sets_model", "INVALID_ARGUMENT"),
                 Map.entry("config_bad_value", "INVALID_ARGUMENT"),
+                Map.entry("config_too_long", "INVALID_ARGUMENT"),
                 Map.entry("config_not_a_string", "INVALID_ARGUMENT"),
                 Map.entry("file_parameter", "INVALID_ARGUMENT"),
                 Map.entry("unload_unknown", "NOT_FOUND"),

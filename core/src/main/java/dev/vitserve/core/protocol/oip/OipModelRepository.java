@@ -35,6 +35,8 @@ public final class OipModelRepository {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The longest {@code config} parameter read: a model's settings fit in far less. */
+    static final int MAX_SETTINGS_CHARS = 16 * 1024;
 
     private final Vertx vertx;
     private final ServerConfig config;
@@ -127,6 +129,10 @@ public final class OipModelRepository {
     private static JsonNode changes(String settingsJson) {
         if (settingsJson == null || settingsJson.isBlank()) {
             return null;
+        }
+        if (settingsJson.length() > MAX_SETTINGS_CHARS) {
+            throw ApiException.badRequest("invalid_config", "the config parameter is " + settingsJson.length()
+                    + " characters long; a model's settings fit in " + MAX_SETTINGS_CHARS);
         }
         JsonNode changes;
         try {
