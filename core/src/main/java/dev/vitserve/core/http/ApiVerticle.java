@@ -119,7 +119,7 @@ public final class ApiVerticle extends VerticleBase {
         HttpServerOptions grpcOptions = new HttpServerOptions().setIdleTimeout(120);
         grpcServer = vertx.createHttpServer(tls != null ? tls.apply(grpcOptions) : grpcOptions);
         // built on a worker: the first use of the protobuf and gRPC classes takes seconds on a busy machine
-        return listening.compose(api -> vertx.executeBlocking(() -> grpc.server(vertx, config.maxBodySize())))
+        return listening.compose(api -> vertx.executeBlocking(() -> grpc.server(vertx)))
                 .compose(handler -> grpcServer.connectionHandler(connections::accepted).requestHandler(request -> {
                     connections.requestBegun(request);
                     handler.handle(request);
@@ -152,9 +152,9 @@ public final class ApiVerticle extends VerticleBase {
                 .description("Classify requests admitted and not yet answered").register(metrics);
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
         ApiKeyCheck adminKey = config.adminApiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
-        grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, receiving, apiKey,
-                new GrpcRepositoryCalls(new OipModelRepository(vertx, config, service, models),
-                        config.modelRepository().map(folder -> folder.getFileName().toString()).orElse(""), adminKey));
+        grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, receiving,
+                config.maxBodySize(), apiKey,
+                new GrpcRepositoryCalls(new OipModelRepository(vertx, config, service, models), adminKey));
         router.route().handler(connections::requestBegun);
         router.route().handler(new AccessLog(config.accessLog()));
         router.route().handler(this::commonHeaders);

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * limit when chunked) and how long each may take ({@code --body-timeout-ms}, then 408 and the
  * connection closed). A request still sending its body holds none of the {@link RequestLimiter}'s
  * slots, which go to requests ready to be worked on, so slow uploads cannot starve the others.
- * The gRPC service reserves its messages here too, through {@link #reserve(long)}.
+ * The gRPC service reserves its messages here too, through {@link #reserve(long, Runnable)}.
  */
 public final class ReceivingLimiter implements Handler<RoutingContext> {
 
@@ -48,34 +48,56 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
             ctx.next();
             return;
         }
-        long declared = declaredLength(request);
-        if (!reserve(declared)) {
+        Reservation place = reserve(declaredLength(request), () -> {
+            if (!request.isEnded()) {
+                timedOut(ctx);
+            }
+        });
+        if (place == null) {
             EarlyAnswer.send(ctx, ApiException.unavailable("overloaded", "the server is receiving " + maxCount
                     + " request bodies or as many bytes as it holds for them already; retry after the time in Retry-After",
                     1), maxBodySize);
             return;
         }
-        AtomicBoolean released = new AtomicBoolean();
-        Runnable release = () -> {
-            if (released.compareAndSet(false, true)) {
-                release(declared);
-            }
-        };
-        long timer = vertx.setTimer(timeout.toMillis(), id -> {
-            if (!request.isEnded()) {
-                release.run();
-                timedOut(ctx);
-            }
-        });
-        request.end().onComplete(done -> {
-            vertx.cancelTimer(timer);
-            release.run();
-        });
-        ctx.addEndHandler(done -> {
-            vertx.cancelTimer(timer);
-            release.run();
-        });
+        request.end().onComplete(done -> place.release());
+        ctx.addEndHandler(done -> place.release());
         ctx.next();
+    }
+
+    /** A body's place among those arriving, given back once: when it has arrived, timed out or been given up. */
+    public final class Reservation {
+        private final long declared;
+        private final AtomicBoolean released = new AtomicBoolean();
+        private long deadline;
+
+        private Reservation(long declared) {
+            this.declared = declared;
+        }
+
+        /** Gives the place back (again is harmless) and stops its deadline. */
+        public void release() {
+            if (released.compareAndSet(false, true)) {
+                vertx.cancelTimer(deadline);
+                ReceivingLimiter.this.release(declared);
+            }
+        }
+    }
+
+    /**
+     * Reserves a place for a body of at most {@code declared} bytes (a gRPC message, or a REST body from its
+     * Content-Length) that must arrive within {@code --body-timeout-ms}: past it the place is given back and
+     * {@code timedOut} runs. Null when the bounds are reached.
+     */
+    public Reservation reserve(long declared, Runnable timedOut) {
+        if (!reserve(declared)) {
+            return null;
+        }
+        Reservation place = new Reservation(declared);
+        place.deadline = vertx.setTimer(timeout.toMillis(), id -> {
+            place.release();
+            timedOut.run();
+        });
+        return place;
     }
 
     /** Answers 408 (unless an answer has begun) and closes the connection, whatever the client is still sending. */
@@ -99,11 +121,7 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
         return maxBodySize;
     }
 
-    /**
-     * Reserves room for a body that does not come through the router (a gRPC message) of at most {@code declared}
-     * bytes; when it returns true, {@link #release(long)} must follow once the body has arrived or timed out.
-     */
-    public synchronized boolean reserve(long declared) {
+    private synchronized boolean reserve(long declared) {
         if (count >= maxCount || bytes + declared > maxBytes) {
             return false;
         }
@@ -112,8 +130,7 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
         return true;
     }
 
-    /** Gives back what {@link #reserve(long)} took. */
-    public synchronized void release(long declared) {
+    private synchronized void release(long declared) {
         count--;
         bytes -= declared;
     }

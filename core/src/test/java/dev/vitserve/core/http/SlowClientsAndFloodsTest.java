@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.vitserve.core.testing.OpenSockets;
 import dev.vitserve.core.testing.RunningServer;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
@@ -16,7 +17,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,7 +128,7 @@ class SlowClientsAndFloodsTest {
             List<Socket> flood = openIdle(server, "127.0.0.2", 2000);
             try {
                 assertEquals(200, server.get("/health/ready").statusCode(), "another client beside 2000 idle connections");
-                int open = stillOpen(flood);
+                int open = OpenSockets.stillOpen(flood);
                 System.out.printf("2000 idle connections from one address: %d left open (bound 100)%n", open);
                 assertTrue(open <= 100, open + " connections from one address left open");
             } finally {
@@ -147,7 +147,7 @@ class SlowClientsAndFloodsTest {
                 for (int i = 0; i < 5; i++) {
                     assertEquals(200, server.get("/health/ready").statusCode(), "a client beside 3000 idle connections");
                 }
-                int open = stillOpen(flood);
+                int open = OpenSockets.stillOpen(flood);
                 System.out.printf("3000 idle connections: %d left open (bound 300)%n", open);
                 assertTrue(open <= 300, open + " idle connections left open");
             } finally {
@@ -163,10 +163,10 @@ class SlowClientsAndFloodsTest {
             long start = System.nanoTime();
             List<Socket> idle = openIdle(server, "127.0.0.4", 35);
             try {
-                int open = stillOpen(idle);
+                int open = OpenSockets.stillOpen(idle);
                 while (open > 0 && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30)) {
                     Thread.sleep(500);
-                    open = stillOpen(idle);
+                    open = OpenSockets.stillOpen(idle);
                 }
                 System.out.printf("35 idle connections at a bound of 40: all closed after %.1f s (5 s under pressure)%n",
                         (System.nanoTime() - start) / 1e9);
@@ -197,23 +197,6 @@ class SlowClientsAndFloodsTest {
         return sockets;
     }
 
-    /** How many of the sockets the server has not closed (a read neither ends nor fails within 2 ms). */
-    private static int stillOpen(List<Socket> sockets) throws Exception {
-        int open = 0;
-        for (Socket socket : sockets) {
-            socket.setSoTimeout(2);
-            try {
-                if (socket.getInputStream().read() != -1) {
-                    open++;
-                }
-            } catch (SocketTimeoutException e) {
-                open++;
-            } catch (SocketException reset) {
-                // closed by the server
-            }
-        }
-        return open;
-    }
 
     private static void closeAll(List<Socket> sockets) throws Exception {
         for (Socket socket : sockets) {

@@ -19,16 +19,11 @@ import io.vertx.core.Future;
 public final class GrpcRepositoryCalls {
 
     private final OipModelRepository repository;
-    private final String repositoryName;
     private final ApiKeyCheck adminKey;
 
-    /**
-     * @param repositoryName the name of {@code --model-repository}'s folder, "" without one
-     * @param adminKey the key the calls must carry; null (no {@code --admin-api-key}) refuses them
-     */
-    public GrpcRepositoryCalls(OipModelRepository repository, String repositoryName, ApiKeyCheck adminKey) {
+    /** @param adminKey the key the calls must carry; null (no {@code --admin-api-key}) refuses them */
+    public GrpcRepositoryCalls(OipModelRepository repository, ApiKeyCheck adminKey) {
         this.repository = repository;
-        this.repositoryName = repositoryName;
         this.adminKey = adminKey;
     }
 
@@ -74,6 +69,7 @@ public final class GrpcRepositoryCalls {
 
     /** vitserve has one repository: a request may leave its name empty or give the name of its folder. */
     private void checkRepository(String name) {
+        String repositoryName = repository.name();
         if (!name.isEmpty() && !name.equals(repositoryName)) {
             throw new ApiException(404, "unknown_repository", "this server has no repository '" + name + "'; "
                     + (repositoryName.isEmpty() ? "it was started without --model-repository"

@@ -68,12 +68,16 @@ public final class OipGrpcService {
     private final ReceivingLimiter receiving;
     private final ApiKeyCheck apiKey;
     private final GrpcRepositoryCalls management;
-    private volatile Vertx vertx;
-    private volatile long maxMessageSize;
+    private final long maxMessageSize;
 
-    /** @param apiKey the key requests must carry as {@code authorization: Bearer <key>} metadata, or null */
+    /**
+     * @param maxMessageSize the largest request message ({@code --max-body-size})
+     * @param apiKey the key requests must carry as {@code authorization: Bearer <key>} metadata, or null
+     */
     public OipGrpcService(ModelLookup models, OipInference inference, String version, RequestLimiter limiter,
-                          ReceivingLimiter receiving, ApiKeyCheck apiKey, GrpcRepositoryCalls management) {
+                          ReceivingLimiter receiving, long maxMessageSize, ApiKeyCheck apiKey,
+                          GrpcRepositoryCalls management) {
+        this.maxMessageSize = maxMessageSize;
         this.models = models;
         this.inference = inference;
         this.version = version;
@@ -84,10 +88,8 @@ public final class OipGrpcService {
     }
 
     /** A gRPC server with every method, to use as an HTTP/2 server's request handler. */
-    public GrpcServer server(Vertx vertx, long maxMessageSize) {
+    public GrpcServer server(Vertx vertx) {
         GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(maxMessageSize));
-        this.vertx = vertx;
-        this.maxMessageSize = maxMessageSize;
         unary(server, "ServerLive", ServerLiveRequest.newBuilder(), Access.API,
                 request -> Future.succeededFuture(ServerLiveResponse.newBuilder().setLive(true).build()));
         unary(server, "ServerReady", ServerReadyRequest.newBuilder(), Access.API,
@@ -175,12 +177,14 @@ public final class OipGrpcService {
                         : "the " + keyName + " is wrong");
                 return;
             }
-            if (!receiving.reserve(maxMessageSize)) {
+            Call<Req> call = new Call<>(request, access == Access.LIMITED, handler);
+            ReceivingLimiter.Reservation place = receiving.reserve(maxMessageSize, call::timedOut);
+            if (place == null) {
                 fail(request, GrpcStatus.RESOURCE_EXHAUSTED, "the server is receiving as many requests as it holds "
                         + "room for; retry in a second");
                 return;
             }
-            new Call<>(request, access == Access.LIMITED, handler).start();
+            call.start(place);
         });
     }
 
@@ -189,10 +193,8 @@ public final class OipGrpcService {
         private final GrpcServerRequest<Req, Message> request;
         private final boolean limited;
         private final Function<Req, Future<? extends Message>> handler;
-        private final AtomicBoolean received = new AtomicBoolean();
         private final AtomicBoolean answered = new AtomicBoolean();
         private boolean admitted;
-        private long deadline;
 
         Call(GrpcServerRequest<Req, Message> request, boolean limited, Function<Req, Future<? extends Message>> handler) {
             this.request = request;
@@ -200,19 +202,15 @@ public final class OipGrpcService {
             this.handler = handler;
         }
 
-        void start() {
+        /** Reads the message, which holds {@code place} among those arriving until it is in. */
+        void start(ReceivingLimiter.Reservation place) {
             // the client cancelled or reset the call: nobody to answer, and its message will not arrive
             request.errorHandler(error -> {
                 answered.set(true);
-                arrived();
-            });
-            deadline = vertx.setTimer(receiving.timeout().toMillis(), id -> {
-                arrived();
-                answer(GrpcStatus.DEADLINE_EXCEEDED, "the request message did not arrive within "
-                        + receiving.timeout().toMillis() + " ms");
+                place.release();
             });
             request.last().compose(message -> {
-                arrived();
+                place.release();
                 if (answered.get()) {
                     return Future.succeededFuture();
                 }
@@ -227,7 +225,7 @@ public final class OipGrpcService {
                     return Future.failedFuture(e);
                 }
             }).onComplete(result -> {
-                arrived();
+                place.release();
                 if (admitted) {
                     limiter.release();
                 }
@@ -241,12 +239,10 @@ public final class OipGrpcService {
             });
         }
 
-        /** The message has arrived, or will not: its place among those receiving is free again. */
-        private void arrived() {
-            if (received.compareAndSet(false, true)) {
-                vertx.cancelTimer(deadline);
-                receiving.release(maxMessageSize);
-            }
+        /** The message did not arrive within {@code --body-timeout-ms}. */
+        void timedOut() {
+            answer(GrpcStatus.DEADLINE_EXCEEDED, "the request message did not arrive within "
+                    + receiving.timeout().toMillis() + " ms");
         }
 
         private void answer(Throwable failure) {

@@ -50,6 +50,11 @@ public final class OipModelRepository {
         this.models = models;
     }
 
+    /** The repository's name, that of {@code --model-repository}'s folder; "" without one. */
+    public String name() {
+        return config.modelRepository().map(folder -> folder.getFileName().toString()).orElse("");
+    }
+
     /** Every model loaded, then the repository's folders not loaded; with {@code onlyReady}, those ready only. */
     public Future<List<IndexEntry>> index(boolean onlyReady) {
         // listing --model-repository reads the disk: on a worker, not the event loop

@@ -3,6 +3,7 @@ package dev.vitserve.core.protocol.oip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vitserve.core.testing.OpenSockets;
 import dev.vitserve.core.testing.RunningServer;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Future;
@@ -18,8 +19,6 @@ import io.vertx.junit5.VertxExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +48,14 @@ class GrpcLimitsTest {
         });
     }
 
+    static List<HttpClientRequest> stalledCalls(HttpClient client, int port, int count) throws Exception {
+        List<HttpClientRequest> stalled = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            stalled.add(stalledCall(client, port).await(30, TimeUnit.SECONDS));
+        }
+        return stalled;
+    }
+
     /** The grpc-status of an answer: in its headers when trailers-only, else in its trailers. */
     static String grpcStatus(Future<HttpClientResponse> response) throws Exception {
         return response.compose(answer -> answer.getHeader("grpc-status") != null
@@ -66,10 +73,7 @@ class GrpcLimitsTest {
         try (RunningServer server = RunningServer.start(vertx, "fake", "--grpc-port", "0", "--max-requests", "2",
                 "--body-timeout-ms", "3000")) {
             HttpClient client = http2(vertx);
-            List<HttpClientRequest> stalled = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-                stalled.add(stalledCall(client, server.server.grpcPort()).await(30, TimeUnit.SECONDS));
-            }
+            List<HttpClientRequest> stalled = stalledCalls(client, server.server.grpcPort(), 8);
             long start = System.nanoTime();
             byte[] png = Fixtures.bytes(Fixtures.image("green-palette.png"));
             assertEquals(200, server.postImage("/v1/classify", png, "image/png").statusCode(),
@@ -94,10 +98,7 @@ class GrpcLimitsTest {
         try (RunningServer server = RunningServer.start(vertx, "fake", "--grpc-port", "0", "--max-receiving", "3",
                 "--body-timeout-ms", "20000")) {
             HttpClient client = http2(vertx);
-            List<HttpClientRequest> stalled = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                stalled.add(stalledCall(client, server.server.grpcPort()).await(30, TimeUnit.SECONDS));
-            }
+            List<HttpClientRequest> stalled = stalledCalls(client, server.server.grpcPort(), 3);
             Thread.sleep(500);
             HttpClientRequest fourth = stalledCall(client, server.server.grpcPort()).await(30, TimeUnit.SECONDS);
             assertEquals("8", grpcStatus(fourth.response()), "past --max-receiving: RESOURCE_EXHAUSTED");
@@ -129,7 +130,7 @@ class GrpcLimitsTest {
                 HttpClient client = http2(vertx);
                 assertEquals("0", grpcStatus(serverLive(client, server.server.grpcPort())), "another client is served");
                 client.close();
-                int open = stillOpen(flood);
+                int open = OpenSockets.stillOpen(flood);
                 System.out.printf("60 idle gRPC connections from one address: %d left open (bound 20)%n", open);
                 assertTrue(open <= 20, open + " connections from one address left open");
             } finally {
@@ -145,30 +146,5 @@ class GrpcLimitsTest {
         return client.request(HttpMethod.POST, port, "127.0.0.1", "/inference.GRPCInferenceService/ServerLive")
                 .compose(request -> request.putHeader("content-type", "application/grpc").putHeader("te", "trailers")
                         .send(Buffer.buffer().appendByte((byte) 0).appendInt(0)));
-    }
-
-    /** How many of the sockets the server has not closed (a read neither ends nor fails within 2 ms). */
-    static int stillOpen(List<Socket> sockets) throws Exception {
-        int open = 0;
-        for (Socket socket : sockets) {
-            socket.setSoTimeout(2);
-            try {
-                // the server's HTTP/2 settings may come first: drain them, then see whether it closed
-                byte[] buffer = new byte[256];
-                int read = socket.getInputStream().read(buffer);
-                if (read != -1) {
-                    while (socket.getInputStream().read(buffer) != -1) {
-                        // more of the server's frames
-                    }
-                } else {
-                    continue;
-                }
-            } catch (SocketTimeoutException e) {
-                open++;
-            } catch (SocketException reset) {
-                // closed by the server
-            }
-        }
-        return open;
     }
 }
