@@ -98,6 +98,14 @@ public final class OnnxBackend implements Backend {
             }
             NetworkBuild build = graph.describe((System.nanoTime() - start) / 1_000_000);
             OnnxBackend backend = new OnnxBackend(model, environment, session, signature, graph.weightsFile(), device, build);
+            if (int8) {
+                Int8SelfCheck.Outcome checked = checkAgainstFloat32(backend, model, options, int8Range);
+                build = new NetworkBuild(build.precision(), build.quantizedLayers(), build.floatLayers(),
+                        build.operators() + "; " + checked.describe(), (System.nanoTime() - start) / 1_000_000,
+                        build.quantizeMillis());
+                backend = new OnnxBackend(model, environment, session, signature, graph.weightsFile(), device, build);
+                LOG.info("int8 network of {} {} in {} ms", model.name(), checked.describe(), checked.millis());
+            }
             LOG.info("{} loaded {} from {} ({}) in {} ms on {} [{}]", backend.engine, model.name(), graph.weightsFile(),
                     graph.origin(), build.loadMillis(), device, choice.reason());
             if (int8) {
@@ -108,6 +116,30 @@ public final class OnnxBackend implements Backend {
         } catch (BackendException | RuntimeException e) {
             closeQuietly(session);
             throw e;
+        }
+    }
+
+    /**
+     * Runs {@link Int8SelfCheck} on a new int8 backend against the float32 network built from the same weights, which
+     * is closed again before this returns.
+     *
+     * @throws BackendException when the two disagree
+     */
+    private static Int8SelfCheck.Outcome checkAgainstFloat32(OnnxBackend int8, ModelFiles model, BackendOptions options,
+                                                            Int8WeightRange range) throws BackendException {
+        OnnxGraphSource.BuiltGraph reference = new OnnxGraphSource.BuiltGraph(int8.weightsFile(),
+                VitGraphBuilder.build(model.config(), model.weights().orElseThrow()), null);
+        OrtEnvironment environment = int8.environment;
+        OrtSession session = createSession(environment, reference, options, OnnxDeviceSelector.Choice.cpu("int8 check"));
+        try {
+            OnnxBackend fp32 = new OnnxBackend(model, environment, session,
+                    OnnxSignature.check(session, model.config(), reference.weightsFile()), reference.weightsFile(),
+                    int8.device, NetworkBuild.fp32(0));
+            return Int8SelfCheck.verify(model.name(), model.config(),
+                    Int8SelfCheck.probeImages(model.config(), options.maxBatchSize()), fp32::infer, int8::infer,
+                    range.reason());
+        } finally {
+            closeQuietly(session);
         }
     }
 

@@ -136,9 +136,8 @@ final class VitGraphBuilder {
         String self = prefix + "attention.";
         String[] qkv;
         if (int8 != null) {
-            String packed = quantizedLinear(self + "query_key_value", List.of(self + "query", self + "key", self + "value"), x,
+            qkv = quantizedLinear(self + "query_key_value", List.of(self + "query", self + "key", self + "value"), x,
                     List.of(hidden, hidden, hidden), hidden, config.qkvBias());
-            qkv = g.ops("Split", 3, in(packed, g.int64s(hidden, hidden, hidden)), integer("axis", -1));
         } else {
             qkv = new String[] {linear(self + "query", x, hidden, hidden, config.qkvBias()),
                 linear(self + "key", x, hidden, hidden, config.qkvBias()),
@@ -151,43 +150,70 @@ final class VitGraphBuilder {
 
     /** A linear layer of the encoder: quantized in an int8 network, else {@link #linear}. */
     private String encoderLinear(String name, String x, int outputs, int inputs, boolean bias) throws BackendException {
-        return int8 != null ? quantizedLinear(name, List.of(name), x, List.of(outputs), inputs, bias)
+        return int8 != null ? quantizedLinear(name, List.of(name), x, List.of(outputs), inputs, bias)[0]
                 : linear(name, x, outputs, inputs, bias);
     }
 
     /**
      * Linear layers reading the same input, as one {@code com.microsoft DynamicQuantizeMatMul}: x quantized to uint8
      * per tensor at run time, times the int8 weights of all layers side by side, scaled per output channel back to
-     * float32, plus the biases. {@code name} names the new initializers.
+     * float32, plus the biases; the product split back into the layers' outputs. The columns are padded to whole
+     * 16-column tiles ({@link WeightQuantizer#COLUMN_ALIGNMENT}) and the padding cut off again, so that no width
+     * reaches the columns ONNX Runtime's AMX kernel gets wrong. {@code name} names the new initializers.
+     *
+     * @return the output of each layer, in the order of {@code names}
      */
-    private String quantizedLinear(String name, List<String> names, String x, List<Integer> outputs, int inputs,
-                                   boolean bias) throws BackendException {
+    private String[] quantizedLinear(String name, List<String> names, String x, List<Integer> outputs, int inputs,
+                                     boolean bias) throws BackendException {
         List<FloatBuffer> floats = new ArrayList<>();
         for (int k = 0; k < names.size(); k++) {
             floats.add(floats(names.get(k) + ".weight", outputs.get(k), inputs));
         }
         long start = System.nanoTime();
-        WeightQuantizer.Quantized q = WeightQuantizer.quantize(floats, outputs, inputs, int8.maxMagnitude());
+        WeightQuantizer.Quantized q = WeightQuantizer.quantize(floats, outputs, inputs, int8.maxMagnitude(),
+                WeightQuantizer.COLUMN_ALIGNMENT);
         quantizeNanos += System.nanoTime() - start;
         quantizedLinears += names.size();
         String values = supply(name + ".weight_int8", VitGraph.Weight.int8s(q.values(), new long[] {inputs, q.outputs()}));
         String scales = supply(name + ".weight_scale", VitGraph.Weight.floats(q.scales(), new long[] {q.outputs()}));
+        String product;
         if (!bias) {
-            return g.opIn(OnnxNodes.MICROSOFT, "DynamicQuantizeMatMul", in(x, values, scales));
+            product = g.opIn(OnnxNodes.MICROSOFT, "DynamicQuantizeMatMul", in(x, values, scales));
+        } else {
+            String biases = names.size() == 1 && !q.padded() ? weight(names.get(0) + ".bias", outputs.get(0))
+                    : supply(name + ".bias", VitGraph.Weight.floats(concatenated(names, outputs, q.outputs()),
+                            new long[] {q.outputs()}));
+            product = g.opIn(OnnxNodes.MICROSOFT, "DynamicQuantizeMatMul", in(x, values, scales, "", biases));
         }
-        String biases = names.size() == 1 ? weight(names.get(0) + ".bias", outputs.get(0))
-                : supply(name + ".bias", VitGraph.Weight.floats(concatenated(names, outputs), new long[] {q.outputs()}));
-        return g.opIn(OnnxNodes.MICROSOFT, "DynamicQuantizeMatMul", in(x, values, scales, "", biases));
+        return split(product, outputs, q.outputs());
     }
 
-    /** The biases of several layers one after the other. */
-    private FloatBuffer concatenated(List<String> names, List<Integer> outputs) throws BackendException {
-        int total = outputs.stream().mapToInt(Integer::intValue).sum();
-        FloatBuffer all = ByteBuffer.allocateDirect(total * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    /** The layers' outputs side by side in {@code product}, the padding after them dropped. */
+    private String[] split(String product, List<Integer> outputs, int columns) {
+        int used = outputs.stream().mapToInt(Integer::intValue).sum();
+        if (outputs.size() == 1) {
+            return new String[] {used == columns ? product
+                    : g.op("Slice", in(product, g.int64s(0), g.int64s(used), g.int64s(-1)))};
+        }
+        long[] sizes = new long[outputs.size() + (used == columns ? 0 : 1)];
+        for (int k = 0; k < outputs.size(); k++) {
+            sizes[k] = outputs.get(k);
+        }
+        if (used != columns) {
+            sizes[outputs.size()] = columns - used;
+        }
+        return Arrays.copyOf(g.ops("Split", sizes.length, in(product, g.int64s(sizes)), integer("axis", -1)),
+                outputs.size());
+    }
+
+    /** The biases of several layers one after the other, then zeros up to {@code columns}. */
+    private FloatBuffer concatenated(List<String> names, List<Integer> outputs, int columns) throws BackendException {
+        FloatBuffer all = ByteBuffer.allocateDirect(columns * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
         for (int k = 0; k < names.size(); k++) {
             all.put(floats(names.get(k) + ".bias", outputs.get(k)).duplicate());
         }
-        return all.flip();
+        // a direct buffer starts zeroed: the padding's biases are 0
+        return all.position(0);
     }
 
     /** {@code x W^T + b} on the PyTorch [out, in] weight as stored: ONNX Runtime packs it transposed itself. */

@@ -51,6 +51,25 @@ class Int8NetworkTest {
         assertCloseToFloat32(model, model, "odd shape " + config);
     }
 
+    /** The 7-bit weights chosen for CPUs without VNNI, on the same odd shapes, whatever CPU runs the test. */
+    @ParameterizedTest
+    @MethodSource("oddShapes")
+    void sevenBitWeightsOnOddShapesGiveLogitsCloseToFloat32(VitConfig config, @TempDir Path folder) throws BackendException {
+        TestSafetensors.write(folder.resolve("model.safetensors"), randomWeights(config, 7));
+        ModelFiles model = FixtureModels.withWeights("odd", folder, config);
+        Int8WeightRange reduced = Int8WeightRange.select("amd64", java.util.Optional.of("flags\t: avx2 avx512f\n"));
+        try (Backend fp32 = new OnnxBackendProvider().open(model, FP32);
+             Backend int8 = OnnxBackend.open(model, INT8, new OrtCudaProbe(), reduced)) {
+            assertTrue(int8.build().quantizedLayers().contains("7-bit (reduce_range)"), int8.build().quantizedLayers());
+            Logits expected = fp32.infer(FixtureModels.pixels(config, 0, 3));
+            Logits actual = int8.infer(FixtureModels.pixels(config, 0, 3));
+            for (int i = 0; i < 3; i++) {
+                double cosine = Logits.cosineSimilarity(expected.row(i), actual.row(i));
+                assertTrue(cosine >= 0.99, config + " image " + i + ": cosine " + cosine);
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("dev.vitserve.testkit.Fixtures#modelNames")
     void fixtureShapesGiveLogitsCloseToFloat32(String name, @TempDir Path folder) throws BackendException {
@@ -126,6 +145,7 @@ class Int8NetworkTest {
              Backend int8 = new OnnxBackendProvider().open(int8Model, INT8)) {
             assertEquals(Precision.FP32, fp32.build().precision());
             assertEquals(Precision.INT8, int8.build().precision());
+            assertTrue(int8.build().operators().contains("; checked at load against float32 on "), int8.build().operators());
             assertEquals(6 * config.numLayers() + " linear layers", int8.build().quantizedLayers().substring(0,
                     int8.build().quantizedLayers().indexOf(" of")));
             Logits expected = fp32.infer(FixtureModels.pixels(config, 0, 3));
