@@ -80,10 +80,10 @@ public record ModelSettings(String name, String model, String revision, String b
                 case "revision" -> newRevision = text(key, value);
                 case "backend" -> newBackend = text(key, value);
                 case "device" -> newDevice = device(value);
-                case "threads" -> newThreads = whole(key, value, 1);
-                case "max-batch" -> newMaxBatch = whole(key, value, 1);
-                case "max-batch-delay-ms" -> newDelay = whole(key, value, 0);
-                case "max-queue" -> newQueue = whole(key, value, 1);
+                case "threads" -> newThreads = whole(SettingRange.THREADS, value);
+                case "max-batch" -> newMaxBatch = whole(SettingRange.MAX_BATCH, value);
+                case "max-batch-delay-ms" -> newDelay = whole(SettingRange.MAX_BATCH_DELAY_MS, value);
+                case "max-queue" -> newQueue = whole(SettingRange.MAX_QUEUE, value);
                 case "precision" -> newPrecision = precision(value);
                 default -> throw new ConfigException("unknown model setting '" + field.getKey() + "'; known: "
                         + String.join(", ", KEYS));
@@ -122,15 +122,17 @@ public record ModelSettings(String name, String model, String revision, String b
         return value.asText();
     }
 
-    private static int whole(String key, JsonNode value, int least) throws ConfigException {
+    private static int whole(SettingRange range, JsonNode value) throws ConfigException {
         if (value != null && (value.isIntegralNumber() || value.isTextual() && value.asText().trim().matches("\\d{1,9}"))) {
-            int number = value.isIntegralNumber() ? value.asInt() : Integer.parseInt(value.asText().trim());
-            if (number >= least && (!value.isIntegralNumber() || value.canConvertToInt())) {
-                return number;
+            long number = value.isIntegralNumber() ? (value.canConvertToLong() ? value.asLong() : Long.MAX_VALUE)
+                    : Long.parseLong(value.asText().trim());
+            if (range.allows(number)) {
+                return (int) number;
             }
         }
-        throw new ConfigException("model setting '" + key + "' must be a whole number of at least " + least
-                + ", got " + value);
+        String shown = value == null ? "nothing" : value.toString();
+        throw new ConfigException("model setting '" + range.key() + "' must be a whole number from " + range.describe()
+                + ", got " + (shown.length() > 40 ? shown.substring(0, 40) + "..." : shown));
     }
 
     private static Precision precision(JsonNode value) throws ConfigException {

@@ -299,33 +299,36 @@ public final class ServerConfig {
             throw new ConfigException("no model given: pass --model with a Hugging Face Hub id (org/name) or a "
                     + "folder with config.json, preprocessor_config.json and model.safetensors, or set VITSERVE_MODEL");
         }
-        check(maxModels >= 1, "--max-models must be at least 1");
+        SettingRange.MAX_MODELS.checkFlag(maxModels);
         check(adminPort == null || adminPort >= 0 && adminPort <= 65535, "--admin-port must be between 0 and 65535");
         check(adminApiKey == null || adminApiKey.length() >= 16, "--admin-api-key must be at least 16 characters long");
         check(port >= 0 && port <= 65535, "--port must be between 0 and 65535, got " + port);
         check(grpcPort == null || (grpcPort >= 0 && grpcPort <= 65535), "--grpc-port must be between 0 and 65535, got "
                 + grpcPort);
-        check(threads == null || threads >= 1, "--threads must be at least 1");
+        SettingRange.THREADS.checkFlag(threads);
         check(maxMegapixels > 0, "--max-megapixels must be positive");
         check(maxRequestMegapixels == null || maxRequestMegapixels >= maxMegapixels,
                 "--max-request-megapixels must be at least --max-megapixels");
-        check(maxDecodeMs >= 1, "--max-decode-ms must be at least 1");
-        check(maxFiles >= 1, "--max-files must be at least 1");
-        check(urlConnectTimeoutMs >= 1 && urlTimeoutMs >= 1, "URL timeouts must be at least 1 ms");
-        check(maxBatch == null || maxBatch >= 1, "--max-batch must be at least 1");
-        check(maxBatchDelayMs == null || maxBatchDelayMs >= 0, "--max-batch-delay-ms must be 0 or more");
-        check(maxQueue >= 1, "--max-queue must be at least 1");
-        check(preprocessThreads == null || preprocessThreads >= 1, "--preprocess-threads must be at least 1");
-        check(maxQueueWaitMs >= 1, "--max-queue-wait-ms must be at least 1");
-        check(maxRequests >= 1, "--max-requests must be at least 1");
-        check(bodyTimeoutMs >= 1, "--body-timeout-ms must be at least 1");
-        check(maxReceiving >= 1, "--max-receiving must be at least 1");
+        SettingRange.MAX_DECODE_MS.checkFlag(maxDecodeMs);
+        SettingRange.MAX_FILES.checkFlag(maxFiles);
+        SettingRange.URL_CONNECT_TIMEOUT_MS.checkFlag(urlConnectTimeoutMs);
+        SettingRange.URL_TIMEOUT_MS.checkFlag(urlTimeoutMs);
+        SettingRange.MAX_BATCH.checkFlag(maxBatch);
+        SettingRange.MAX_BATCH_DELAY_MS.checkFlag(maxBatchDelayMs);
+        SettingRange.MAX_QUEUE.checkFlag(maxQueue);
+        SettingRange.PREPROCESS_THREADS.checkFlag(preprocessThreads);
+        SettingRange.MAX_QUEUE_WAIT_MS.checkFlag(maxQueueWaitMs);
+        check(maxBatchDelayMs == null || maxBatchDelayMs < maxQueueWaitMs, "--max-batch-delay-ms (" + maxBatchDelayMs
+                + ") must be shorter than --max-queue-wait-ms (" + maxQueueWaitMs + ")");
+        SettingRange.MAX_REQUESTS.checkFlag(maxRequests);
+        SettingRange.BODY_TIMEOUT_MS.checkFlag(bodyTimeoutMs);
+        SettingRange.MAX_RECEIVING.checkFlag(maxReceiving);
         check(maxReceivingSize >= maxBodySize, "--max-receiving-size must be at least --max-body-size");
-        check(maxConnections == null || maxConnections >= 1, "--max-connections must be at least 1");
-        check(maxConnectionsPerClient >= 1, "--max-connections-per-client must be at least 1");
-        check(drainTimeoutMs >= 0, "--drain-timeout-ms must be 0 or more");
-        check(shutdownGraceMs >= 0, "--shutdown-grace-ms must be 0 or more");
-        check(warmupInferences >= 0, "--warmup-inferences must be 0 or more");
+        SettingRange.MAX_CONNECTIONS.checkFlag(maxConnections);
+        SettingRange.MAX_CONNECTIONS_PER_CLIENT.checkFlag(maxConnectionsPerClient);
+        SettingRange.DRAIN_TIMEOUT_MS.checkFlag(drainTimeoutMs);
+        SettingRange.SHUTDOWN_GRACE_MS.checkFlag(shutdownGraceMs);
+        SettingRange.WARMUP_INFERENCES.checkFlag(warmupInferences);
         check(apiKey == null || apiKey.length() >= 16, "--api-key must be at least 16 characters long");
         for (String origin : corsOrigins) {
             check(origin.matches("https?://[^/\\s]+"), "--cors-origins: '" + origin

@@ -104,7 +104,7 @@ class ModelListConfigTest {
         Files.writeString(file, "models:\n  - model: org/x\n    colour: blue\n");
         assertMessage("unknown model setting 'colour'", "--config", file.toString());
         Files.writeString(file, "models:\n  - model: org/x\n    threads: 0\n");
-        assertMessage("'threads' must be a whole number of at least 1", "--config", file.toString());
+        assertMessage("'threads' must be a whole number from 1 to 256, got 0", "--config", file.toString());
         Files.writeString(file, "models:\n  - name: x\n");
         assertMessage("needs a 'model'", "--config", file.toString());
     }

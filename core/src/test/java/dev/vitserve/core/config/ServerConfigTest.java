@@ -120,8 +120,8 @@ class ServerConfigTest {
         assertMessage("--port must be between 0 and 65535", Map.of(), "--model", "m", "--port", "70000");
         assertMessage("unknown device 'tpu'", Map.of(), "--model", "m", "--device", "tpu");
         assertMessage("'lots' is not a size", Map.of(), "--model", "m", "--max-body-size", "lots");
-        assertMessage("--warmup-inferences must be 0 or more", Map.of(), "--model", "m", "--warmup-inferences", "-1");
-        assertMessage("--max-decode-ms must be at least 1", Map.of(), "--model", "m", "--max-decode-ms", "0");
+        assertMessage("--warmup-inferences must be 0 to 1 000, got -1", Map.of(), "--model", "m", "--warmup-inferences", "-1");
+        assertMessage("--max-decode-ms must be 1 to 60 000 ms, got 0", Map.of(), "--model", "m", "--max-decode-ms", "0");
         assertMessage("--max-request-megapixels must be at least --max-megapixels", Map.of(), "--model", "m",
                 "--max-request-megapixels", "10");
         assertMessage("Unknown option", Map.of(), "--model", "m", "--colour", "blue");

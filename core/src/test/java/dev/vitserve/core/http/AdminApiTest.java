@@ -140,6 +140,14 @@ class AdminApiTest {
         assertEquals("missing_field", errorCode(call(HttpMethod.POST, "/admin/models", new JsonObject()), 400));
         assertEquals("invalid_parameter", errorCode(call(HttpMethod.POST, "/admin/models",
                 new JsonObject().put("model", "org/x").put("colour", "blue")), 400));
+        for (String setting : new String[] {"max-queue", "max-batch", "max-batch-delay-ms", "threads"}) {
+            HttpResponse<Buffer> tooBig = call(HttpMethod.POST, "/admin/models", new JsonObject().put("name", "big")
+                    .put("model", Fixtures.model("vit-shape-a").toString()).put(setting, 999_999_999));
+            assertEquals("invalid_parameter", errorCode(tooBig, 400));
+            assertTrue(tooBig.bodyAsString().contains("model setting '" + setting + "' must be a whole number from "),
+                    tooBig.bodyAsString());
+        }
+        assertEquals(404, server.get("/v1/models/big").statusCode(), "nothing loaded");
         assertEquals("unknown_model", errorCode(call(HttpMethod.DELETE, "/admin/models/nope", null), 404));
         assertEquals("unknown_model", errorCode(call(HttpMethod.POST, "/admin/models/nope/reload", null), 404));
         assertEquals("default_model", errorCode(call(HttpMethod.DELETE, "/admin/models/tiny-vit", null), 409));
