@@ -9,7 +9,6 @@ import dev.vitserve.core.inference.Postprocessor.Prediction;
 import dev.vitserve.core.inference.ScoreFunction;
 import dev.vitserve.core.protocol.ModelLookup;
 import io.vertx.core.Future;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -52,13 +51,14 @@ public final class HuggingFaceEndpoints {
         long start = System.nanoTime();
         Future<Classification> classified;
         try {
-            classified = models.require(name).use(serving -> {
-                Parameters parameters = parameters(ctx, serving.model().defaultFunction());
-                return reader.read(ctx)
-                        .map(HuggingFaceEndpoints::single)
-                        .compose(image -> serving.pipeline().classify(image.bytes(), parameters.topK(),
-                                parameters.function(), start));
-            });
+            classified = models.require(name).use(serving -> reader.read(ctx)
+                    .map(HuggingFaceEndpoints::single)
+                    .compose(image -> {
+                        // after the read: a JSON body's parameters come from the object it parsed
+                        Parameters parameters = parameters(ctx, serving.model().defaultFunction());
+                        return serving.pipeline().classify(image.bytes(), parameters.topK(), parameters.function(),
+                                start);
+                    }));
         } catch (RuntimeException e) {
             ErrorResponses.fail(ctx, e);
             return;
@@ -95,18 +95,10 @@ public final class HuggingFaceEndpoints {
         return new Parameters(topK(topK), function(function, fallback));
     }
 
+    /** The {@code parameters} of the JSON body {@link ImageRequestReader} parsed, if there is one. */
     private static JsonObject jsonParameters(RoutingContext ctx) {
-        String type = String.valueOf(ctx.request().getHeader("Content-Type")).toLowerCase(Locale.ROOT);
-        if (!type.startsWith("application/json") || ctx.body().buffer() == null) {
-            return null;
-        }
-        Object parameters;
-        try {
-            JsonObject body = ctx.body().asJsonObject();
-            parameters = body == null ? null : body.getValue("parameters");
-        } catch (DecodeException | ClassCastException e) {
-            return null; // the reader says what is wrong with the body
-        }
+        JsonObject body = ctx.get(ImageRequestReader.JSON_BODY);
+        Object parameters = body == null ? null : body.getValue("parameters");
         if (parameters == null) {
             return null;
         }

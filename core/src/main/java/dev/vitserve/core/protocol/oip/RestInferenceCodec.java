@@ -1,6 +1,7 @@
 package dev.vitserve.core.protocol.oip;
 
 import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.JsonShape;
 import dev.vitserve.core.protocol.oip.InferenceRequest.Input;
 import dev.vitserve.core.protocol.oip.InferenceRequest.RequestedOutput;
 import dev.vitserve.core.protocol.oip.InferenceResponse.Output;
@@ -58,6 +59,7 @@ final class RestInferenceCodec {
 
     private static InferenceRequest json(Buffer header, Buffer binary, boolean binaryAllowed) {
         JsonObject request;
+        JsonShape.REQUESTS.check(header.getBytes());
         try {
             request = new JsonObject(header);
         } catch (DecodeException | ClassCastException e) {
