@@ -7,7 +7,8 @@
 # Needs root and Debian's podman, runc, mmdebstrap and curl (installed when missing). Bounded in time; loopback only.
 # Every step's output goes to a log under $VITSERVE_IMAGE_WORK (/tmp/vitserve-image); when a step fails the
 # script says which and prints the end of its log.
-# Usage: deploy/container/build-local.sh   (the bases stay in podman's store for the next run)
+# Usage: deploy/container/build-local.sh [--build-only]   (the bases stay in podman's store for the next run)
+#   --build-only: build localhost/vitserve:local and stop there (deploy/kubernetes/play-local.sh uses it)
 # Prints: build time, image size, time to ready, each format's answer, the stop's exit status and time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -66,6 +67,7 @@ step "podman build" timeout 1800 "${podman[@]}" build --format docker --network 
   -t localhost/vitserve:local -f Dockerfile .
 echo "built in $(( $(date +%s) - start )) s: $("${podman[@]}" image inspect localhost/vitserve:local --format '{{.Size}}' \
   | awk '{printf "%.0f MB", $1/1e6}')"
+[ "${1:-}" = "--build-only" ] && exit 0
 
 port=${VITSERVE_IMAGE_PORT:-18480}
 name=vitserve-local-$$

@@ -45,7 +45,7 @@ class KubernetesManifestsTest {
     private static final Path KUBERNETES = Path.of("..", "deploy", "kubernetes").toAbsolutePath().normalize();
     private static final Path VALIDATOR = KUBERNETES.resolve("validate");
     private static final List<String> KUSTOMIZATIONS = List.of("base", "overlays/cpu", "overlays/gpu",
-            "overlays/cpu-prometheus", "overlays/cpu-shared-cache", "kserve");
+            "overlays/cpu-prometheus", "overlays/cpu-shared-cache", "overlays/podman-local", "kserve");
     /** The opt-in overlay with the one cache shared by every replica (a ReadWriteMany claim). */
     private static final String SHARED_CACHE = "overlays/cpu-shared-cache";
     /** The oldest kubectl whose kustomize renders these (kustomize v5); README "Kubernetes" says the same. */
@@ -313,7 +313,7 @@ class KubernetesManifestsTest {
         }
 
         for (String kustomization : List.of("base", "overlays/cpu", "overlays/gpu", "overlays/cpu-prometheus",
-                SHARED_CACHE)) {
+                SHARED_CACHE, "overlays/podman-local")) {
             List<JsonNode> documents = rendered.get(kustomization);
             JsonNode deployment = only(documents, "Deployment");
             JsonNode pod = deployment.path("spec").path("template").path("spec");
@@ -341,6 +341,13 @@ class KubernetesManifestsTest {
                     .path("volumes"), "hf-cache")).removeAll().put("name", "hf-cache");
         }
         assertEquals(cpu, shared, "the shared-cache overlay is the CPU overlay but for the cache");
+        // deploy/kubernetes/play-local.sh runs this one with podman kube play: the local image and its tiny model,
+        // published on loopback only
+        JsonNode local = only(rendered.get("overlays/podman-local"), "Deployment").path("spec").path("template")
+                .path("spec").path("containers").get(0);
+        assertEquals("localhost/vitserve:local", local.path("image").asText());
+        assertEquals("127.0.0.1", local.path("ports").get(0).path("hostIP").asText(), "published on loopback only");
+        assertEquals("/opt/vitserve/tiny-vit", configOf(local).model(), "the tiny model in the image");
         assertEquals(List.of("ReadWriteMany"), YAML.convertValue(only(rendered.get(SHARED_CACHE), "PersistentVolumeClaim")
                 .path("spec").path("accessModes"), List.class), "the shared cache is ReadWriteMany");
 
