@@ -59,6 +59,7 @@ base vitserve-build-base openjdk-17-jdk-headless,maven,git,ca-certificates
 base vitserve-runtime-base ca-certificates
 
 echo "building localhost/vitserve:local (log: $work/podman-build.log)"
+mkdir -p "$HOME/.m2"   # podman will not mount a folder that is not there (a machine that never ran Maven)
 start=$(date +%s)
 step "podman build" timeout 1800 "${podman[@]}" build --format docker --network host "${limits[@]}" \
   -v "$HOME/.m2:/root/.m2" \
