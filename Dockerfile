@@ -1,10 +1,16 @@
 # vitserve, CPU image: docker build -t vitserve .
-# Stage 1 builds the jar with Maven; stage 2 is a slim Debian with a Java 17 runtime and libjpeg-turbo.
+# Stage 1 builds the jar with Maven; stage 2 is a slim Debian with a Java 17 runtime, libjpeg-turbo and libwebp.
 # BUILD_IMAGE and RUNTIME_IMAGE can point at images made locally (deploy/container/build-local.sh).
 ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-17
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${BUILD_IMAGE} AS build
+# git: the build-number plugin (core/pom.xml) runs it for the commit in version.properties ("unknown" here,
+# as .git is not copied in); the build fails without the git command itself
+RUN command -v git >/dev/null \
+ || { apt-get update \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends git \
+      && rm -rf /var/lib/apt/lists/*; }
 WORKDIR /src
 COPY . .
 # MAVEN_ARGS: e.g. -Pgpu (Dockerfile.gpu does that)
@@ -15,10 +21,11 @@ RUN mvn -B -q -DskipTests ${MAVEN_ARGS} package \
  && cp -r testkit/fixtures/tiny-vit /out/tiny-vit
 
 FROM ${RUNTIME_IMAGE}
-# openjdk-17-jre-headless: the JVM; libturbojpeg0: fast exact JPEG decoding; curl: the HEALTHCHECK
+# openjdk-17-jre-headless: the JVM; libturbojpeg0: fast exact JPEG decoding; libwebp7, libwebpdemux2:
+# WebP decoding (still and animated; without them a WebP gets 415); curl: the HEALTHCHECK
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      openjdk-17-jre-headless libturbojpeg0 curl ca-certificates \
+      openjdk-17-jre-headless libturbojpeg0 libwebp7 libwebpdemux2 curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --uid 10001 --no-create-home --home-dir /data --shell /usr/sbin/nologin vitserve \
  && mkdir -p /data/hf \

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.vitserve.api.DeviceRequest;
 import dev.vitserve.core.VitServer;
@@ -44,7 +45,11 @@ class KubernetesManifestsTest {
     private static final Path KUBERNETES = Path.of("..", "deploy", "kubernetes").toAbsolutePath().normalize();
     private static final Path VALIDATOR = KUBERNETES.resolve("validate");
     private static final List<String> KUSTOMIZATIONS = List.of("base", "overlays/cpu", "overlays/gpu",
-            "overlays/cpu-prometheus", "kserve");
+            "overlays/cpu-prometheus", "overlays/cpu-shared-cache", "overlays/podman-local", "kserve");
+    /** The opt-in overlay with the one cache shared by every replica (a ReadWriteMany claim). */
+    private static final String SHARED_CACHE = "overlays/cpu-shared-cache";
+    /** The oldest kubectl whose kustomize renders these (kustomize v5); README "Kubernetes" says the same. */
+    private static final int KUBECTL_MINIMUM_MINOR = 27;
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private static Vertx vertx;
@@ -190,10 +195,106 @@ class KubernetesManifestsTest {
         }
     }
 
+    /** The kubectl's minor version (1.N), or -1 when there is no kubectl or it does not say. */
+    private static int kubectlMinor() {
+        try {
+            Run version = run(KUBERNETES, null, "kubectl", "version", "--client", "-o", "json");
+            if (version.status() != 0) {
+                return -1;
+            }
+            String json = version.output().substring(Math.max(0, version.output().indexOf('{')));
+            String minor = new ObjectMapper().readTree(json).path("clientVersion").path("minor").asText();
+            return Integer.parseInt(minor.replaceAll("\\D.*$", ""));
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static JsonNode volume(JsonNode volumes, String name) {
+        for (JsonNode volume : volumes) {
+            if (volume.path("name").asText().equals(name)) {
+                return volume;
+            }
+        }
+        throw new AssertionError("no volume named " + name + " in " + volumes);
+    }
+
+    private static String mountPath(JsonNode container, String volume) {
+        for (JsonNode mount : container.path("volumeMounts")) {
+            if (mount.path("name").asText().equals(volume)) {
+                return mount.path("mountPath").asText();
+            }
+        }
+        throw new AssertionError("volume " + volume + " is not mounted");
+    }
+
+    /** The pod specs' volumes of a rendering: Deployments' and InferenceServices' predictors. */
+    private static List<JsonNode> volumeLists(List<JsonNode> documents) {
+        List<JsonNode> lists = new ArrayList<>();
+        for (JsonNode document : documents) {
+            if (document.path("kind").asText().equals("Deployment")) {
+                lists.add(document.path("spec").path("template").path("spec").path("volumes"));
+            } else if (document.path("kind").asText().equals("InferenceService")) {
+                lists.add(document.path("spec").path("predictor").path("volumes"));
+            }
+        }
+        return lists;
+    }
+
+    /**
+     * Storage: every claim a pod uses is created by the same kustomization (none is left for the user to make);
+     * by default the HF cache is a per-pod emptyDir, which needs no storage class, and no ReadWriteMany claim
+     * is asked for (most default classes offer none: the pods would never schedule); only the opt-in
+     * overlay shares one cache through a ReadWriteMany claim.
+     */
+    private static void checkStorage(String kustomization, List<JsonNode> documents) {
+        Set<String> claims = new HashSet<>();
+        for (JsonNode document : documents) {
+            if (document.path("kind").asText().equals("PersistentVolumeClaim")) {
+                claims.add(document.path("metadata").path("name").asText());
+                List<String> modes = new ArrayList<>();
+                document.path("spec").path("accessModes").forEach(mode -> modes.add(mode.asText()));
+                assertTrue(kustomization.equals(SHARED_CACHE) || !modes.contains("ReadWriteMany"),
+                        kustomization + ": a ReadWriteMany claim outside the opt-in overlay " + SHARED_CACHE);
+            }
+        }
+        Set<String> used = new HashSet<>();
+        for (JsonNode volumes : volumeLists(documents)) {
+            volumes.forEach(volume -> {
+                if (volume.has("persistentVolumeClaim")) {
+                    used.add(volume.path("persistentVolumeClaim").path("claimName").asText());
+                }
+            });
+        }
+        assertTrue(claims.containsAll(used), kustomization + " uses claims " + used + " but creates only " + claims);
+        assertEquals(claims, used, kustomization + " creates claims no pod uses");
+        for (JsonNode volumes : volumeLists(documents)) {
+            JsonNode cache = volume(volumes, "hf-cache");
+            if (kustomization.equals(SHARED_CACHE)) {
+                assertFalse(cache.has("emptyDir"), "the shared cache replaces the per-pod one: " + cache);
+                assertTrue(cache.has("persistentVolumeClaim"), "the shared cache is the claim: " + cache);
+            } else {
+                assertEquals(List.of("emptyDir", "name"), fieldNames(cache),
+                        kustomization + ": the HF cache is a per-pod emptyDir by default");
+                assertFalse(cache.path("emptyDir").path("sizeLimit").isMissingNode(), "the cache's emptyDir has a size limit");
+            }
+        }
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        names.sort(null);
+        return names;
+    }
+
     @Test
     void everyManifestRendersValidatesAndMatchesTheServer() throws Exception {
-        assumeTrue(runs("kubectl", "version", "--client"), "kubectl is not installed (it renders the kustomizations); "
-                + ".ci/run installs it");
+        int kubectl = kubectlMinor();
+        assumeTrue(kubectl >= 0, "kubectl is not installed (it renders the kustomizations); .ci/run installs it");
+        assumeTrue(kubectl >= KUBECTL_MINIMUM_MINOR, "kubectl 1." + kubectl + " is older than 1." + KUBECTL_MINIMUM_MINOR
+                + ", whose kustomize v5 renders these kustomizations (Debian 12's kubernetes-client 1.20 cannot):"
+                + " .ci/run replaces it with Debian 13's kubectl");
         assumeTrue(runs("node", "--version"), "node is not installed (it runs the schema validator); .ci/run installs it");
         if (!Files.isDirectory(VALIDATOR.resolve("node_modules"))) {
             Run install = run(VALIDATOR, null, "npm", "ci", "--no-audit", "--no-fund");
@@ -208,9 +309,11 @@ class KubernetesManifestsTest {
             assertEquals(documents.size(), validation.output().lines().filter(l -> l.startsWith("ok ")).count(),
                     validation.output());
             rendered.put(kustomization, documents);
+            checkStorage(kustomization, documents);
         }
 
-        for (String kustomization : List.of("base", "overlays/cpu", "overlays/gpu", "overlays/cpu-prometheus")) {
+        for (String kustomization : List.of("base", "overlays/cpu", "overlays/gpu", "overlays/cpu-prometheus",
+                SHARED_CACHE, "overlays/podman-local")) {
             List<JsonNode> documents = rendered.get(kustomization);
             JsonNode deployment = only(documents, "Deployment");
             JsonNode pod = deployment.path("spec").path("template").path("spec");
@@ -228,10 +331,25 @@ class KubernetesManifestsTest {
                     .path("name").asText());
             assertEquals(deployment.path("spec").path("selector"), only(documents, "PodDisruptionBudget").path("spec")
                     .path("selector"));
-            String claim = pod.path("volumes").findValue("claimName").asText();
-            assertEquals(only(documents, "PersistentVolumeClaim").path("metadata").path("name").asText(), claim,
-                    "the HF cache is the claim");
+            assertEquals(env(container).get("HF_HOME"), mountPath(container, "hf-cache"), "the HF cache is HF_HOME");
         }
+        // the shared cache changes nothing but the cache's volume (and adds its claim)
+        JsonNode cpu = only(rendered.get("overlays/cpu"), "Deployment").deepCopy();
+        JsonNode shared = only(rendered.get(SHARED_CACHE), "Deployment").deepCopy();
+        for (JsonNode deployment : List.of(cpu, shared)) {
+            ((ObjectNode) volume(deployment.path("spec").path("template").path("spec")
+                    .path("volumes"), "hf-cache")).removeAll().put("name", "hf-cache");
+        }
+        assertEquals(cpu, shared, "the shared-cache overlay is the CPU overlay but for the cache");
+        // deploy/kubernetes/play-local.sh runs this one with podman kube play: the local image and its tiny model,
+        // published on loopback only
+        JsonNode local = only(rendered.get("overlays/podman-local"), "Deployment").path("spec").path("template")
+                .path("spec").path("containers").get(0);
+        assertEquals("localhost/vitserve:local", local.path("image").asText());
+        assertEquals("127.0.0.1", local.path("ports").get(0).path("hostIP").asText(), "published on loopback only");
+        assertEquals("/opt/vitserve/tiny-vit", configOf(local).model(), "the tiny model in the image");
+        assertEquals(List.of("ReadWriteMany"), YAML.convertValue(only(rendered.get(SHARED_CACHE), "PersistentVolumeClaim")
+                .path("spec").path("accessModes"), List.class), "the shared cache is ReadWriteMany");
 
         JsonNode gpu = only(rendered.get("overlays/gpu"), "Deployment").path("spec").path("template").path("spec");
         JsonNode gpuContainer = gpu.path("containers").get(0);
@@ -259,5 +377,6 @@ class KubernetesManifestsTest {
         assertNotNull(predictor.path("containers").get(0));
         // KServe's custom predictor: the Open Inference Protocol's health routes
         checkServerContainer(predictor.path("containers").get(0), null, "/v2");
+        assertEquals("/data/hf", mountPath(predictor.path("containers").get(0), "hf-cache"), "the HF cache is HF_HOME");
     }
 }
