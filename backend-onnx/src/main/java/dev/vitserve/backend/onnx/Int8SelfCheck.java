@@ -39,7 +39,7 @@ final class Int8SelfCheck {
      *
      * @param images the probe batch's size
      * @param worstCosine the least cosine of an int8 embedding to float32's
-     * @param millis the time the check took, float32 network excluded
+     * @param millis the time the int8 network's runs took
      */
     record Outcome(int images, double worstCosine, long millis) {
 
