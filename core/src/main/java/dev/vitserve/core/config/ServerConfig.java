@@ -180,6 +180,11 @@ public final class ServerConfig {
                     + "(--max-body-size when chunked); beyond it, 503 with Retry-After. Default: ${DEFAULT-VALUE}.")
     private long maxReceivingSize;
 
+    @Option(names = "--max-receiving-per-client", paramLabel = "N", defaultValue = "64",
+            description = "gRPC calls from one client address whose message is still arriving; beyond it, "
+                    + "RESOURCE_EXHAUSTED. Default: ${DEFAULT-VALUE}.")
+    private int maxReceivingPerClient;
+
     @Option(names = "--max-connections", paramLabel = "N",
             description = "Open connections; past it the connection idle longest is closed to make room, or the new one "
                     + "when none is idle. Default: half the process's file descriptor limit, at most 10000.")
@@ -321,6 +326,7 @@ public final class ServerConfig {
         check(bodyTimeoutMs >= 1, "--body-timeout-ms must be at least 1");
         check(maxReceiving >= 1, "--max-receiving must be at least 1");
         check(maxReceivingSize >= maxBodySize, "--max-receiving-size must be at least --max-body-size");
+        check(maxReceivingPerClient >= 1, "--max-receiving-per-client must be at least 1");
         check(maxConnections == null || maxConnections >= 1, "--max-connections must be at least 1");
         check(maxConnectionsPerClient >= 1, "--max-connections-per-client must be at least 1");
         check(drainTimeoutMs >= 0, "--drain-timeout-ms must be 0 or more");
@@ -525,6 +531,11 @@ public final class ServerConfig {
     /** Bytes the bodies still arriving may hold together. */
     public long maxReceivingSize() {
         return maxReceivingSize;
+    }
+
+    /** gRPC calls from one client address whose message is still arriving. */
+    public int maxReceivingPerClient() {
+        return maxReceivingPerClient;
     }
 
     /** Open connections: as given, else half the file descriptor limit, at most 10000. */
