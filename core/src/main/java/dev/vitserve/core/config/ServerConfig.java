@@ -180,6 +180,11 @@ public final class ServerConfig {
                     + "(--max-body-size when chunked); beyond it, 503 with Retry-After. Default: ${DEFAULT-VALUE}.")
     private long maxReceivingSize;
 
+    @Option(names = "--max-receiving-per-client", paramLabel = "N", defaultValue = "64",
+            description = "gRPC calls from one client address whose message is still arriving; beyond it, "
+                    + "RESOURCE_EXHAUSTED. Default: ${DEFAULT-VALUE}.")
+    private int maxReceivingPerClient;
+
     @Option(names = "--max-connections", paramLabel = "N",
             description = "Open connections; past it the connection idle longest is closed to make room, or the new one "
                     + "when none is idle. Default: half the process's file descriptor limit, at most 10000.")
@@ -324,6 +329,7 @@ public final class ServerConfig {
         SettingRange.BODY_TIMEOUT_MS.checkFlag(bodyTimeoutMs);
         SettingRange.MAX_RECEIVING.checkFlag(maxReceiving);
         check(maxReceivingSize >= maxBodySize, "--max-receiving-size must be at least --max-body-size");
+        SettingRange.MAX_RECEIVING_PER_CLIENT.checkFlag(maxReceivingPerClient);
         SettingRange.MAX_CONNECTIONS.checkFlag(maxConnections);
         SettingRange.MAX_CONNECTIONS_PER_CLIENT.checkFlag(maxConnectionsPerClient);
         SettingRange.DRAIN_TIMEOUT_MS.checkFlag(drainTimeoutMs);
@@ -528,6 +534,11 @@ public final class ServerConfig {
     /** Bytes the bodies still arriving may hold together. */
     public long maxReceivingSize() {
         return maxReceivingSize;
+    }
+
+    /** gRPC calls from one client address whose message is still arriving. */
+    public int maxReceivingPerClient() {
+        return maxReceivingPerClient;
     }
 
     /** Open connections: as given, else half the file descriptor limit, at most 10000. */

@@ -21,6 +21,7 @@ public enum SettingRange {
     URL_TIMEOUT_MS("url-timeout-ms", 1, 600_000, "ms"),
     BODY_TIMEOUT_MS("body-timeout-ms", 1, 600_000, "ms"),
     MAX_RECEIVING("max-receiving", 1, 65_536, ""),
+    MAX_RECEIVING_PER_CLIENT("max-receiving-per-client", 1, 65_536, ""),
     MAX_CONNECTIONS("max-connections", 1, 1_000_000, ""),
     MAX_CONNECTIONS_PER_CLIENT("max-connections-per-client", 1, 1_000_000, ""),
     PREPROCESS_THREADS("preprocess-threads", 1, 256, ""),

@@ -119,7 +119,7 @@ public final class ApiVerticle extends VerticleBase {
         HttpServerOptions grpcOptions = new HttpServerOptions().setIdleTimeout(120);
         grpcServer = vertx.createHttpServer(tls != null ? tls.apply(grpcOptions) : grpcOptions);
         // built on a worker: the first use of the protobuf and gRPC classes takes seconds on a busy machine
-        return listening.compose(api -> vertx.executeBlocking(() -> grpc.server(vertx)))
+        return listening.compose(api -> vertx.executeBlocking(() -> grpc.handler(vertx)))
                 .compose(handler -> grpcServer.connectionHandler(connections::accepted).requestHandler(request -> {
                     connections.requestBegun(request);
                     handler.handle(request);
@@ -147,7 +147,7 @@ public final class ApiVerticle extends VerticleBase {
 
         limiter = new RequestLimiter(config.maxRequests(), config.maxBodySize(), state);
         receiving = new ReceivingLimiter(vertx, state, config.maxReceiving(), config.maxReceivingSize(),
-                config.maxBodySize(), config.bodyTimeout());
+                config.maxBodySize(), config.maxReceivingPerClient(), config.bodyTimeout());
         Gauge.builder("vitserve.requests.in.progress", limiter::inProgress)
                 .description("Classify requests admitted and not yet answered").register(metrics);
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);

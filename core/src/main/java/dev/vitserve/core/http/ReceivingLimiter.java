@@ -7,6 +7,8 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -15,7 +17,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * limit when chunked) and how long each may take ({@code --body-timeout-ms}, then 408 and the
  * connection closed). A request still sending its body holds none of the {@link RequestLimiter}'s
  * slots, which go to requests ready to be worked on, so slow uploads cannot starve the others.
- * The gRPC service reserves its messages here too, through {@link #reserve(long, Runnable)}.
+ * The gRPC service reserves its calls here too, through {@link #reserveGrowing}: a call holds the bytes it has
+ * actually sent so far, growing as they arrive, and one client address at most {@code --max-receiving-per-client}
+ * calls receiving, so stalled calls cannot take the room the others need.
  */
 public final class ReceivingLimiter implements Handler<RoutingContext> {
 
@@ -24,16 +28,20 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
     private final int maxCount;
     private final long maxBytes;
     private final long maxBodySize;
+    private final int maxPerClient;
     private final Duration timeout;
+    private final Map<String, Integer> perClient = new HashMap<>();
     private int count;
     private long bytes;
 
-    ReceivingLimiter(Vertx vertx, ServerState state, int maxCount, long maxBytes, long maxBodySize, Duration timeout) {
+    ReceivingLimiter(Vertx vertx, ServerState state, int maxCount, long maxBytes, long maxBodySize, int maxPerClient,
+                     Duration timeout) {
         this.vertx = vertx;
         this.state = state;
         this.maxCount = maxCount;
         this.maxBytes = maxBytes;
         this.maxBodySize = maxBodySize;
+        this.maxPerClient = maxPerClient;
         this.timeout = timeout;
     }
 
@@ -48,7 +56,7 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
             ctx.next();
             return;
         }
-        Reservation place = reserve(declaredLength(request), () -> {
+        Reservation place = reserve(null, declaredLength(request), () -> {
             if (!request.isEnded()) {
                 timedOut(ctx);
             }
@@ -66,33 +74,62 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
 
     /** A body's place among those arriving, given back once: when it has arrived, timed out or been given up. */
     public final class Reservation {
-        private final long declared;
+        private final String client;
         private final AtomicBoolean released = new AtomicBoolean();
+        private long held;
         private long deadline;
 
-        private Reservation(long declared) {
-            this.declared = declared;
+        private Reservation(String client, long declared) {
+            this.client = client;
+            this.held = declared;
+        }
+
+        /**
+         * Holds {@code more} bytes too, as they arrive: false, holding nothing more, when the bytes of all the
+         * bodies arriving would pass {@code --max-receiving-size}. A released place grows no more (and says true).
+         */
+        public boolean grow(long more) {
+            synchronized (ReceivingLimiter.this) {
+                if (released.get()) {
+                    return true;
+                }
+                if (bytes + more > maxBytes) {
+                    return false;
+                }
+                bytes += more;
+                held += more;
+                return true;
+            }
         }
 
         /** Gives the place back (again is harmless) and stops its deadline. */
         public void release() {
             if (released.compareAndSet(false, true)) {
                 vertx.cancelTimer(deadline);
-                ReceivingLimiter.this.release(declared);
+                ReceivingLimiter.this.release(this);
             }
         }
     }
 
     /**
-     * Reserves a place for a body of at most {@code declared} bytes (a gRPC message, or a REST body from its
-     * Content-Length) that must arrive within {@code --body-timeout-ms}: past it the place is given back and
-     * {@code timedOut} runs. Null when the bounds are reached.
+     * Reserves a place for a gRPC call from {@code client} whose message must arrive within {@code --body-timeout-ms}
+     * (past it the place is given back and {@code timedOut} runs). It holds no bytes at first: {@link Reservation#grow}
+     * adds those that arrive. Null when the bounds are reached, {@code --max-receiving-per-client} included.
      */
-    public Reservation reserve(long declared, Runnable timedOut) {
-        if (!reserve(declared)) {
+    public Reservation reserveGrowing(String client, Runnable timedOut) {
+        return reserve(client, 0, timedOut);
+    }
+
+    /**
+     * Reserves a place for a body of {@code declared} bytes (a REST body, from its Content-Length), from
+     * {@code client} (null: not bounded per client), that must arrive within {@code --body-timeout-ms}: past it the
+     * place is given back and {@code timedOut} runs. Null when the bounds are reached.
+     */
+    private Reservation reserve(String client, long declared, Runnable timedOut) {
+        if (!reserve(client, declared)) {
             return null;
         }
-        Reservation place = new Reservation(declared);
+        Reservation place = new Reservation(client, declared);
         place.deadline = vertx.setTimer(timeout.toMillis(), id -> {
             place.release();
             timedOut.run();
@@ -121,23 +158,35 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
         return maxBodySize;
     }
 
-    private synchronized boolean reserve(long declared) {
-        if (count >= maxCount || bytes + declared > maxBytes) {
+    private synchronized boolean reserve(String client, long declared) {
+        if (count >= maxCount || bytes + declared > maxBytes
+                || (client != null && perClient.getOrDefault(client, 0) >= maxPerClient)) {
             return false;
         }
         count++;
         bytes += declared;
+        if (client != null) {
+            perClient.merge(client, 1, Integer::sum);
+        }
         return true;
     }
 
-    private synchronized void release(long declared) {
+    private synchronized void release(Reservation place) {
         count--;
-        bytes -= declared;
+        bytes -= place.held;
+        if (place.client != null) {
+            perClient.computeIfPresent(place.client, (key, calls) -> calls > 1 ? calls - 1 : null);
+        }
     }
 
     /** How long a body may take to arrive ({@code --body-timeout-ms}). */
     public Duration timeout() {
         return timeout;
+    }
+
+    /** The most calls one client address may have receiving ({@code --max-receiving-per-client}). */
+    public int maxPerClient() {
+        return maxPerClient;
     }
 
     /** Requests whose body is still arriving. */

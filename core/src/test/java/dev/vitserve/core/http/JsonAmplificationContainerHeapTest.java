@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * 20 MB limit made of ten million empty objects or numbers are refused by their shape before any object is built,
  * six at once on every JSON route, and a classify beside them is answered.
  */
+@Tag("container-heap")
 @ExtendWith(VertxExtension.class)
 class JsonAmplificationContainerHeapTest {
 

@@ -23,7 +23,14 @@ import dev.vitserve.core.protocol.oip.grpc.ServerReadyRequest;
 import dev.vitserve.core.protocol.oip.grpc.ServerReadyResponse;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.grpc.common.CodecException;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.http.HttpServerRequestInternal;
+import io.vertx.core.internal.http.HttpServerRequestWrapper;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.common.GrpcMessage;
+import io.vertx.grpc.common.MessageSizeOverflowException;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
@@ -32,6 +39,7 @@ import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.GrpcServerRequest;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -60,6 +68,12 @@ public final class OipGrpcService {
 
     private static final Logger LOG = LoggerFactory.getLogger(OipGrpcService.class);
     private static final ServiceName SERVICE = ServiceName.create("inference", "GRPCInferenceService");
+    /** The most bytes of a grpc-message sent. */
+    static final int MAX_STATUS_MESSAGE = 1024;
+    /** The most characters of a name from the request quoted in a message. */
+    static final int MAX_NAME = 128;
+    /** The call the gRPC server is being handed on this thread, as its handler runs at once. */
+    private static final ThreadLocal<Arrival> ARRIVING = new ThreadLocal<>();
 
     private final ModelLookup models;
     private final OipInference inference;
@@ -87,22 +101,44 @@ public final class OipGrpcService {
         this.management = management;
     }
 
-    /** A gRPC server with every method, to use as an HTTP/2 server's request handler. */
-    public GrpcServer server(Vertx vertx) {
+    /**
+     * The gRPC listener's request handler: a gRPC server with every method, each call's arriving bytes counted
+     * (see {@link Arrival}) before vert.x's gRPC server reads them.
+     */
+    public Handler<HttpServerRequest> handler(Vertx vertx) {
+        GrpcServer server = server(vertx);
+        return request -> {
+            Arrival arrival = new Arrival();
+            ARRIVING.set(arrival);
+            try {
+                server.handle(new CountedRequest((HttpServerRequestInternal) request, arrival));
+            } finally {
+                ARRIVING.remove();
+            }
+        };
+    }
+
+    /** A gRPC server with every method. */
+    GrpcServer server(Vertx vertx) {
         GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(maxMessageSize));
-        unary(server, "ServerLive", ServerLiveRequest.newBuilder(), Access.API,
+        unary(vertx, server, "ServerLive", ServerLiveRequest.getDefaultInstance(), Access.API,
                 request -> Future.succeededFuture(ServerLiveResponse.newBuilder().setLive(true).build()));
-        unary(server, "ServerReady", ServerReadyRequest.newBuilder(), Access.API,
+        unary(vertx, server, "ServerReady", ServerReadyRequest.getDefaultInstance(), Access.API,
                 request -> Future.succeededFuture(ServerReadyResponse.newBuilder().setReady(models.serverReady()).build()));
-        unary(server, "ServerMetadata", ServerMetadataRequest.newBuilder(), Access.LIMITED,
+        unary(vertx, server, "ServerMetadata", ServerMetadataRequest.getDefaultInstance(), Access.LIMITED,
                 request -> Future.succeededFuture(ServerMetadataResponse.newBuilder().setName("vitserve")
                         .setVersion(version).addAllExtensions(extensions()).build()));
-        unary(server, "ModelReady", ModelReadyRequest.newBuilder(), Access.LIMITED, this::modelReady);
-        unary(server, "ModelMetadata", ModelMetadataRequest.newBuilder(), Access.LIMITED, this::modelMetadata);
-        unary(server, "ModelInfer", ModelInferRequest.newBuilder(), Access.LIMITED, this::infer);
-        unary(server, "RepositoryIndex", RepositoryIndexRequest.newBuilder(), Access.ADMIN, management::index);
-        unary(server, "RepositoryModelLoad", RepositoryModelLoadRequest.newBuilder(), Access.ADMIN, management::load);
-        unary(server, "RepositoryModelUnload", RepositoryModelUnloadRequest.newBuilder(), Access.ADMIN, management::unload);
+        unary(vertx, server, "ModelReady", ModelReadyRequest.getDefaultInstance(), Access.LIMITED, this::modelReady);
+        unary(vertx, server, "ModelMetadata", ModelMetadataRequest.getDefaultInstance(), Access.LIMITED,
+                this::modelMetadata);
+        unary(vertx, server, "ModelInfer", ModelInferRequest.getDefaultInstance(), Access.LIMITED, Inference::of,
+                this::infer);
+        unary(vertx, server, "RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), Access.ADMIN,
+                management::index);
+        unary(vertx, server, "RepositoryModelLoad", RepositoryModelLoadRequest.getDefaultInstance(), Access.ADMIN,
+                management::load);
+        unary(vertx, server, "RepositoryModelUnload", RepositoryModelUnloadRequest.getDefaultInstance(), Access.ADMIN,
+                management::unload);
         return server;
     }
 
@@ -135,11 +171,26 @@ public final class OipGrpcService {
                 .addAllShape(tensor.shape()).build();
     }
 
-    private Future<Message> infer(ModelInferRequest request) {
+    /** A ModelInfer message and what the codec read of it, on a worker thread: the request, or why it is refused. */
+    private record Inference(ModelInferRequest message, InferenceRequest read, ApiException refused) {
+        static Inference of(ModelInferRequest message) {
+            try {
+                return new Inference(message, GrpcInferenceCodec.read(message), null);
+            } catch (ApiException e) {
+                return new Inference(message, null, e);
+            }
+        }
+    }
+
+    private Future<Message> infer(Inference inference) {
+        ModelInferRequest request = inference.message();
         checkVersion(request.getModelName(), request.getModelVersion());
-        InferenceRequest read = GrpcInferenceCodec.read(request);
+        if (inference.refused() != null) {
+            throw inference.refused();
+        }
         return models.require(request.getModelName())
-                .use(serving -> inference.infer(request.getModelName(), serving, read).map(GrpcInferenceCodec::write));
+                .use(serving -> this.inference.infer(request.getModelName(), serving, inference.read())
+                        .map(GrpcInferenceCodec::write));
     }
 
     /** An unknown model is NOT_FOUND before its version is looked at; a version other than "1" is NOT_FOUND too. */
@@ -148,84 +199,222 @@ public final class OipGrpcService {
             models.require(model);
         }
         if (!requested.isEmpty() && !requested.equals(ModelMetadata.VERSION)) {
-            throw new ApiException(404, "unknown_version", "model '" + model + "' has no version '" + requested
-                    + "'; vitserve serves version " + ModelMetadata.VERSION);
+            throw new ApiException(404, "unknown_version", "model '" + shortened(model) + "' has no version '"
+                    + shortened(requested) + "'; vitserve serves version " + ModelMetadata.VERSION);
         }
     }
 
-    /**
-     * Registers a unary method. The key its access needs is checked before the request message is read; the
-     * message then holds a place of the {@link ReceivingLimiter} until it has arrived (within
-     * {@code --body-timeout-ms}, else DEADLINE_EXCEEDED), and only then does a {@code LIMITED} call take a slot of
-     * the admission limit, so slow senders hold no slot the others need. Each call is answered once.
-     */
-    private <Req extends Message> void unary(GrpcServer server, String method, Message.Builder prototype,
+    private <Req extends Message> void unary(Vertx vertx, GrpcServer server, String method, Req prototype,
                                              Access access, Function<Req, Future<? extends Message>> handler) {
+        unary(vertx, server, method, prototype, access, Function.identity(), handler);
+    }
+
+    /**
+     * Registers a unary method. The key its access needs and the message's grpc-encoding are checked before the
+     * message is read; the call then holds a place of the {@link ReceivingLimiter}, with the bytes it has sent, until
+     * its message has arrived (within {@code --body-timeout-ms}, else DEADLINE_EXCEEDED), and only then does a
+     * {@code LIMITED} call take a slot of the admission limit, so slow senders hold no slot the others need. The
+     * message is then inflated, checked ({@link GrpcMessages}), parsed and {@code prepared} on a worker thread, never
+     * on the event loop, and the {@code handler} answers. Each call is answered once.
+     */
+    private <Req extends Message, P> void unary(Vertx vertx, GrpcServer server, String method, Req prototype,
+                                                Access access, Function<Req, P> prepare,
+                                                Function<P, Future<? extends Message>> handler) {
         ServiceMethod<Req, Message> serviceMethod = ServiceMethod.server(SERVICE, method, GrpcMessageEncoder.encoder(),
-                GrpcMessageDecoder.decoder(prototype));
+                GrpcMessageDecoder.decoder(prototype.newBuilderForType()));
         ApiKeyCheck key = access == Access.ADMIN ? management.adminKey() : apiKey;
         String keyName = access == Access.ADMIN ? "admin API key" : "API key";
         server.callHandler(serviceMethod, request -> {
+            Arrival arrival = ARRIVING.get() != null ? ARRIVING.get() : new Arrival();
             if (access == Access.ADMIN && key == null) {
-                fail(request, GrpcStatus.PERMISSION_DENIED, method + " manages models and is off on this server: start "
-                        + "it with --admin-api-key KEY and send the metadata 'authorization: Bearer <KEY>'");
+                arrival.refused(request, GrpcStatus.PERMISSION_DENIED, method + " manages models and is off on this "
+                        + "server: start it with --admin-api-key KEY and send the metadata 'authorization: Bearer <KEY>'");
                 return;
             }
             if (key != null && !key.accepts(request.headers().get("authorization"))) {
-                fail(request, GrpcStatus.UNAUTHENTICATED, request.headers().get("authorization") == null
+                arrival.refused(request, GrpcStatus.UNAUTHENTICATED, request.headers().get("authorization") == null
                         ? method + " needs the " + keyName + ": send the metadata 'authorization: Bearer <key>'"
                         : "the " + keyName + " is wrong");
                 return;
             }
-            Call<Req> call = new Call<>(request, access == Access.LIMITED, handler);
-            ReceivingLimiter.Reservation place = receiving.reserve(maxMessageSize, call::timedOut);
-            if (place == null) {
-                fail(request, GrpcStatus.RESOURCE_EXHAUSTED, "the server is receiving as many requests as it holds "
-                        + "room for; retry in a second");
+            String encoding = request.encoding();
+            if (encoding != null && !GrpcMessages.ENCODINGS.contains(encoding)) {
+                request.response().headers().set("grpc-accept-encoding", GrpcMessages.ACCEPTED);
+                arrival.refused(request, GrpcStatus.UNIMPLEMENTED, "grpc-encoding '" + shortened(encoding)
+                        + "' is not supported; send " + GrpcMessages.ACCEPTED);
                 return;
             }
-            call.start(place);
+            Call<Req, P> call = new Call<>(vertx, request, prototype, access == Access.LIMITED, prepare, handler);
+            ReceivingLimiter.Reservation place = receiving.reserveGrowing(client(request), call::timedOut);
+            if (place == null) {
+                arrival.refused(request, GrpcStatus.RESOURCE_EXHAUSTED, "the server is receiving as many calls or "
+                        + "bytes as it holds room for (at most " + receiving.maxPerClient() + " calls from one address); "
+                        + "retry in a second");
+                return;
+            }
+            call.start(place, arrival);
         });
     }
 
+    private static String client(GrpcServerRequest<?, ?> request) {
+        SocketAddress address = request.connection().remoteAddress();
+        return address == null ? "" : address.hostAddress() != null ? address.hostAddress() : address.toString();
+    }
+
+    /**
+     * The bytes of one gRPC call's HTTP request as they arrive, before vert.x's gRPC server reads them: counted into
+     * the call's place among those arriving, and dropped once the call is answered (refused, timed out, or its
+     * bytes past {@code --max-receiving-size}), so an answered call holds nothing more.
+     */
+    private static final class Arrival {
+        private ReceivingLimiter.Reservation place;
+        private Runnable overflow;
+        private java.util.function.Consumer<RuntimeException> broken;
+        private boolean discarding;
+
+        void refused(GrpcServerRequest<?, Message> request, GrpcStatus status, String message) {
+            discarding = true;
+            fail(request, status, message);
+        }
+
+        void watch(ReceivingLimiter.Reservation place, Runnable overflow,
+                   java.util.function.Consumer<RuntimeException> broken) {
+            this.place = place;
+            this.overflow = overflow;
+            this.broken = broken;
+        }
+
+        void discard() {
+            discarding = true;
+        }
+
+        /** Whether a chunk of {@code length} bytes goes on to the gRPC server. */
+        boolean accept(int length) {
+            if (discarding) {
+                return false;
+            }
+            if (place != null && !place.grow(length)) {
+                discarding = true;
+                overflow.run();
+                return false;
+            }
+            return true;
+        }
+
+        /** The gRPC server could not frame the bytes (a compressed message without grpc-encoding). */
+        void broken(RuntimeException failure) {
+            discarding = true;
+            if (broken != null) {
+                broken.accept(failure);
+            }
+        }
+    }
+
+    /** The HTTP request of a gRPC call, its bytes counted by its {@link Arrival}. */
+    private static final class CountedRequest extends HttpServerRequestWrapper {
+        private final Arrival arrival;
+
+        CountedRequest(HttpServerRequestInternal request, Arrival arrival) {
+            super(request);
+            this.arrival = arrival;
+        }
+
+        @Override
+        public HttpServerRequest handler(Handler<Buffer> handler) {
+            if (handler == null) {
+                return delegate.handler(null);
+            }
+            delegate.handler(chunk -> {
+                if (arrival.accept(chunk.length())) {
+                    try {
+                        handler.handle(chunk);
+                    } catch (RuntimeException e) {
+                        arrival.broken(e);
+                    }
+                }
+            });
+            return this;
+        }
+    }
+
     /** One call: its message arriving within the deadline, its admission, its work and its one answer. */
-    private final class Call<Req extends Message> {
+    private final class Call<Req extends Message, P> {
+        private final Vertx vertx;
         private final GrpcServerRequest<Req, Message> request;
+        private final Req prototype;
         private final boolean limited;
-        private final Function<Req, Future<? extends Message>> handler;
+        private final Function<Req, P> prepare;
+        private final Function<P, Future<? extends Message>> handler;
         private final AtomicBoolean answered = new AtomicBoolean();
+        private Arrival arrival;
+        private ReceivingLimiter.Reservation place;
+        private GrpcMessage message;
+        private boolean more;
         private boolean admitted;
 
-        Call(GrpcServerRequest<Req, Message> request, boolean limited, Function<Req, Future<? extends Message>> handler) {
+        Call(Vertx vertx, GrpcServerRequest<Req, Message> request, Req prototype, boolean limited,
+             Function<Req, P> prepare, Function<P, Future<? extends Message>> handler) {
+            this.vertx = vertx;
             this.request = request;
+            this.prototype = prototype;
             this.limited = limited;
+            this.prepare = prepare;
             this.handler = handler;
         }
 
-        /** Reads the message, which holds {@code place} among those arriving until it is in. */
-        void start(ReceivingLimiter.Reservation place) {
+        /** Reads the message as it arrived, which holds {@code place} among those arriving until it is in. */
+        void start(ReceivingLimiter.Reservation place, Arrival arrival) {
+            this.place = place;
+            this.arrival = arrival;
+            arrival.watch(place, () -> answer(GrpcStatus.RESOURCE_EXHAUSTED, "the server is receiving as many bytes "
+                    + "as it holds room for; retry in a second"), failure -> answer(GrpcStatus.INVALID_ARGUMENT,
+                    "the message could not be read: a compressed message needs a grpc-encoding"));
             // the client cancelled or reset the call: nobody to answer, and its message will not arrive
             request.errorHandler(error -> {
                 answered.set(true);
+                arrival.discard();
                 place.release();
             });
-            request.last().compose(message -> {
-                place.release();
-                if (answered.get()) {
-                    return Future.succeededFuture();
+            request.exceptionHandler(error -> place.release());
+            request.invalidMessageHandler(invalid -> answer(GrpcStatus.RESOURCE_EXHAUSTED, "the message is "
+                    + (invalid instanceof MessageSizeOverflowException over ? over.messageSize() + " bytes, " : "")
+                    + "over " + maxMessageSize + " bytes, the bound (--max-body-size)"));
+            request.messageHandler(arrived -> {
+                if (message == null) {
+                    message = arrived;
+                } else {
+                    more = true;
                 }
-                ApiException refused = limited ? limiter.admit() : null;
-                if (refused != null) {
-                    return Future.failedFuture(refused);
-                }
-                admitted = limited;
+            });
+            request.endHandler(v -> arrived());
+        }
+
+        private void arrived() {
+            place.release();
+            if (answered.get()) {
+                return;
+            }
+            if (message == null || more) {
+                answer(GrpcStatus.INVALID_ARGUMENT, message == null ? "the call ended without a request message"
+                        : "a unary call takes one request message; this call sent more");
+                return;
+            }
+            ApiException refused = limited ? limiter.admit() : null;
+            if (refused != null) {
+                answer(refused);
+                return;
+            }
+            admitted = limited;
+            GrpcMessage received = message;
+            message = null;
+            vertx.executeBlocking(() -> prepare.apply(GrpcMessages.<Req>read(prototype, received.encoding(),
+                    received.payload(), maxMessageSize)), false).compose(prepared -> {
                 try {
-                    return handler.apply(message);
-                } catch (ApiException e) {
+                    return handler.apply(prepared);
+                } catch (RuntimeException e) {
                     return Future.failedFuture(e);
                 }
             }).onComplete(result -> {
-                place.release();
                 if (admitted) {
                     limiter.release();
                 }
@@ -233,7 +422,7 @@ public final class OipGrpcService {
                     if (answered.compareAndSet(false, true)) {
                         request.response().end(result.result());
                     }
-                } else if (!answered.get()) {
+                } else {
                     answer(result.cause());
                 }
             });
@@ -241,12 +430,15 @@ public final class OipGrpcService {
 
         /** The message did not arrive within {@code --body-timeout-ms}. */
         void timedOut() {
+            arrival.discard();
             answer(GrpcStatus.DEADLINE_EXCEEDED, "the request message did not arrive within "
                     + receiving.timeout().toMillis() + " ms");
         }
 
         private void answer(Throwable failure) {
             if (answered.compareAndSet(false, true)) {
+                arrival.discard();
+                place.release();
                 try {
                     fail(request, failure);
                 } catch (IllegalStateException closed) {
@@ -256,17 +448,13 @@ public final class OipGrpcService {
         }
 
         private void answer(GrpcStatus status, String message) {
-            if (answered.compareAndSet(false, true)) {
-                fail(request, status, message);
-            }
+            answer(new GrpcRefusal(status, message));
         }
     }
 
     private static void fail(GrpcServerRequest<?, Message> request, Throwable failure) {
-        if (failure instanceof CodecException) {
-            fail(request, GrpcStatus.INVALID_ARGUMENT, "the message is not a valid " + request.methodName()
-                    + " request of inference.GRPCInferenceService"
-                    + (failure.getCause() != null ? ": " + failure.getCause().getMessage() : ""));
+        if (failure instanceof GrpcRefusal refusal) {
+            fail(request, refusal.status(), refusal.getMessage());
             return;
         }
         ApiException known = ErrorResponses.fromFailure(failure);
@@ -294,7 +482,39 @@ public final class OipGrpcService {
         };
     }
 
+    /** Every status is sent here, its message bounded (see {@link #bounded}). */
     private static void fail(GrpcServerRequest<?, Message> request, GrpcStatus status, String message) {
-        request.response().status(status).statusMessage(message).end();
+        request.response().status(status).statusMessage(bounded(message)).end();
+    }
+
+    /**
+     * A status message cut to {@value #MAX_STATUS_MESSAGE} bytes as sent (grpc-message is percent-encoded: a byte
+     * outside printable ASCII takes 3), ending in "..." when cut, so no request content echoed in it (a name, a
+     * shape) makes the trailers too large for the client, which would reset the stream.
+     */
+    static String bounded(String message) {
+        if (message == null) {
+            return null;
+        }
+        int sent = 0;
+        int cut = -1;
+        for (int i = 0; i < message.length(); ) {
+            int c = message.codePointAt(i);
+            sent += c >= 0x20 && c < 0x7f && c != '%' ? 1 : 3 * new String(Character.toChars(c))
+                    .getBytes(StandardCharsets.UTF_8).length;
+            if (cut < 0 && sent > MAX_STATUS_MESSAGE - 3) {
+                cut = i;
+            }
+            if (sent > MAX_STATUS_MESSAGE) {
+                return message.substring(0, cut) + "...";
+            }
+            i += Character.charCount(c);
+        }
+        return message;
+    }
+
+    /** A name from the request, cut to {@value #MAX_NAME} characters with "..." when longer, to quote in a message. */
+    static String shortened(String name) {
+        return name.length() <= MAX_NAME ? name : name.substring(0, MAX_NAME) + "...";
     }
 }
