@@ -120,7 +120,11 @@ public final class ListenerTransport {
         }).requestHandler(requests);
         return server.listen(port, host).compose(listening -> {
             try {
-                serverChannel(listening).pipeline().addFirst(ACCEPT_HANDLER, new Acceptor(options));
+                ServerChannel socket = serverChannel(listening);
+                // a second server sharing the port (more instances of a verticle) shares its socket and guard
+                if (socket.pipeline().get(ACCEPT_HANDLER) == null) {
+                    socket.pipeline().addFirst(ACCEPT_HANDLER, new Acceptor(options));
+                }
             } catch (ReflectiveOperationException | RuntimeException e) {
                 return listening.close().transform(closed -> Future.failedFuture(new IllegalStateException(
                         "the " + name + " listener cannot count its connections from accept (Vert.x changed?): " + e, e)));
