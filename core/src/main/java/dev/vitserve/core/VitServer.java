@@ -5,6 +5,7 @@ import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.http.AdminVerticle;
 import dev.vitserve.core.http.ApiVerticle;
 import dev.vitserve.core.http.ListenerTls;
+import dev.vitserve.core.http.ListenerTransport;
 import dev.vitserve.core.inference.PreprocessPriority;
 import dev.vitserve.core.metrics.ServerMetrics;
 import dev.vitserve.core.registry.ModelService;
@@ -40,6 +41,8 @@ public final class VitServer {
     private final ServerState state;
     private ApiVerticle api;
     private ListenerTls tls;
+    /** How every listener is built: one connection guard, access log and TLS for all of them. */
+    private ListenerTransport transport;
     private long tlsWatch = -1;
     private String deploymentId;
     private AdminVerticle admin;
@@ -113,7 +116,8 @@ public final class VitServer {
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
-        api = new ApiVerticle(config, state, service, metrics.registry(), tls);
+        transport = new ListenerTransport(vertx, config, metrics.registry(), tls);
+        api = new ApiVerticle(config, state, service, metrics.registry(), transport);
         return vertx.deployVerticle(api).map(id -> {
             deploymentId = id;
             if (tls != null) {
@@ -134,7 +138,7 @@ public final class VitServer {
         if (config.adminPort().isEmpty()) {
             return Future.succeededFuture();
         }
-        admin = new AdminVerticle(config, state, service, tls);
+        admin = new AdminVerticle(config, state, service, transport);
         return vertx.deployVerticle(admin).map(id -> {
             adminDeploymentId = id;
             LOG.info("management API on {}://{}:{}/admin/models{}", scheme(), hostForUrl(config.adminHost()), admin.actualPort(),
@@ -250,7 +254,12 @@ public final class VitServer {
             vertx.cancelTimer(tlsWatch);
         }
         Future<Void> undeployed = (adminDeploymentId != null ? vertx.undeploy(adminDeploymentId) : Future.<Void>succeededFuture())
-                .transform(done -> deploymentId != null ? vertx.undeploy(deploymentId) : Future.<Void>succeededFuture());
+                .transform(done -> deploymentId != null ? vertx.undeploy(deploymentId) : Future.<Void>succeededFuture())
+                .andThen(done -> {
+                    if (transport != null) {
+                        transport.close();
+                    }
+                });
         return undeployed.transform(done -> vertx.executeBlocking(() -> {
             service.close();
             if (preprocessWorkers != null) {

@@ -7,6 +7,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,18 +48,39 @@ public final class AccessLog implements Handler<RoutingContext> {
         if (format != Format.OFF) {
             long start = System.nanoTime();
             ZonedDateTime received = ZonedDateTime.now();
-            ctx.addEndHandler(done -> log(ctx, received, (System.nanoTime() - start) / 1e6));
+            ctx.addEndHandler(done -> log(ctx.request(), RequestId.of(ctx), received, (System.nanoTime() - start) / 1e6));
         }
         ctx.next();
     }
 
-    private void log(RoutingContext ctx, ZonedDateTime received, double ms) {
-        HttpServerRequest request = ctx.request();
+    /**
+     * For a request answered without a router (a gRPC call, a request the HTTP decoder refused): gives it
+     * its request id, on the answer too, and returns what writes its line once the answer has ended
+     * (it writes once, however often it is called).
+     */
+    Runnable begin(HttpServerRequest request) {
+        String id = RequestId.accepted(request.getHeader(RequestId.HEADER));
+        request.response().putHeader(RequestId.HEADER, id);
+        if (format == Format.OFF) {
+            return () -> { };
+        }
+        long start = System.nanoTime();
+        ZonedDateTime received = ZonedDateTime.now();
+        AtomicBoolean written = new AtomicBoolean();
+        return () -> {
+            if (written.compareAndSet(false, true)) {
+                log(request, id, received, (System.nanoTime() - start) / 1e6);
+            }
+        };
+    }
+
+    private void log(HttpServerRequest request, String id, ZonedDateTime received, double ms) {
         String remote = request.remoteAddress() != null ? request.remoteAddress().hostAddress() : "-";
-        String requestLine = request.method().name() + " " + request.uri() + " " + protocol(request.version());
-        int status = ctx.response().getStatusCode();
-        long bytes = ctx.response().bytesWritten();
-        String id = RequestId.of(ctx);
+        String method = request.method() != null ? request.method().name() : "-";
+        String uri = String.valueOf(request.uri());
+        String requestLine = method + " " + uri + " " + protocol(request.version());
+        int status = request.response().getStatusCode();
+        long bytes = request.response().bytesWritten();
         String duration = String.format(Locale.ROOT, "%.1f", ms);
         StringBuilder line = new StringBuilder(256).append(remote).append(" - - [").append(TIME.format(received))
                 .append("] \"").append(escape(requestLine)).append("\" ").append(status).append(' ')
@@ -71,8 +93,8 @@ public final class AccessLog implements Handler<RoutingContext> {
         line.append(" \"").append(id).append("\" ").append(duration);
         var event = LOG.atInfo()
                 .addKeyValue("remote", remote)
-                .addKeyValue("method", request.method().name())
-                .addKeyValue("uri", escape(request.uri()))
+                .addKeyValue("method", escape(method))
+                .addKeyValue("uri", escape(uri))
                 .addKeyValue("protocol", protocol(request.version()))
                 .addKeyValue("status", status)
                 .addKeyValue("bytes", bytes)
@@ -86,6 +108,9 @@ public final class AccessLog implements Handler<RoutingContext> {
     }
 
     private static String protocol(HttpVersion version) {
+        if (version == null) {
+            return "-";
+        }
         return switch (version) {
             case HTTP_1_0 -> "HTTP/1.0";
             case HTTP_1_1 -> "HTTP/1.1";

@@ -45,21 +45,21 @@ public final class AdminVerticle extends VerticleBase {
     private final ServerConfig config;
     private final ModelService service;
     private final ModelLookup models;
-    private final ListenerTls tls;
+    private final ListenerTransport transport;
     private HttpServer server;
     private Router router;
 
-    /** The management listener; {@code tls} (the API's certificate) null for plain HTTP. */
-    public AdminVerticle(ServerConfig config, ServerState state, ModelService service, ListenerTls tls) {
+    /** The management listener, built through the server's {@code transport} (with the API's TLS, if any). */
+    public AdminVerticle(ServerConfig config, ServerState state, ModelService service, ListenerTransport transport) {
         this.config = config;
-        this.tls = tls;
+        this.transport = transport;
         this.service = service;
         this.models = new ModelLookup(state);
     }
 
     @Override
     public Future<?> start() {
-        Router router = Router.router(vertx);
+        Router router = transport.router();
         BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY);
         ApiKeyCheck key = config.adminApiKey().map(k -> new ApiKeyCheck(k, MAX_BODY)).orElse(null);
         guarded(router.get("/admin/models"), key).handler(this::list);
@@ -79,21 +79,14 @@ public final class AdminVerticle extends VerticleBase {
         router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end(openApi));
         ErrorResponses.install(router, OIP_PATHS);
         this.router = router;
-        HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false).setIdleTimeout(120);
-        server = vertx.createHttpServer(tls != null ? tls.apply(options) : options);
-        return server.requestHandler(router).listen(config.adminPort().orElseThrow(), config.adminHost())
-                .onSuccess(listening -> {
-                    if (tls != null) {
-                        tls.register(listening);
-                    }
-                });
+        HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
+        return transport.listen("management", options, config.adminHost(), config.adminPort().orElseThrow(), router)
+                .onSuccess(listening -> server = listening);
     }
 
     @Override
     public Future<?> stop() {
-        if (tls != null) {
-            tls.unregister(server);
-        }
+        transport.closed(server);
         return Future.succeededFuture();
     }
 

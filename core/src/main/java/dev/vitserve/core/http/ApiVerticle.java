@@ -66,7 +66,7 @@ public final class ApiVerticle extends VerticleBase {
     private final ServerState state;
     private final ModelService service;
     private final PrometheusMeterRegistry metrics;
-    private final ListenerTls tls;
+    private final ListenerTransport transport;
     private UrlFetcher fetcher;
     private HttpServer server;
     private HttpServer grpcServer;
@@ -74,14 +74,16 @@ public final class ApiVerticle extends VerticleBase {
     private RequestLimiter limiter;
     private Router router;
     private ReceivingLimiter receiving;
-    private ConnectionGuard connections;
 
-    /** The API listener; {@code service} manages models over gRPC's repository calls; {@code tls} null for plain HTTP. */
+    /**
+     * The API listener (and the gRPC one, with {@code --grpc-port}), built through the server's
+     * {@code transport}; {@code service} manages models over gRPC's repository calls.
+     */
     public ApiVerticle(ServerConfig config, ServerState state, ModelService service, PrometheusMeterRegistry metrics,
-                       ListenerTls tls) {
+                       ListenerTransport transport) {
         this.service = service;
         this.metrics = metrics;
-        this.tls = tls;
+        this.transport = transport;
         this.config = config;
         this.state = state;
     }
@@ -97,42 +99,24 @@ public final class ApiVerticle extends VerticleBase {
                 // garbled in clients about one time in seven when large, so the upgrade is declined; HTTP/2 is on TLS
                 .setHttp2ClearTextEnabled(false)
                 .setMaxFormFields(config.maxFiles() + 16)
-                .setMaxFormAttributeSize(8192)
-                .setIdleTimeout(120);
-        server = vertx.createHttpServer(tls != null ? tls.apply(options) : options);
-        connections = new ConnectionGuard(vertx, config.maxConnections(), config.maxConnectionsPerClient(), metrics);
+                .setMaxFormAttributeSize(8192);
         router = router(reader);
-        Future<HttpServer> listening = server.connectionHandler(connection -> {
-                    StrictRequestDecoder.install(connection, options);
-                    connections.accepted(connection);
-                })
-                .invalidRequestHandler(ErrorResponses::invalidRequest)
-                .requestHandler(router).listen(config.port(), config.host()).onSuccess(api -> {
-            if (tls != null) {
-                tls.register(api);
-            }
-        });
+        Future<HttpServer> listening = transport.listen("API", options, config.host(), config.port(), router)
+                .onSuccess(api -> server = api);
         if (config.grpcPort().isEmpty()) {
             return listening;
         }
         // gRPC needs HTTP/2: with TLS through ALPN, else in clear text with prior knowledge, as gRPC clients connect
-        HttpServerOptions grpcOptions = new HttpServerOptions().setIdleTimeout(120);
-        grpcServer = vertx.createHttpServer(tls != null ? tls.apply(grpcOptions) : grpcOptions);
+        HttpServerOptions grpcOptions = new HttpServerOptions();
         // built on a worker: the first use of the protobuf and gRPC classes takes seconds on a busy machine
         return listening.compose(api -> vertx.executeBlocking(() -> grpc.handler(vertx)))
-                .compose(handler -> grpcServer.connectionHandler(connections::accepted).requestHandler(request -> {
-                    connections.requestBegun(request);
-                    handler.handle(request);
-                }).listen(config.grpcPort().get(), config.host()))
-                .onSuccess(listeningGrpc -> {
-                    if (tls != null) {
-                        tls.register(listeningGrpc);
-                    }
-                });
+                .compose(handler -> transport.listen("gRPC", grpcOptions, config.host(), config.grpcPort().get(),
+                        handler))
+                .onSuccess(listeningGrpc -> grpcServer = listeningGrpc);
     }
 
     private Router router(ImageRequestReader reader) {
-        Router router = Router.router(vertx);
+        Router router = transport.router();
         BodyReader body = new BodyReader(config.maxBodySize(), config.maxFiles());
         FormBody formBody = new FormBody();
         ModelLookup models = new ModelLookup(state);
@@ -155,8 +139,6 @@ public final class ApiVerticle extends VerticleBase {
         grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, receiving,
                 config.maxBodySize(), apiKey,
                 new GrpcRepositoryCalls(new OipModelRepository(vertx, config, service, models), adminKey));
-        router.route().handler(connections::requestBegun);
-        router.route().handler(new AccessLog(config.accessLog()));
         router.route().handler(this::commonHeaders);
         if (!config.corsOrigins().isEmpty()) {
             router.route().handler(CorsHandler.create().addOrigins(config.corsOrigins())
@@ -292,13 +274,8 @@ public final class ApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
-        connections.close();
-        if (tls != null) {
-            tls.unregister(server);
-            if (grpcServer != null) {
-                tls.unregister(grpcServer);
-            }
-        }
+        transport.closed(server);
+        transport.closed(grpcServer);
         return fetcher.close();
     }
 }

@@ -5,6 +5,7 @@ import dev.vitserve.core.inference.QueueFullException;
 import dev.vitserve.core.registry.ModelException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -135,9 +136,9 @@ public final class ErrorResponses {
     /**
      * Answers a request the HTTP decoder refused before routing (a request line or headers too long,
      * a bad Content-Length, conflicting framing) with a JSON error, and closes the connection: its
-     * remaining bytes cannot be trusted to start the next request.
+     * remaining bytes cannot be trusted to start the next request. Completes once the answer is written.
      */
-    public static void invalidRequest(HttpServerRequest request) {
+    public static Future<Void> invalidRequest(HttpServerRequest request) {
         Throwable cause = request.decoderResult().cause();
         ApiException error;
         if (cause instanceof StrictRequestDecoder.ProtocolError protocol) {
@@ -150,7 +151,7 @@ public final class ErrorResponses {
             error = ApiException.badRequest("bad_request", "the request is malformed"
                     + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage()));
         }
-        request.response().setStatusCode(error.status()).putHeader("Content-Type", "application/json")
+        return request.response().setStatusCode(error.status()).putHeader("Content-Type", "application/json")
                 .putHeader("Connection", "close").end(json(error.code(), error.getMessage()));
     }
 

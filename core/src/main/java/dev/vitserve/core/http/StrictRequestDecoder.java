@@ -3,7 +3,9 @@ package dev.vitserve.core.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
@@ -15,6 +17,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.impl.Http1xOrH2CHandler;
 import io.vertx.core.http.impl.Http1xServerConnection;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -66,9 +69,7 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
         }
         if (connection instanceof ConnectionBase base) {
             ChannelPipeline pipeline = base.channelHandlerContext().pipeline();
-            if (pipeline.get("httpDecoder") instanceof VertxHttpRequestDecoder current
-                    && !(current instanceof StrictRequestDecoder)) {
-                pipeline.replace("httpDecoder", "httpDecoder", new StrictRequestDecoder(options));
+            if (replace(pipeline, options) || pipeline.get("httpDecoder") instanceof StrictRequestDecoder) {
                 return;
             }
         }
@@ -77,6 +78,47 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
             LOG.warn("HTTP connections use Vert.x's own request decoder (found no 'httpDecoder' to replace on {}): "
                     + "Content-Length with Transfer-Encoding is not refused", connection.getClass().getName());
         }
+    }
+
+    /** Replaces Vert.x's HTTP/1.x decoder on the pipeline, if it has one; true when it did. */
+    private static boolean replace(ChannelPipeline pipeline, HttpServerOptions options) {
+        if (pipeline.get("httpDecoder") instanceof VertxHttpRequestDecoder current
+                && !(current instanceof StrictRequestDecoder)) {
+            pipeline.replace("httpDecoder", "httpDecoder", new StrictRequestDecoder(options));
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * For a clear-text listener that also takes HTTP/2 with prior knowledge (the gRPC listener): Vert.x
+     * adds its HTTP/1.x decoder only once the first bytes show they are not HTTP/2's preface, and hands
+     * them on to it at once, before the connection handler runs (that is after the first request). This
+     * handler, put on a connection as it is accepted, steps behind Vert.x's preface detector at the first
+     * bytes, so that the strict decoder is in place before any request is read.
+     */
+    static ChannelHandler beforeFirstRequest(HttpServerOptions options) {
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ChannelPipeline pipeline = ctx.pipeline();
+                ChannelHandlerContext detector = pipeline.context(Http1xOrH2CHandler.class);
+                if (detector != null) {
+                    pipeline.addAfter(detector.name(), null, new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext next, Object bytes) {
+                            replace(next.pipeline(), options);
+                            next.pipeline().remove(this);
+                            next.fireChannelRead(bytes);
+                        }
+                    });
+                } else {
+                    replace(pipeline, options);
+                }
+                pipeline.remove(this);
+                ctx.fireChannelRead(msg);
+            }
+        };
     }
 
     @Override

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.config.ServerConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -35,7 +36,8 @@ class AdminOpenApiTest {
     void everyRouteAndEveryDocumentedErrorIsDescribed(Vertx vertx) throws Exception {
         ServerConfig config = ServerConfig.fromArgs(Map.of(), "--host", "127.0.0.1", "--port", "0",
                 "--admin-port", "0", "--admin-api-key", "admin-key-0123456789");
-        AdminVerticle admin = new AdminVerticle(config, new ServerState(), null, null);
+        AdminVerticle admin = new AdminVerticle(config, new ServerState(), null,
+                new ListenerTransport(vertx, config, new SimpleMeterRegistry(), null));
         vertx.deployVerticle(admin).await(30, TimeUnit.SECONDS);
         WebClient client = WebClient.create(vertx);
         HttpResponse<?> served = client.get(admin.actualPort(), "127.0.0.1", "/openapi.json").send()

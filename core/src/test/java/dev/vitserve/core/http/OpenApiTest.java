@@ -56,8 +56,9 @@ class OpenApiTest {
     @Test
     void everyRouteAndEveryDocumentedErrorIsDescribed(Vertx vertx) throws Exception {
         ServerConfig config = ServerConfig.fromArgs(Map.of(), "--host", "127.0.0.1", "--port", "0");
-        ApiVerticle api = new ApiVerticle(config, new ServerState(), null,
-                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), null);
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ApiVerticle api = new ApiVerticle(config, new ServerState(), null, metrics,
+                new ListenerTransport(vertx, config, metrics, null));
         vertx.deployVerticle(api).await(30, TimeUnit.SECONDS);
         WebClient client = WebClient.create(vertx);
         JsonObject openApi = client.get(api.actualPort(), "127.0.0.1", "/openapi.json").send()
