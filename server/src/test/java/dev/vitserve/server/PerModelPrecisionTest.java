@@ -28,7 +28,7 @@ class PerModelPrecisionTest {
     @Test
     void theSameModelServedInFp32AndInt8SideBySide(Vertx vertx) throws Exception {
         try (RunningServer server = RunningServer.start(vertx, "onnx", "--device", "cpu", "--admin-port", "0",
-                "--admin-api-key", KEY)) {
+                "--admin-api-key", KEY, "--admin-model-roots", Fixtures.root().toString())) {
             WebClient admin = WebClient.create(vertx);
             try {
                 HttpResponse<Buffer> accepted = admin.post(server.server.adminPort(), "127.0.0.1", "/admin/models")

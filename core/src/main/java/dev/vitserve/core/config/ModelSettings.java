@@ -22,13 +22,22 @@ import java.util.Objects;
  * @param maxBatchDelayMs how long a batch may wait to fill, or null for the device's default
  * @param maxQueue images that may wait for its engine
  * @param precision the arithmetic its engine runs in ({@code fp32} or {@code int8})
+ * @param folderLookup whether {@code model} may name a local folder (false: a Hub id only, as for a management-API
+ *     load whose name is not a folder within its roots)
  */
 public record ModelSettings(String name, String model, String revision, String backend, DeviceRequest device,
-                            int threads, Integer maxBatch, Integer maxBatchDelayMs, int maxQueue, Precision precision) {
+                            int threads, Integer maxBatch, Integer maxBatchDelayMs, int maxQueue, Precision precision,
+                            boolean folderLookup) {
 
     /** The keys a {@code models:} entry or an admin load may set. */
     public static final List<String> KEYS = List.of("name", "model", "revision", "backend", "device", "threads",
             "max-batch", "max-batch-delay-ms", "max-queue", "precision");
+
+    /** Settings whose model may be a local folder or a Hub id. */
+    public ModelSettings(String name, String model, String revision, String backend, DeviceRequest device, int threads,
+                         Integer maxBatch, Integer maxBatchDelayMs, int maxQueue, Precision precision) {
+        this(name, model, revision, backend, device, threads, maxBatch, maxBatchDelayMs, maxQueue, precision, true);
+    }
 
     public ModelSettings {
         Objects.requireNonNull(name, "name");
@@ -94,13 +103,19 @@ public record ModelSettings(String name, String model, String revision, String b
         }
         checkName(newName);
         return new ModelSettings(newName, newModel, newRevision, newBackend, newDevice, newThreads, newMaxBatch,
-                newDelay, newQueue, newPrecision);
+                newDelay, newQueue, newPrecision, !Objects.equals(newModel, model) || folderLookup);
     }
 
     /** The same settings under another name and source (for {@code --model NAME=ID}). */
     public ModelSettings named(String newName, String newModel) {
         return new ModelSettings(newName, newModel, revision, backend, device, threads, maxBatch, maxBatchDelayMs,
                 maxQueue, precision);
+    }
+
+    /** The same settings with the model given as a folder's path or a Hub id, and whether it may be a folder. */
+    public ModelSettings from(String newModel, boolean mayBeFolder) {
+        return new ModelSettings(name, newModel, revision, backend, device, threads, maxBatch, maxBatchDelayMs, maxQueue,
+                precision, mayBeFolder);
     }
 
     /** Refuses names a route could not carry: empty, too long, control characters, or {@code ..} segments. */

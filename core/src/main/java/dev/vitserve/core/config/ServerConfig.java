@@ -51,6 +51,12 @@ public final class ServerConfig {
                     + "after the models given with --model.")
     private Path modelRepository;
 
+    @Option(names = "--admin-model-roots", paramLabel = "DIR", split = ",",
+            description = "Folders a model loaded through the management API may be read from (comma-separated); a "
+                    + "folder elsewhere is refused, and another name is a Hub id. Default: --model-repository and the "
+                    + "Hugging Face cache.")
+    private List<Path> adminModelRoots;
+
     @Option(names = "--max-models", paramLabel = "N", defaultValue = "16",
             description = "Most models loaded at once (those at start and those loaded with the admin API); "
                     + "a load beyond it is refused with 409. Default: ${DEFAULT-VALUE}.")
@@ -420,6 +426,17 @@ public final class ServerConfig {
     /** Where and how Hub models are fetched (HF_ENDPOINT, the cache, the token, offline mode). */
     public HubSettings hub() {
         return hub;
+    }
+
+    /** The folders a management-API load may read: {@code --admin-model-roots}, else the repository and the cache. */
+    public List<Path> adminModelRoots() {
+        if (adminModelRoots != null && !adminModelRoots.isEmpty()) {
+            return adminModelRoots;
+        }
+        List<Path> roots = new java.util.ArrayList<>();
+        modelRepository().ifPresent(roots::add);
+        roots.add(hub.cacheDir());
+        return roots;
     }
 
     void hub(HubSettings settings) {

@@ -53,7 +53,15 @@ public final class ModelResolver {
      * @param revision a branch, tag or commit hash of the Hub repository (ignored for a folder)
      */
     public Path resolve(String model, String revision) throws HubException {
-        Optional<Path> folder = existingFolder(model);
+        return resolve(model, revision, true);
+    }
+
+    /**
+     * As {@link #resolve(String, String)}; with {@code folders} false the model is a Hub id only, even where a folder
+     * of that name exists.
+     */
+    public Path resolve(String model, String revision, boolean folders) throws HubException {
+        Optional<Path> folder = folders ? existingFolder(model) : Optional.empty();
         if (folder.isPresent()) {
             return folder.get();
         }

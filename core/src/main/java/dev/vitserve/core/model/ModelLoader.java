@@ -82,8 +82,9 @@ public final class ModelLoader {
             throw new ModelLoadException(file.getFileName() + " is missing in " + file.getParent()
                     + ": a Hugging Face model folder has config.json, preprocessor_config.json and the weights");
         } catch (JacksonException e) {
-            throw new ModelLoadException(file + " is not valid JSON: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""), e);
+            // where, not what: the parser's message quotes the file's content
+            throw new ModelLoadException(file + " is not valid JSON" + (e.getLocation() != null ? " (line "
+                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")" : ""), e);
         } catch (IOException e) {
             throw new ModelLoadException("cannot read " + file + ": " + e.getMessage(), e);
         }

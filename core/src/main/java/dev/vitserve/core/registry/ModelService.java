@@ -43,6 +43,8 @@ public final class ModelService implements AutoCloseable {
 
     private final Vertx vertx;
     private final ServerConfig config;
+    /** Where the models loaded through this service may be read from. */
+    private final AdminModelRoots roots;
     private final ModelRegistry registry = new ModelRegistry();
     private final ServingModelLoader loader;
     private final ServerMetrics metrics;
@@ -58,6 +60,7 @@ public final class ModelService implements AutoCloseable {
                         PreprocessPriority preprocessPriority, ServerMetrics metrics) {
         this.vertx = vertx;
         this.config = config;
+        this.roots = new AdminModelRoots(config.adminModelRoots());
         this.metrics = metrics;
         this.loader = new ServingModelLoader(vertx, config, preprocessWorkers, preprocessPriority);
         metrics.modelsLoaded(registry::loadedCount);
@@ -87,8 +90,9 @@ public final class ModelService implements AutoCloseable {
      * {@link ModelException}: {@code DUPLICATE_NAME}, {@code TOO_MANY_MODELS}, or {@code INVALID_MODEL} for a
      * local folder that is not a ViT checkpoint vitserve can serve (a Hub model's problems show once it loads).
      */
-    public Future<Loading> load(ModelSettings settings) {
+    public Future<Loading> load(ModelSettings given) {
         return vertx.executeBlocking(() -> {
+            ModelSettings settings = roots.confine(given);
             registry.checkRoom(settings.name(), config.maxModels());
             checkFolder(settings);
             return start(settings);
@@ -114,8 +118,10 @@ public final class ModelService implements AutoCloseable {
             return Future.failedFuture(new ModelException(ModelException.Reason.INVALID_MODEL,
                     "a reload keeps the model's name; load '" + settings.name() + "' as a new model instead"));
         }
-        ModelSettings changed = settings;
+        ModelSettings requested = settings;
         return vertx.executeBlocking(() -> {
+            // the source the model already had was the operator's or confined at its load; a new one is confined
+            ModelSettings changed = changes != null && changes.has("model") ? roots.confine(requested) : requested;
             checkFolder(changed);
             synchronized (this) {
                 if (entry.state() == ModelEntry.State.LOADING || entry.state() == ModelEntry.State.UNLOADING

@@ -53,6 +53,9 @@ final class ServingModelLoader {
 
     /** Reads the folder alone (no engine), to refuse at once what is not a ViT; a Hub id passes. */
     static void check(ModelSettings settings) throws ModelLoadException {
+        if (!settings.folderLookup()) {
+            return;
+        }
         Path folder;
         try {
             folder = Path.of(settings.model());
@@ -71,7 +74,8 @@ final class ServingModelLoader {
             throws ModelLoadException, BackendException {
         var provider = BackendRegistry.discover(ServingModelLoader.class.getClassLoader()).get(settings.backend());
         provider.checkPrecision(settings.precision());
-        Path directory = new ModelResolver(vertx, config.hub(), status).resolve(settings.model(), settings.revision());
+        Path directory = new ModelResolver(vertx, config.hub(), status).resolve(settings.model(), settings.revision(),
+                settings.folderLookup());
         status.accept("loading model " + settings.model());
         long start = System.nanoTime();
         LoadedModel model = ModelLoader.load(directory, settings.model());

@@ -45,6 +45,7 @@ class AdminApiTest {
     void start() throws Exception {
         vertx = ServerMetrics.newVertx();
         server = RunningServer.start(vertx, "fake", "--admin-port", "0", "--admin-api-key", KEY, "--max-models", "3",
+                "--admin-model-roots", Fixtures.root() + "," + dir,
                 // normal priority: on a machine busy with other work, idle-priority preprocessing would crawl
                 "--preprocess-priority", "normal");
         admin = WebClient.create(vertx);
@@ -148,6 +149,18 @@ class AdminApiTest {
                     tooBig.bodyAsString());
         }
         assertEquals(404, server.get("/v1/models/big").statusCode(), "nothing loaded");
+        // outside --admin-model-roots: the same words whether the folder exists or not, and nothing read from it
+        Path outside = Files.createTempDirectory("outside-roots");
+        Files.writeString(outside.resolve("config.json"), "secret-token {");
+        for (String model : new String[] {outside.toString(), outside.resolve("missing").toString(), "/etc",
+                "../../" + outside.getFileName(), dir + "/../" + outside.getFileName()}) {
+            HttpResponse<Buffer> refused = call(HttpMethod.POST, "/admin/models", new JsonObject().put("name", "out")
+                    .put("model", model));
+            assertEquals("invalid_model", errorCode(refused, 400));
+            String message = refused.bodyAsJsonObject().getJsonObject("error").getString("message");
+            assertEquals("model '" + model + "' is neither a Hugging Face Hub id nor a folder within the folders the"
+                    + " management API may load from (--admin-model-roots: " + Fixtures.root() + ", " + dir + ")", message);
+        }
         assertEquals("unknown_model", errorCode(call(HttpMethod.DELETE, "/admin/models/nope", null), 404));
         assertEquals("unknown_model", errorCode(call(HttpMethod.POST, "/admin/models/nope/reload", null), 404));
         assertEquals("default_model", errorCode(call(HttpMethod.DELETE, "/admin/models/tiny-vit", null), 409));
