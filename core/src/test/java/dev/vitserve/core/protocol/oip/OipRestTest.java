@@ -189,6 +189,21 @@ class OipRestTest {
                 4 * 3 * 224 * 224)), new byte[4 * 3 * 224 * 224]), 400));
         errors.add(assertPlainError(oip.postBinary(INFER, inputs(binaryInput("image", "BYTES", List.of(2L), images.length)),
                 images), 400));
+        // values beyond FP32 (a JSON 1e39 is infinite) and NaN bits: refused, never NaN logits
+        int pixels = 3 * 224 * 224;
+        StringBuilder huge = new StringBuilder("{\"inputs\": [{\"name\": \"pixel_values\", \"datatype\": \"FP32\","
+                + " \"shape\": [1, 3, 224, 224], \"data\": [1e39");
+        for (int i = 1; i < pixels; i++) {
+            huge.append(",0");
+        }
+        String infinite = assertPlainError(oip.post(INFER, Buffer.buffer(huge.append("]}]}").toString()), null), 400);
+        assertTrue(infinite.contains("element 0 is Infinity as FP32; pixel values must be finite"), infinite);
+        java.nio.ByteBuffer nan = java.nio.ByteBuffer.allocate(4 * pixels).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        nan.putFloat(4 * 7, Float.NaN);
+        String notANumber = assertPlainError(oip.postBinary(INFER, inputs(binaryInput("pixel_values", "FP32",
+                List.of(1L, 3L, 224L, 224L), 4 * pixels)), nan.array()), 400);
+        assertTrue(notANumber.contains("element 7 is NaN"), notANumber);
+        errors.add(infinite);
         // unknown model, unknown input, unknown output, bad classification
         errors.add(assertPlainError(oip.postBinary("/v2/models/google/vit-base-patch16-224/infer",
                 inputs(binaryInput("image", "BYTES", List.of(1L), images.length)), images), 404));
