@@ -37,6 +37,9 @@ public final class AccessLog implements Handler<RoutingContext> {
 
     private final Format format;
 
+    /** The status logged for a request whose connection closed before its answer ended ("client closed request"). */
+    static final int CLIENT_CLOSED = 499;
+
     /** An access log of that format; {@link Format#OFF} still assigns request ids. */
     public AccessLog(Format format) {
         this.format = format;
@@ -79,7 +82,8 @@ public final class AccessLog implements Handler<RoutingContext> {
         String method = request.method() != null ? request.method().name() : "-";
         String uri = String.valueOf(request.uri());
         String requestLine = method + " " + uri + " " + protocol(request.version());
-        int status = request.response().getStatusCode();
+        // a request whose answer never ended was left by its client (or its connection closed under it): nginx's 499
+        int status = request.response().ended() ? request.response().getStatusCode() : CLIENT_CLOSED;
         long bytes = request.response().bytesWritten();
         String duration = String.format(Locale.ROOT, "%.1f", ms);
         StringBuilder line = new StringBuilder(256).append(remote).append(" - - [").append(TIME.format(received))

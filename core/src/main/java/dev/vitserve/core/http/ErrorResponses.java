@@ -35,6 +35,16 @@ public final class ErrorResponses {
      * @param plainErrorPaths paths whose unknown-path and wrong-method answers are {@code {"error": "..."}}
      */
     public static void install(Router router, Pattern plainErrorPaths) {
+        // a client that went away mid-request (an aborted upload) is no server fault: no answer can reach it, so no
+        // error page and no "Unhandled exception in router" with its stack trace; the access log says 499
+        router.route().failureHandler(ctx -> {
+            if (ctx.response().closed()) {
+                LOG.debug("{} {}: the client closed the connection before the answer (request {})",
+                        ctx.request().method(), ctx.request().path(), RequestId.of(ctx));
+                return;
+            }
+            ctx.next();
+        });
         router.errorHandler(400, ctx -> send(ctx, toApiException(ctx, 400, "bad_request", "the request is malformed")));
         // Vert.x's CORS handler fails a request from an origin not in --cors-origins with 403
         router.errorHandler(403, ctx -> send(ctx, toApiException(ctx, 403, "origin_not_allowed",

@@ -111,4 +111,38 @@ class AccessLogTest {
         assertTrue(cut.endsWith("..."));
         assertEquals("a\\x0d\\x0ab\\\\", AccessLog.escape("a\r\nb\\"));
     }
+
+    /** Finding 11 of issue 23: an upload the client abandons is logged as 499, once, with no ERROR or stack trace. */
+    @Test
+    void anAbortedUploadIsLoggedAs499WithoutAnErrorOrStackTrace() throws Exception {
+        ListAppender<ILoggingEvent> all = new ListAppender<>();
+        all.start();
+        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        root.addAppender(all);
+        try {
+            for (String type : new String[] {"image/png", "multipart/form-data; boundary=xyz", "application/json"}) {
+                String id = "aborted-" + type.hashCode();
+                try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+                    socket.getOutputStream().write(("POST /v1/classify HTTP/1.1\r\nHost: x\r\nX-Request-Id: " + id
+                            + "\r\nContent-Type: " + type + "\r\nContent-Length: 1000000\r\n\r\n"
+                            + "--xyz\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\r\n"
+                            + "x".repeat(5000)).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    socket.getOutputStream().flush();
+                    Thread.sleep(200);
+                }
+                String line = lineOf(id).getFormattedMessage();
+                assertTrue(line.contains("\"POST /v1/classify HTTP/1.1\" 499 -"), line);
+            }
+            Thread.sleep(300);
+            List<String> loud = all.list.stream()
+                    .filter(event -> event.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.ERROR)
+                            || event.getThrowableProxy() != null)
+                    .map(ILoggingEvent::getFormattedMessage).toList();
+            assertEquals(List.of(), loud, "ERROR lines or stack traces for clients that went away");
+            assertEquals(200, server.postImage("/v1/classify", Fixtures.bytes(Fixtures.image("green-palette.png")),
+                    "image/png").statusCode());
+        } finally {
+            root.detachAppender(all);
+        }
+    }
 }
