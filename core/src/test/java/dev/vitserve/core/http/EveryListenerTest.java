@@ -310,25 +310,7 @@ class EveryListenerTest {
 
     /** Sends raw bytes and reads everything the server answers until it closes the connection (or 10 s pass). */
     private static String exchange(int port, String request) throws Exception {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            ByteArrayOutputStream answer = new ByteArrayOutputStream();
-            byte[] buffer = new byte[8192];
-            try {
-                for (int n; (n = in.read(buffer)) != -1; ) {
-                    answer.write(buffer, 0, n);
-                }
-            } catch (SocketTimeoutException e) {
-                throw new AssertionError("the connection stayed open after: " + answer.toString(StandardCharsets.ISO_8859_1), e);
-            } catch (SocketException reset) {
-                // the answer read so far stands
-            }
-            return answer.toString(StandardCharsets.ISO_8859_1);
-        }
+        return ProtocolErrorsTest.exchange(port, request);
     }
 
     private static String header(String answer, String name) {

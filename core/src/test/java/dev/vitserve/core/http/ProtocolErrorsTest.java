@@ -80,7 +80,12 @@ class ProtocolErrorsTest {
 
     /** Sends raw bytes and reads everything the server answers until it closes the connection (or 10 s pass). */
     static String exchange(RunningServer server, String request) throws Exception {
-        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+        return exchange(server.port(), request);
+    }
+
+    /** Sends raw bytes on a new connection to the port and reads all it answers until it closes. */
+    static String exchange(int port, String request) throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));
