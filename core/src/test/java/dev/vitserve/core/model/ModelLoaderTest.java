@@ -44,9 +44,13 @@ class ModelLoaderTest {
     void otherArchitecturesAreRefusedWithWhatIsSupported() throws Exception {
         copyPreprocessor();
         write("config.json", tinyConfig().replace("\"model_type\": \"vit\"", "\"model_type\": \"deit\""));
-        assertMessage("model_type 'deit' is not supported", dir);
+        assertMessage("model_type 'deit' disagrees with architectures [ViTForImageClassification]", dir);
         write("config.json", tinyConfig().replace("ViTForImageClassification", "ViTModel"));
-        assertMessage("has no ViTForImageClassification", dir);
+        assertMessage("architectures [ViTModel] (model_type 'vit') is not supported; vitserve builds these image"
+                + " classifiers from model.safetensors: ViTForImageClassification, DeiTForImageClassification,", dir);
+        write("config.json", tinyConfig().replace("\"ViTForImageClassification\"", "").replace("\"model_type\": \"vit\"",
+                "\"model_type\": \"convnext\""));
+        assertMessage("model_type 'convnext' is not supported", dir);
     }
 
     @Test
