@@ -232,6 +232,10 @@ abstract class EncoderGraphBuilder {
 
     /** A tensor of the file, checked, as an initializer of the same name. */
     protected String weight(String name, long... shape) throws BackendException {
+        if (supplied.containsKey(name)) {
+            // read twice (DeiT's final LayerNorm on each head's token): one initializer
+            return name;
+        }
         return supply(name, VitGraph.Weight.floats(floats(name, shape), shape));
     }
 
