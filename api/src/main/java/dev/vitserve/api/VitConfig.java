@@ -16,10 +16,19 @@ package dev.vitserve.api;
  * @param qkvBias whether query, key and value projections have a bias
  * @param numLabels number of classes the classifier scores
  * @param hiddenAct the MLP's activation as config.json names it ({@code gelu} is exact erf GELU)
+ * @param architecture which network of the ViT family this is, with its own settings
  */
 public record VitConfig(int imageHeight, int imageWidth, int numChannels, int patchSize, int hiddenSize,
                         int numLayers, int numHeads, int intermediateSize, double layerNormEps,
-                        boolean qkvBias, int numLabels, String hiddenAct) {
+                        boolean qkvBias, int numLabels, String hiddenAct, Architecture architecture) {
+
+    /** A {@code ViTForImageClassification}. */
+    public VitConfig(int imageHeight, int imageWidth, int numChannels, int patchSize, int hiddenSize,
+                     int numLayers, int numHeads, int intermediateSize, double layerNormEps,
+                     boolean qkvBias, int numLabels, String hiddenAct) {
+        this(imageHeight, imageWidth, numChannels, patchSize, hiddenSize, numLayers, numHeads, intermediateSize,
+                layerNormEps, qkvBias, numLabels, hiddenAct, dev.vitserve.api.arch.Vit.INSTANCE);
+    }
 
     /** A ViT with the exact GELU of the Google checkpoints. */
     public VitConfig(int imageHeight, int imageWidth, int numChannels, int patchSize, int hiddenSize,
@@ -31,6 +40,7 @@ public record VitConfig(int imageHeight, int imageWidth, int numChannels, int pa
 
     public VitConfig {
         java.util.Objects.requireNonNull(hiddenAct, "hiddenAct");
+        java.util.Objects.requireNonNull(architecture, "architecture");
         positive("image height", imageHeight);
         positive("image width", imageWidth);
         positive("num_channels", numChannels);
@@ -55,6 +65,23 @@ public record VitConfig(int imageHeight, int imageWidth, int numChannels, int pa
     /** Patches per image, not counting the class token. */
     public int numPatches() {
         return (imageHeight / patchSize) * (imageWidth / patchSize);
+    }
+
+    /** Width of the embedding: the vector the classifier reads ({@link Architecture#embeddingSize}). */
+    public int embeddingSize() {
+        return architecture.embeddingSize(hiddenSize);
+    }
+
+    /** The same network taking images of another size (an architecture that interpolates its positions). */
+    public VitConfig withImageSize(int height, int width) {
+        return new VitConfig(height, width, numChannels, patchSize, hiddenSize, numLayers, numHeads, intermediateSize,
+                layerNormEps, qkvBias, numLabels, hiddenAct, architecture);
+    }
+
+    /** The same shape as another architecture. */
+    public VitConfig withArchitecture(Architecture other) {
+        return new VitConfig(imageHeight, imageWidth, numChannels, patchSize, hiddenSize, numLayers, numHeads,
+                intermediateSize, layerNormEps, qkvBias, numLabels, hiddenAct, other);
     }
 
     /** Width of one attention head. */

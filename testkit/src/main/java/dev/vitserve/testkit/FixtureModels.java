@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.PixelBatch;
 import dev.vitserve.api.VitConfig;
+import dev.vitserve.api.arch.Architectures;
+import dev.vitserve.api.arch.ConfigValues;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Map;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -16,17 +20,27 @@ import java.util.Optional;
 /** The fixture ViTs as the backends' tests need them: their shape, pixel batches, and folders with only weights. */
 public final class FixtureModels {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private FixtureModels() {
     }
 
-    /** A model folder's config.json, read as core reads it (image_size, patch_size, hidden_act, ...). */
+    /**
+     * A model folder's config.json, read as core reads it: by the architecture's own reader, with the input size of
+     * preprocessor_config.json for an architecture that interpolates its position embeddings.
+     */
+    @SuppressWarnings("unchecked")
     public static VitConfig config(Path directory) {
         JsonNode c = Fixtures.json(directory.resolve("config.json"));
-        int image = c.get("image_size").asInt();
-        return new VitConfig(image, image, c.path("num_channels").asInt(3), c.get("patch_size").asInt(),
-                c.get("hidden_size").asInt(), c.get("num_hidden_layers").asInt(), c.get("num_attention_heads").asInt(),
-                c.get("intermediate_size").asInt(), c.get("layer_norm_eps").asDouble(), c.path("qkv_bias").asBoolean(true),
-                c.get("id2label").size(), c.path("hidden_act").asText("gelu"));
+        ConfigValues values = new ConfigValues(JSON.convertValue(c, Map.class));
+        Architectures.Entry entry = Architectures.choose(values)
+                .orElseThrow(() -> new IllegalArgumentException(directory + " is of no supported architecture"));
+        VitConfig config = entry.reader().read(values, c.get("id2label").size());
+        if (config.architecture().interpolatesPositions()) {
+            JsonNode size = Fixtures.json(directory.resolve("preprocessor_config.json")).get("size");
+            config = config.withImageSize(size.get("height").asInt(), size.get("width").asInt());
+        }
+        return config;
     }
 
     /** The fixture model as it is: exported networks (onnx/model.onnx, model.pt), no weights handed over. */

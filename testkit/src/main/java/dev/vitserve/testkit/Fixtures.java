@@ -55,6 +55,33 @@ public final class Fixtures {
     }
 
     /**
+     * The fixtures of the other architectures, made by {@code testkit/tools/hf-vision-port.py} (config.json,
+     * preprocessor_config.json, model.safetensors and reference.json, no exported network): {@code deit-shape}
+     * (DeiTForImageClassification), {@code deit-teacher-shape} (DeiTForImageClassificationWithTeacher),
+     * {@code dinov2-shape} (Dinov2ForImageClassification, trained at 70 px, served at 56x63) and
+     * {@code dinov2-registers-shape} (Dinov2WithRegistersForImageClassification, SwiGLU, trained at 36 px, served at 54).
+     */
+    public static List<String> architectureModelNames() {
+        return List.of("deit-shape", "deit-teacher-shape", "dinov2-shape", "dinov2-registers-shape");
+    }
+
+    /**
+     * A fixture's reference for the synthetic batch of {@code FixtureModels.pixels(config, 0, n)}: {@code logits} or
+     * {@code embeddings}, one row per image.
+     */
+    public static float[][] referencePixels(String model, String what) {
+        JsonNode rows = reference(model).get("pixels").get(what);
+        float[][] values = new float[rows.size()][];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = new float[rows.get(i).size()];
+            for (int j = 0; j < values[i].length; j++) {
+                values[i][j] = (float) rows.get(i).get(j).asDouble();
+            }
+        }
+        return values;
+    }
+
+    /**
      * The trained digits ViT ({@code digits-vit}: 32 px, patch 4, hidden 64, 4 layers, labels "0".."9"): config.json,
      * preprocessor_config.json and model.safetensors, no exported network.
      */

@@ -129,9 +129,9 @@ public final class DjlBackend implements Backend {
             NDList outputs = mine.runner.run(input);
             float[] logits = floats(outputs.get(0), batch.batchSize(), config.numLabels(), "logits");
             float[] embeddings = network.embeds()
-                    ? floats(outputs.get(1), batch.batchSize(), config.hiddenSize(), "embeddings") : null;
+                    ? floats(outputs.get(1), batch.batchSize(), config.embeddingSize(), "embeddings") : null;
             return new Logits(logits, batch.batchSize(), config.numLabels(), embeddings,
-                    embeddings == null ? 0 : config.hiddenSize());
+                    embeddings == null ? 0 : config.embeddingSize());
         } catch (TranslateException | RuntimeException e) {
             throw new BackendException("PyTorch failed on a batch of " + batch.batchSize() + " for " + modelName + ": "
                     + e.getMessage(), e);

@@ -113,12 +113,12 @@ interface TorchNetworkSource {
 
         @Override
         public String describe() {
-            return "the ViT built from " + weightsFile();
+            return "the " + model.config().architecture().className() + " built from " + weightsFile();
         }
 
         @Override
         public TorchNetwork load(Device device) throws BackendException {
-            return VitNetwork.build(model.config(), model.weights().orElseThrow(), device);
+            return ArchitectureNetworks.build(model.config(), model.weights().orElseThrow(), device);
         }
     }
 }

@@ -16,8 +16,9 @@ import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
 
 /**
- * Hugging Face's {@code ViTForImageClassification} (modeling_vit.py) built with DJL NDArray operations from its
- * safetensors weights, for any {@link VitConfig}. The weights live in one manager for the network's lifetime; the
+ * Hugging Face's {@code ViTForImageClassification} (modeling_vit.py), or a DeiT classifier (modeling_deit.py: a
+ * distillation token after the class token; with a teacher, the mean of a head on each), built with DJL NDArray
+ * operations from its safetensors weights, for any {@link VitConfig}. The weights live in one manager for the network's lifetime; the
  * forward pass is stateless, so it runs from several threads at once, and it records no autograd graph.
  */
 final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
@@ -32,6 +33,8 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
     private final long headSize;
     private final long patch;
     private final float eps;
+    /** The tokens the heads read: the class token, and with a teacher also the distillation token. */
+    private final int headTokens;
 
     private VitNetwork(NDManager manager, VitParameters parameters, VitConfig config) {
         this.manager = manager;
@@ -41,6 +44,7 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
         this.headSize = config.headSize();
         this.patch = config.patchSize();
         this.eps = (float) config.layerNormEps();
+        this.headTokens = parameters.distillationWeight != null ? 2 : 1;
     }
 
     /**
@@ -50,17 +54,22 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
      *     has the wrong shape (the message names it)
      */
     static VitNetwork build(VitConfig config, ModelWeights weights, Device device) throws BackendException {
-        if (!GELU.equals(config.hiddenAct())) {
-            throw new BackendException("config.json has hidden_act '" + config.hiddenAct() + "', but the ViT the DJL"
-                    + " backend builds from " + weights.file().getFileName() + " supports only '" + GELU
-                    + "' (exact erf GELU, as Hugging Face's ViT checkpoints use)");
-        }
+        requireGelu(config, weights);
         NDManager manager = NDManager.newBaseManager(device, PyTorchRuntime.ENGINE_NAME);
         try {
             return new VitNetwork(manager, VitParameters.load(config, weights, manager), config);
         } catch (BackendException | RuntimeException e) {
             manager.close();
             throw e;
+        }
+    }
+
+    /** Refuses an activation other than exact GELU, the only one the networks here are built with. */
+    static void requireGelu(VitConfig config, ModelWeights weights) throws BackendException {
+        if (!GELU.equals(config.hiddenAct())) {
+            throw new BackendException("config.json has hidden_act '" + config.hiddenAct() + "', but the "
+                    + config.architecture().className() + " the DJL backend builds from " + weights.file().getFileName()
+                    + " supports only '" + GELU + "' (exact erf GELU, as Hugging Face's checkpoints use)");
         }
     }
 
@@ -113,15 +122,25 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
         }
         for (int i = 0; i < parameters.layers.size(); i++) {
             try (NDScope stage = new NDScope()) {
-                // only the class token's output feeds the classifier: the last layer computes just that row
+                // only the head tokens' outputs feed the classifier: the last layer computes just those rows
                 states = encoderLayer(states, parameters.layers.get(i), i == parameters.layers.size() - 1);
                 NDScope.unregister(states);
             }
         }
         try (NDScope stage = new NDScope()) {
-            NDArray classToken = states.reshape(states.getShape().get(0), hidden);
-            NDArray embeddings = layerNorm(classToken, parameters.finalNormWeight, parameters.finalNormBias);
-            NDArray logits = linear(embeddings, parameters.classifierWeight, parameters.classifierBias);
+            long n = states.getShape().get(0);
+            NDArray normed = layerNorm(states, parameters.finalNormWeight, parameters.finalNormBias);
+            NDArray logits;
+            if (headTokens == 1) {
+                logits = linear(normed.reshape(n, hidden), parameters.classifierWeight, parameters.classifierBias);
+            } else {
+                // DeiT with teacher: (class head(class token) + distillation head(distillation token)) / 2
+                logits = linear(normed.get(":, 0, :"), parameters.classifierWeight, parameters.classifierBias)
+                        .addi(linear(normed.get(":, 1, :"), parameters.distillationWeight, parameters.distillationBias))
+                        .divi(2);
+            }
+            // the embedding is what the heads read, side by side
+            NDArray embeddings = normed.reshape(n, headTokens * hidden);
             NDScope.unregister(logits, embeddings);
             return new NDList(logits, embeddings);
         }
@@ -134,8 +153,9 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
                 .singletonOrThrow();
         NDArray tokens = patches.reshape(n, hidden, -1).transpose(0, 2, 1).add(parameters.patchPositions);
         // made in the call's manager (the pixels'), then filled: an op on a weight would land in the network's manager
-        NDArray classTokens = pixels.getManager().zeros(new Shape(n, 1, hidden)).addi(parameters.classToken);
-        return classTokens.concat(tokens, 1);
+        long front = parameters.frontTokens.getShape().get(1);
+        NDArray frontTokens = pixels.getManager().zeros(new Shape(n, front, hidden)).addi(parameters.frontTokens);
+        return frontTokens.concat(tokens, 1);
     }
 
     /**
@@ -145,7 +165,8 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
     private NDArray encoderLayer(NDArray states, VitParameters.Layer layer, boolean classTokenOnly) {
         NDArray attended = attention(layerNorm(states, layer.normBeforeWeight(), layer.normBeforeBias()), layer,
                 classTokenOnly);
-        NDArray residual = classTokenOnly ? attended.addi(states.get(":, :1, :")) : states.addi(attended);
+        NDArray residual = classTokenOnly ? attended.addi(states.get(":, :" + headTokens + ", :"))
+                : states.addi(attended);
         NDArray expanded = Activation.gelu(linear(layerNorm(residual, layer.normAfterWeight(), layer.normAfterBias()),
                 layer.mlpInWeight(), layer.mlpInBias()));
         return residual.addi(linear(expanded, layer.mlpOutWeight(), layer.mlpOutBias()));
@@ -156,8 +177,8 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
         long n = normed.getShape().get(0);
         long tokens = normed.getShape().get(1);
         NDList qkv = linear(normed, layer.qkvWeight(), layer.qkvBias()).split(3, 2);
-        NDArray queries = classTokenOnly ? qkv.get(0).get(":, :1, :") : qkv.get(0);
-        long queryTokens = classTokenOnly ? 1 : tokens;
+        NDArray queries = classTokenOnly ? qkv.get(0).get(":, :" + headTokens + ", :") : qkv.get(0);
+        long queryTokens = classTokenOnly ? headTokens : tokens;
         // [N, T, hidden] -> [N, heads, T, headSize]; the keys transposed for the product: [N, heads, headSize, T]
         NDArray q = queries.reshape(n, queryTokens, heads, headSize).transpose(0, 2, 1, 3);
         NDArray kT = qkv.get(1).reshape(n, tokens, heads, headSize).transpose(0, 2, 3, 1);

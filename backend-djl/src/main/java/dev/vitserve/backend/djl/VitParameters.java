@@ -4,23 +4,18 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
+import dev.vitserve.api.arch.Deit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
- * The parameters of a Hugging Face {@code ViTForImageClassification}, read from its safetensors weights under Hugging
+ * The parameters of a Hugging Face {@code ViTForImageClassification} or DeiT classifier, read from its safetensors weights under Hugging
  * Face's names, checked against {@code config.json}, and laid out for the forward pass: query, key and value fused
- * into one projection with the attention scale folded into the query rows, and the class token's position embedding
- * added to it once. Every array belongs to the manager given to {@link #load}.
+ * into one projection with the attention scale folded into the query rows, and the front tokens' position embeddings
+ * added to them once. Every array belongs to the manager given to {@link #load}.
  */
 final class VitParameters {
 
@@ -33,38 +28,57 @@ final class VitParameters {
     /** Convolution {@code [hidden, channels, patch, patch]} and bias {@code [hidden]} that embed the patches. */
     final NDArray patchWeight;
     final NDArray patchBias;
-    /** The class token plus its position embedding, {@code [1, 1, hidden]}. */
-    final NDArray classToken;
+    /**
+     * The tokens before the patches, each plus its position embedding, {@code [1, front, hidden]}: the class token,
+     * and for DeiT the distillation token.
+     */
+    final NDArray frontTokens;
     /** The position embeddings of the patches, {@code [1, patches, hidden]}. */
     final NDArray patchPositions;
     final List<Layer> layers;
     final NDArray finalNormWeight;
     final NDArray finalNormBias;
-    /** Classifier {@code [labels, hidden]} and bias {@code [labels]}. */
+    /** Classifier {@code [labels, hidden]} and bias {@code [labels]} (DeiT with teacher: the class token's head). */
     final NDArray classifierWeight;
     final NDArray classifierBias;
+    /** DeiT with teacher: the distillation token's head; else null. */
+    final NDArray distillationWeight;
+    final NDArray distillationBias;
 
-    private VitParameters(Reader reader, VitConfig config) throws BackendException {
+    private VitParameters(WeightReader reader, VitConfig config) throws BackendException {
+        Deit deit = config.architecture() instanceof Deit d ? d : null;
+        String base = deit != null ? "deit." : "vit.";
+        int front = deit != null ? 2 : 1;
         long hidden = config.hiddenSize();
         long patch = config.patchSize();
-        patchWeight = reader.read("vit.embeddings.patch_embeddings.projection.weight", hidden, config.numChannels(), patch,
-                patch);
-        patchBias = reader.read("vit.embeddings.patch_embeddings.projection.bias", hidden);
-        NDArray token = reader.read("vit.embeddings.cls_token", 1, 1, hidden);
-        NDArray positions = reader.read("vit.embeddings.position_embeddings", 1, config.numPatches() + 1L, hidden);
-        try (NDArray classTokenPosition = positions.get(":, :1, :")) {
-            classToken = token.addi(classTokenPosition);
+        patchWeight = reader.read(base + "embeddings.patch_embeddings.projection.weight", hidden, config.numChannels(),
+                patch, patch);
+        patchBias = reader.read(base + "embeddings.patch_embeddings.projection.bias", hidden);
+        NDArray token = reader.read(base + "embeddings.cls_token", 1, 1, hidden);
+        NDArray tokens = deit == null ? token : NDArrays.concat(new NDList(token,
+                reader.read(base + "embeddings.distillation_token", 1, 1, hidden)), 1);
+        NDArray positions = reader.read(base + "embeddings.position_embeddings", 1, config.numPatches() + (long) front,
+                hidden);
+        try (NDArray frontPositions = positions.get(":, :" + front + ", :")) {
+            frontTokens = tokens.addi(frontPositions);
         }
-        patchPositions = positions.get(":, 1:, :");
+        if (tokens != token) {
+            token.close();
+        }
+        patchPositions = positions.get(":, " + front + ":, :");
         positions.close();
         layers = new ArrayList<>(config.numLayers());
         for (int i = 0; i < config.numLayers(); i++) {
-            layers.add(layer(reader, config, "vit.encoder.layer." + i + "."));
+            layers.add(layer(reader, config, base + "encoder.layer." + i + "."));
         }
-        finalNormWeight = reader.read("vit.layernorm.weight", hidden);
-        finalNormBias = reader.read("vit.layernorm.bias", hidden);
-        classifierWeight = reader.read("classifier.weight", config.numLabels(), hidden);
-        classifierBias = reader.read("classifier.bias", config.numLabels());
+        finalNormWeight = reader.read(base + "layernorm.weight", hidden);
+        finalNormBias = reader.read(base + "layernorm.bias", hidden);
+        String head = deit != null && deit.withTeacher() ? "cls_classifier" : "classifier";
+        classifierWeight = reader.read(head + ".weight", config.numLabels(), hidden);
+        classifierBias = reader.read(head + ".bias", config.numLabels());
+        boolean teacher = deit != null && deit.withTeacher();
+        distillationWeight = teacher ? reader.read("distillation_classifier.weight", config.numLabels(), hidden) : null;
+        distillationBias = teacher ? reader.read("distillation_classifier.bias", config.numLabels()) : null;
     }
 
     /**
@@ -74,10 +88,13 @@ final class VitParameters {
      *     or is not a float type
      */
     static VitParameters load(VitConfig config, ModelWeights weights, NDManager manager) throws BackendException {
-        return new VitParameters(new Reader(weights, config, manager), config);
+        String base = config.architecture() instanceof Deit ? "deit." : "vit.";
+        return new VitParameters(new WeightReader(weights, config, manager, base + "embeddings.*, " + base
+                + "encoder.layer.N.*, " + base + "layernorm.*, " + (config.architecture() instanceof Deit d
+                && d.withTeacher() ? "cls_classifier.*, distillation_classifier.*" : "classifier.*")), config);
     }
 
-    private static Layer layer(Reader reader, VitConfig config, String prefix) throws BackendException {
+    private static Layer layer(WeightReader reader, VitConfig config, String prefix) throws BackendException {
         long hidden = config.hiddenSize();
         long mlp = config.intermediateSize();
         String attention = prefix + "attention.attention.";
@@ -106,70 +123,5 @@ final class VitParameters {
         key.close();
         value.close();
         return fused;
-    }
-
-    /**
-     * Copies tensors into arrays of the network's manager, through one reused staging buffer. DJL wraps only direct
-     * {@link ByteBuffer}s without copying, and {@link ModelWeights} hands out {@link FloatBuffer}s, so each tensor is
-     * copied once into libtorch's memory; DJL would otherwise copy into a new direct buffer per tensor, which counts
-     * against the JVM's direct memory limit and is freed only by the garbage collector.
-     */
-    private static final class Reader {
-
-        private final ModelWeights weights;
-        private final VitConfig config;
-        private final NDManager manager;
-        private ByteBuffer staging = ByteBuffer.allocateDirect(0);
-
-        Reader(ModelWeights weights, VitConfig config, NDManager manager) {
-            this.weights = weights;
-            this.config = config;
-            this.manager = manager;
-        }
-
-        NDArray read(String name, long... shape) throws BackendException {
-            if (!weights.contains(name)) {
-                throw new BackendException(weights.file() + " has no tensor '" + name + "': vitserve builds Hugging Face's"
-                        + " ViTForImageClassification and needs its parameters under their Hugging Face names"
-                        + " (vit.embeddings.*, vit.encoder.layer.N.*, vit.layernorm.*, classifier.*)");
-            }
-            long[] found = weights.shape(name);
-            if (!Arrays.equals(found, shape)) {
-                throw new BackendException("tensor '" + name + "' in " + weights.file() + " has shape "
-                        + Arrays.toString(found) + ", but config.json (" + summary() + ") needs " + Arrays.toString(shape));
-            }
-            FloatBuffer values;
-            try {
-                values = weights.floats(name);
-            } catch (IllegalArgumentException e) {
-                throw new BackendException("cannot read tensor '" + name + "' of " + weights.file() + ": " + e.getMessage(), e);
-            }
-            NDArray array = copy(values.duplicate(), new Shape(shape));
-            array.setName(name);
-            return array;
-        }
-
-        private NDArray copy(FloatBuffer values, Shape shape) {
-            int bytes = Math.toIntExact((long) values.remaining() * Float.BYTES);
-            if (staging.capacity() < bytes) {
-                staging = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
-            }
-            staging.clear().limit(bytes);
-            staging.asFloatBuffer().put(values);
-            // on the CPU this array is a view of the staging buffer, on a GPU already a copy in device memory
-            NDArray staged = manager.create(staging, shape, DataType.FLOAT32);
-            if (manager.getDevice().isGpu()) {
-                return staged;
-            }
-            NDArray owned = staged.duplicate();
-            staged.close();
-            return owned;
-        }
-
-        private String summary() {
-            return "hidden_size " + config.hiddenSize() + ", intermediate_size " + config.intermediateSize()
-                    + ", num_channels " + config.numChannels() + ", patch_size " + config.patchSize() + ", image size "
-                    + config.imageHeight() + "x" + config.imageWidth() + ", " + config.numLabels() + " labels";
-        }
     }
 }

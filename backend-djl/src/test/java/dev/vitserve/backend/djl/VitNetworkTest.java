@@ -135,8 +135,9 @@ class VitNetworkTest {
         ModelFiles files = FixtureModels.withWeights(MODEL, folder, relu, Fixtures.model(MODEL).resolve("model.safetensors"));
         BackendException e = assertThrows(BackendException.class,
                 () -> new DjlBackendProvider().open(files, DjlBackendTest.CPU));
-        assertEquals("config.json has hidden_act 'relu', but the ViT the DJL backend builds from model.safetensors"
-                + " supports only 'gelu' (exact erf GELU, as Hugging Face's ViT checkpoints use)", e.getMessage());
+        assertEquals("config.json has hidden_act 'relu', but the ViTForImageClassification the DJL backend builds from"
+                + " model.safetensors supports only 'gelu' (exact erf GELU, as Hugging Face's checkpoints use)",
+                e.getMessage());
     }
 
     @Test

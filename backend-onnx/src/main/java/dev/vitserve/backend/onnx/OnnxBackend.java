@@ -132,7 +132,7 @@ public final class OnnxBackend implements Backend {
     private static Int8SelfCheck.Outcome checkAgainstFloat32(OnnxBackend int8, ModelFiles model, BackendOptions options,
                                                             Int8WeightRange range) throws BackendException {
         OnnxGraphSource.BuiltGraph reference = new OnnxGraphSource.BuiltGraph(int8.weightsFile(),
-                VitGraphBuilder.build(model.config(), model.weights().orElseThrow()), null);
+                ArchitectureGraphs.build(model.config(), model.weights().orElseThrow(), null), null);
         OrtEnvironment environment = int8.environment;
         OrtSession session = createSession(environment, reference, options, OnnxDeviceSelector.Choice.cpu("int8 check"));
         try {
@@ -213,9 +213,9 @@ public final class OnnxBackend implements Backend {
                         + " for a batch of " + batch.batchSize() + "; expected [" + batch.batchSize() + ", " + config.numLabels() + "]");
             }
             float[] embeddings = signature.embeddingsName() == null ? null
-                    : floats(result, signature.embeddingsName(), batch.batchSize(), config.hiddenSize());
+                    : floats(result, signature.embeddingsName(), batch.batchSize(), config.embeddingSize());
             return new Logits(floats(logits), batch.batchSize(), config.numLabels(), embeddings,
-                    embeddings == null ? 0 : config.hiddenSize());
+                    embeddings == null ? 0 : config.embeddingSize());
         } catch (OrtException e) {
             throw new BackendException("ONNX Runtime failed on a batch of " + batch.batchSize() + " for " + modelName
                     + ": " + e.getMessage(), e);

@@ -49,7 +49,7 @@ interface OnnxGraphSource {
         }
         if (model.weights().isPresent()) {
             ModelWeights weights = model.weights().get();
-            return new BuiltGraph(weights.file(), VitGraphBuilder.build(model.config(), weights), null);
+            return new BuiltGraph(weights.file(), ArchitectureGraphs.build(model.config(), weights, null), null);
         }
         throw new BackendException("no ONNX network for model " + model.name() + ": no " + String.join(", ", EXPORTED_FILES)
                 + " or " + SAFETENSORS + " in " + model.directory().toAbsolutePath()
@@ -74,7 +74,7 @@ interface OnnxGraphSource {
                     + " --precision fp32. vitserve does not re-quantize exported ONNX files");
         }
         ModelWeights weights = model.weights().get();
-        return new BuiltGraph(weights.file(), VitGraphBuilder.buildInt8(model.config(), weights, range), range);
+        return new BuiltGraph(weights.file(), ArchitectureGraphs.build(model.config(), weights, range), range);
     }
 
     /**

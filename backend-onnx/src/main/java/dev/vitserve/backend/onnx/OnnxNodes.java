@@ -88,6 +88,20 @@ final class OnnxNodes {
         return name;
     }
 
+    /** A float32 vector initializer (small constants), returning its name. */
+    String floats(float... values) {
+        String name = "const_" + counter++;
+        TensorProto.Builder tensor = TensorProto.newBuilder()
+                .setName(name)
+                .setDataType(TensorProto.DataType.FLOAT.getNumber())
+                .addDims(values.length);
+        for (float value : values) {
+            tensor.addFloatData(value);
+        }
+        graph.addInitializer(tensor);
+        return name;
+    }
+
     /** Adds an initializer built elsewhere (the weights). */
     void initializer(TensorProto tensor) {
         graph.addInitializer(tensor);

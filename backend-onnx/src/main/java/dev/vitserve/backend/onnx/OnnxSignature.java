@@ -70,7 +70,7 @@ record OnnxSignature(String inputName, String outputName, long fixedBatchSize, S
             return null;
         }
         long[] shape = info.getShape();
-        return shape.length == 2 && shape[1] == config.hiddenSize() ? output.getName() : null;
+        return shape.length == 2 && shape[1] == config.embeddingSize() ? output.getName() : null;
     }
 
     private static long[] floatShape(NodeInfo node, Path file, String what) throws BackendException {

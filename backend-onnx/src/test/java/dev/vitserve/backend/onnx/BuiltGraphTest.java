@@ -115,8 +115,8 @@ class BuiltGraphTest {
                 c.numLayers(), c.numHeads(), c.intermediateSize(), c.layerNormEps(), c.qkvBias(), c.numLabels(), "relu");
         ModelFiles model = new ModelFiles("tiny-vit", folder, relu, built.weights());
         BackendException e = assertThrows(BackendException.class, () -> new OnnxBackendProvider().open(model, CPU));
-        assertTrue(e.getMessage().startsWith("config.json has hidden_act 'relu', but vitserve builds ViT networks with"
-                + " hidden_act 'gelu'"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("config.json has hidden_act 'relu', but vitserve builds"
+                + " ViTForImageClassification networks with hidden_act 'gelu'"), e.getMessage());
     }
 
     @Test

@@ -77,7 +77,7 @@ final class EmbedHandler implements Handler<RoutingContext> {
                     .put("batch_size", result.answer().timings().batchSize()));
         }
         return ClassifyHandler.about(serving)
-                .put("dimensions", serving.model().files().config().hiddenSize())
+                .put("dimensions", serving.model().files().config().embeddingSize())
                 .put("normalized", normalized)
                 .put("results", items);
     }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
+import dev.vitserve.api.arch.Architectures;
+import dev.vitserve.api.arch.ConfigValues;
 import dev.vitserve.core.image.PreprocessorConfig;
 import dev.vitserve.core.inference.ScoreFunction;
 import java.io.IOException;
@@ -14,6 +16,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -42,9 +45,10 @@ public final class ModelLoader {
         }
         Path configFile = directory.resolve(CONFIG);
         JsonNode config = readJson(configFile);
-        checkArchitecture(configFile, config);
+        ConfigValues values = values(configFile, config);
+        Architectures.Entry architecture = architecture(configFile, values);
         List<String> labels = labels(configFile, config);
-        VitConfig shape = shape(configFile, config, labels.size());
+        VitConfig shape = shape(configFile, values, architecture, labels.size());
 
         Path preprocessorFile = directory.resolve(PREPROCESSOR_CONFIG);
         if (!Files.isRegularFile(preprocessorFile)) {
@@ -57,7 +61,16 @@ public final class ModelLoader {
         } catch (IOException e) {
             throw new ModelLoadException(e.getMessage(), e);
         }
-        if (preprocessing.doResize()
+        if (preprocessing.doResize() && shape.architecture().interpolatesPositions()) {
+            // the network takes the processor's size, its position embeddings interpolated to it
+            try {
+                shape = shape.withImageSize(preprocessing.height(), preprocessing.width());
+            } catch (IllegalArgumentException e) {
+                throw new ModelLoadException(preprocessorFile + " resizes to " + preprocessing.width() + "x"
+                        + preprocessing.height() + ", which " + architecture.className() + " of " + configFile
+                        + " cannot take: " + e.getMessage(), e);
+            }
+        } else if (preprocessing.doResize()
                 && (preprocessing.height() != shape.imageHeight() || preprocessing.width() != shape.imageWidth())) {
             throw new ModelLoadException(preprocessorFile + " resizes to " + preprocessing.width() + "x"
                     + preprocessing.height() + " but " + configFile + " says image_size " + shape.imageWidth() + "x"
@@ -90,22 +103,33 @@ public final class ModelLoader {
         }
     }
 
-    private static void checkArchitecture(Path file, JsonNode config) throws ModelLoadException {
-        String modelType = config.path("model_type").asText("");
-        if (!modelType.isEmpty() && !modelType.equals("vit")) {
-            throw new ModelLoadException(file + ": model_type '" + modelType + "' is not supported; vitserve serves "
-                    + "Vision Transformer classifiers (model_type 'vit', ViTForImageClassification)");
+    /** config.json as the architectures' readers take it. */
+    @SuppressWarnings("unchecked")
+    private static ConfigValues values(Path file, JsonNode config) throws ModelLoadException {
+        try {
+            return new ConfigValues(JSON.convertValue(config, Map.class));
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(file + ": " + e.getMessage(), e);
         }
-        JsonNode architectures = config.path("architectures");
-        if (architectures.isArray() && architectures.size() > 0) {
-            for (JsonNode architecture : architectures) {
-                if (architecture.asText().equals("ViTForImageClassification")) {
-                    return;
-                }
-            }
-            throw new ModelLoadException(file + ": architectures " + architectures + " has no "
-                    + "ViTForImageClassification; vitserve needs a ViT with its image classification head");
+    }
+
+    /** The architecture config.json names, or a refusal listing what vitserve builds. */
+    private static Architectures.Entry architecture(Path file, ConfigValues config) throws ModelLoadException {
+        Optional<Architectures.Entry> chosen;
+        try {
+            chosen = Architectures.choose(config);
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(file + ": " + e.getMessage(), e);
         }
+        if (chosen.isPresent()) {
+            return chosen.get();
+        }
+        List<String> named = config.texts("architectures");
+        String what = named.isEmpty() ? "model_type '" + config.text("model_type", "") + "'"
+                : "architectures " + named + (config.has("model_type") ? " (model_type '" + config.text("model_type", "") + "')" : "");
+        throw new ModelLoadException(file + ": " + what + " is not supported; vitserve builds these image classifiers"
+                + " from model.safetensors: " + Architectures.describeSupported() + ". Serve a checkpoint of one of them,"
+                + " or export this model to ONNX and serve it with --backend onnx from onnx/model.onnx");
     }
 
     private static List<String> labels(Path file, JsonNode config) throws ModelLoadException {
@@ -142,45 +166,12 @@ public final class ModelLoader {
         return List.of(labels);
     }
 
-    private static VitConfig shape(Path file, JsonNode config, int numLabels) throws ModelLoadException {
+    private static VitConfig shape(Path file, ConfigValues config, Architectures.Entry architecture, int numLabels)
+            throws ModelLoadException {
         try {
-            int[] imageSize = pair(file, config.path("image_size"), 224, "image_size");
-            int patch = pair(file, config.path("patch_size"), 16, "patch_size")[0];
-            return new VitConfig(imageSize[0], imageSize[1], integer(file, config, "num_channels", 3), patch,
-                    integer(file, config, "hidden_size", 768), integer(file, config, "num_hidden_layers", 12),
-                    integer(file, config, "num_attention_heads", 12), integer(file, config, "intermediate_size", 3072),
-                    config.path("layer_norm_eps").asDouble(1e-12), config.path("qkv_bias").asBoolean(true), numLabels,
-                    config.path("hidden_act").asText("gelu"));
+            return architecture.reader().read(config, numLabels);
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(file + ": " + e.getMessage(), e);
         }
-    }
-
-    private static int integer(Path file, JsonNode config, String key, int fallback) throws ModelLoadException {
-        JsonNode node = config.path(key);
-        if (node.isMissingNode() || node.isNull()) {
-            return fallback;
-        }
-        if (!node.canConvertToInt() || !node.isIntegralNumber()) {
-            throw new ModelLoadException(file + ": " + key + " must be a whole number, got " + node);
-        }
-        return node.asInt();
-    }
-
-    /** An int, or a list of two ints (height, width), as ViTConfig accepts for sizes. */
-    private static int[] pair(Path file, JsonNode node, int fallback, String key) throws ModelLoadException {
-        if (node.isMissingNode() || node.isNull()) {
-            return new int[] {fallback, fallback};
-        }
-        if (node.isIntegralNumber()) {
-            return new int[] {node.asInt(), node.asInt()};
-        }
-        if (node.isArray() && node.size() == 2 && node.get(0).isIntegralNumber() && node.get(1).isIntegralNumber()) {
-            if (key.equals("patch_size") && node.get(0).asInt() != node.get(1).asInt()) {
-                throw new ModelLoadException(file + ": non-square patch_size " + node + " is not supported");
-            }
-            return new int[] {node.get(0).asInt(), node.get(1).asInt()};
-        }
-        throw new ModelLoadException(file + ": " + key + " must be a whole number or [height, width], got " + node);
     }
 }

@@ -10,6 +10,7 @@ import dev.vitserve.testkit.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,9 +45,13 @@ class ModelLoaderTest {
     void otherArchitecturesAreRefusedWithWhatIsSupported() throws Exception {
         copyPreprocessor();
         write("config.json", tinyConfig().replace("\"model_type\": \"vit\"", "\"model_type\": \"deit\""));
-        assertMessage("model_type 'deit' is not supported", dir);
+        assertMessage("model_type 'deit' disagrees with architectures [ViTForImageClassification]", dir);
         write("config.json", tinyConfig().replace("ViTForImageClassification", "ViTModel"));
-        assertMessage("has no ViTForImageClassification", dir);
+        assertMessage("architectures [ViTModel] (model_type 'vit') is not supported; vitserve builds these image"
+                + " classifiers from model.safetensors: ViTForImageClassification, DeiTForImageClassification,", dir);
+        write("config.json", tinyConfig().replace("\"ViTForImageClassification\"", "").replace("\"model_type\": \"vit\"",
+                "\"model_type\": \"convnext\""));
+        assertMessage("model_type 'convnext' is not supported", dir);
     }
 
     @Test
@@ -63,6 +68,31 @@ class ModelLoaderTest {
         copyPreprocessor();
         write("config.json", tinyConfig().replace("\"image_size\": 224", "\"image_size\": 384"));
         assertMessage("resizes to 224x224 but", dir);
+    }
+
+    @Test
+    void dinov2TakesTheProcessorsSizeAndOtherArchitecturesTheirOwn() throws Exception {
+        Path dinov2 = Fixtures.model("dinov2-shape");
+        Files.copy(dinov2.resolve("config.json"), dir.resolve("config.json"));
+        Files.copy(dinov2.resolve("preprocessor_config.json"), dir.resolve("preprocessor_config.json"));
+        VitConfig shape = ModelLoader.load(dir, "m").files().config();
+        assertEquals("Dinov2ForImageClassification", shape.architecture().className());
+        // trained at 70 px (config.json image_size), served at the processor's 56x63
+        assertEquals(56, shape.imageHeight());
+        assertEquals(63, shape.imageWidth());
+        assertEquals(64, shape.embeddingSize());
+        assertEquals(new dev.vitserve.api.arch.Dinov2(0, false, false, 70, 70), shape.architecture());
+
+        Path teacher = Fixtures.model("deit-teacher-shape");
+        Files.copy(teacher.resolve("config.json"), dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(teacher.resolve("preprocessor_config.json"), dir.resolve("preprocessor_config.json"),
+                StandardCopyOption.REPLACE_EXISTING);
+        VitConfig deit = ModelLoader.load(dir, "m").files().config();
+        assertEquals(new dev.vitserve.api.arch.Deit(true), deit.architecture());
+        assertEquals(80, deit.embeddingSize());
+        write("preprocessor_config.json", Files.readString(teacher.resolve("preprocessor_config.json"))
+                .replace("\"height\": 48", "\"height\": 56"));
+        assertMessage("resizes to 48x56 but", dir);
     }
 
     private String tinyConfig() throws IOException {

@@ -10,7 +10,7 @@ import java.util.List;
  * dimension is -1.
  */
 public record ModelMetadata(String name, List<String> versions, String platform, List<Tensor> inputs,
-                            List<Tensor> outputs) {
+                            List<Tensor> outputs, String architecture) {
 
     /** vitserve's only version of a model. */
     public static final String VERSION = "1";
@@ -21,7 +21,7 @@ public record ModelMetadata(String name, List<String> versions, String platform,
     public static final String LOGITS = "logits";
     /** The logits through the model's score function (softmax, or sigmoid for multi-label models). */
     public static final String PROBABILITIES = "probabilities";
-    /** The final-layernormed class token the classifier reads, when the model's engine gives it. */
+    /** The vector the classifier reads (the final-layernormed class token for ViT), when the model's engine gives it. */
     public static final String EMBEDDINGS = "embeddings";
 
     /** One tensor's name, datatype and shape (-1 for a variable dimension). */
@@ -42,7 +42,8 @@ public record ModelMetadata(String name, List<String> versions, String platform,
                                 (long) image.width())),
                         new Tensor(IMAGE, "BYTES", List.of(-1L))),
                 outputNames(serving).stream().map(output -> new Tensor(output, "FP32", List.of(-1L,
-                        output.equals(EMBEDDINGS) ? serving.model().files().config().hiddenSize() : labels))).toList());
+                        output.equals(EMBEDDINGS) ? serving.model().files().config().embeddingSize() : labels))).toList(),
+                serving.model().files().config().architecture().className());
     }
 
     /** Triton's platform names for the engines vitserve runs; a plug-in backend is named by its id. */

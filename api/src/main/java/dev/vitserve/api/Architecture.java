@@ -1,0 +1,33 @@
+package dev.vitserve.api;
+
+/**
+ * Which Hugging Face network a {@code config.json} describes, and what that network has beyond the encoder every
+ * member of the ViT family shares (patch embedding, pre-LayerNorm attention and MLP layers). Each architecture is a
+ * record in {@code dev.vitserve.api.arch} holding its own settings, read from {@code config.json} by
+ * {@link dev.vitserve.api.arch.Architectures}; each backend keeps its own table from these records to the code that
+ * builds the network, so a new architecture touches no request path.
+ */
+public interface Architecture {
+
+    /** The class {@code config.json} names in {@code architectures}, e.g. {@code ViTForImageClassification}. */
+    String className();
+
+    /** The {@code model_type} of {@code config.json}, e.g. {@code vit}. */
+    String modelType();
+
+    /**
+     * Width of the vector the classifier reads, which is the model's embedding: the hidden size, or twice it when
+     * the head reads two vectors side by side.
+     */
+    default int embeddingSize(int hiddenSize) {
+        return hiddenSize;
+    }
+
+    /**
+     * Whether the network takes images of another size than it was trained at ({@code image_size} of config.json):
+     * then the input size is the image processor's, and the position embeddings are interpolated to it.
+     */
+    default boolean interpolatesPositions() {
+        return false;
+    }
+}

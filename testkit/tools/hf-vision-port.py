@@ -1,0 +1,507 @@
+#!/usr/bin/python3
+"""A PyTorch port of Hugging Face's vision classifiers, for random-weight fixtures of odd shapes.
+
+transformers itself is not installable here, so this file re-implements, module by module, what
+modeling_deit.py, modeling_dinov2.py and modeling_dinov2_with_registers.py compute at inference (eval
+mode: no dropout, no drop path, eager attention). The modules carry Hugging Face's class names and
+attribute names, so `state_dict()` has Hugging Face's parameter names and the written model.safetensors
+loads into transformers as it is.
+
+Writes into OUT:
+    config.json               the architecture's Hugging Face config (architectures, model_type, ...)
+    preprocessor_config.json  a ViTImageProcessor config (resize to size, rescale, normalize)
+    model.safetensors         the weights under Hugging Face's names
+    reference.json            per photo of --images: logits, softmax top-k and the embedding (what the
+                              classifier reads), computed on the tensor Pillow makes as the HF pipeline does;
+                              and under "pixels", the same for the synthetic batch the backend tests build
+                              (x[n,c,h,w] = ((n*7 + c*13 + h*3 + w*5) % 17 - 8) / 8, images 0..2)
+
+Run with Debian's Python (python3-torch, python3-pil, python3-numpy):
+    /usr/bin/python3 testkit/tools/hf-vision-port.py --preset dinov2-shape --out testkit/fixtures/dinov2-shape \
+        --images testkit/fixtures/images
+The presets are the committed fixtures; --seed makes them again byte for byte.
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+from PIL import Image, ImageOps
+
+DEMO_LABELS = ["tabby cat", "tiger", "teapot", "palace", "golden retriever",
+               "espresso", "rocket", "coffee mug", "astronaut", "lighthouse"]
+
+PRESETS = {
+    # DeiT: 40 px, patch 8 (25 patches), hidden 36 (3 heads of 12), MLP 60, 2 layers
+    "deit-shape": dict(architecture="DeiTForImageClassification", image_size=40, patch_size=8, hidden_size=36,
+                       num_hidden_layers=2, num_attention_heads=3, intermediate_size=60, num_labels=5,
+                       layer_norm_eps=1e-12, qkv_bias=True, size=(40, 40), seed=11),
+    # DeiT with teacher: 48 px, patch 12 (16 patches), hidden 40, 4 heads, MLP 72, no qkv bias, eps 1e-6
+    "deit-teacher-shape": dict(architecture="DeiTForImageClassificationWithTeacher", image_size=48, patch_size=12,
+                               hidden_size=40, num_hidden_layers=2, num_attention_heads=4, intermediate_size=72,
+                               num_labels=6, layer_norm_eps=1e-6, qkv_bias=False, size=(48, 48), seed=12),
+    # DINOv2 trained at 70 px, patch 7 (10x10 positions), served at 56x63 (8x9 patches: shrunk, non-square)
+    "dinov2-shape": dict(architecture="Dinov2ForImageClassification", image_size=70, patch_size=7, hidden_size=32,
+                         num_hidden_layers=2, num_attention_heads=4, mlp_ratio=3, num_labels=4, layer_norm_eps=1e-6,
+                         qkv_bias=True, use_swiglu_ffn=False, size=(56, 63), seed=13),
+    # DINOv2 with 3 registers and SwiGLU, trained at 36 px, patch 6 (6x6 positions), served at 54 (9x9: grown)
+    "dinov2-registers-shape": dict(architecture="Dinov2WithRegistersForImageClassification", image_size=36,
+                                   patch_size=6, hidden_size=24, num_hidden_layers=2, num_attention_heads=3,
+                                   mlp_ratio=4, num_labels=3, layer_norm_eps=1e-6, qkv_bias=True,
+                                   use_swiglu_ffn=True, num_register_tokens=3, size=(54, 54), seed=14),
+}
+
+MODEL_TYPES = {
+    "DeiTForImageClassification": "deit", "DeiTForImageClassificationWithTeacher": "deit",
+    "Dinov2ForImageClassification": "dinov2", "Dinov2WithRegistersForImageClassification": "dinov2_with_registers",
+}
+
+
+class Config:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+# ---------------------------------------------------------------- shared pieces (ViT-style attention)
+
+class SelfAttention(nn.Module):
+    """query, key, value projections; softmax(q k^T * head_size^-0.5) v, heads merged (modeling_vit's eager path)."""
+
+    def __init__(self, config, key_bias=None):
+        super().__init__()
+        self.num_attention_heads = config.num_attention_heads
+        self.attention_head_size = config.hidden_size // config.num_attention_heads
+        self.scaling = self.attention_head_size ** -0.5
+        self.query = nn.Linear(config.hidden_size, config.hidden_size, bias=config.qkv_bias)
+        self.key = nn.Linear(config.hidden_size, config.hidden_size, bias=config.qkv_bias)
+        self.value = nn.Linear(config.hidden_size, config.hidden_size, bias=config.qkv_bias)
+
+    def forward(self, x):
+        b, t, _ = x.shape
+        shape = (b, t, self.num_attention_heads, self.attention_head_size)
+        q = self.query(x).view(shape).transpose(1, 2)
+        k = self.key(x).view(shape).transpose(1, 2)
+        v = self.value(x).view(shape).transpose(1, 2)
+        weights = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * self.scaling, dim=-1, dtype=torch.float32)
+        return torch.matmul(weights, v).transpose(1, 2).reshape(b, t, -1)
+
+
+class SelfOutput(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def forward(self, x):
+        return self.dense(x)
+
+
+class Attention(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.attention = SelfAttention(config)
+        self.output = SelfOutput(config)
+
+    def forward(self, x):
+        return self.output(self.attention(x))
+
+
+class PatchEmbeddings(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.num_patches = (config.image_size // config.patch_size) ** 2
+        self.projection = nn.Conv2d(config.num_channels, config.hidden_size, kernel_size=config.patch_size,
+                                    stride=config.patch_size)
+
+    def forward(self, pixel_values):
+        return self.projection(pixel_values).flatten(2).transpose(1, 2)
+
+
+# ---------------------------------------------------------------- DeiT (modeling_deit.py)
+
+class DeiTEmbeddings(nn.Module):
+    """cls token, distillation token, patches, plus the learned position embeddings (num_patches + 2)."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, config.hidden_size))
+        self.distillation_token = nn.Parameter(torch.zeros(1, 1, config.hidden_size))
+        self.patch_embeddings = PatchEmbeddings(config)
+        self.position_embeddings = nn.Parameter(
+            torch.zeros(1, self.patch_embeddings.num_patches + 2, config.hidden_size))
+
+    def forward(self, pixel_values):
+        x = self.patch_embeddings(pixel_values)
+        b = x.shape[0]
+        x = torch.cat((self.cls_token.expand(b, -1, -1), self.distillation_token.expand(b, -1, -1), x), dim=1)
+        return x + self.position_embeddings
+
+
+class DeiTIntermediate(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
+
+    def forward(self, x):
+        return nn.functional.gelu(self.dense(x))
+
+
+class DeiTOutput(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
+
+    def forward(self, x, residual):
+        return self.dense(x) + residual
+
+
+class DeiTLayer(nn.Module):
+    """pre-LN: h += attention(layernorm_before(h)); h = output(intermediate(layernorm_after(h)), h)."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.attention = Attention(config)
+        self.intermediate = DeiTIntermediate(config)
+        self.output = DeiTOutput(config)
+        self.layernorm_before = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.layernorm_after = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, h):
+        h = self.attention(self.layernorm_before(h)) + h
+        return self.output(self.intermediate(self.layernorm_after(h)), h)
+
+
+class Encoder(nn.Module):
+    def __init__(self, config, layer_class):
+        super().__init__()
+        self.layer = nn.ModuleList([layer_class(config) for _ in range(config.num_hidden_layers)])
+
+    def forward(self, h):
+        for layer in self.layer:
+            h = layer(h)
+        return h
+
+
+class DeiTModel(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.embeddings = DeiTEmbeddings(config)
+        self.encoder = Encoder(config, DeiTLayer)
+        self.layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, pixel_values):
+        return self.layernorm(self.encoder(self.embeddings(pixel_values)))
+
+
+class DeiTForImageClassification(nn.Module):
+    """classifier on the class token (index 0) of the final-layernormed sequence."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.deit = DeiTModel(config)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, pixel_values):
+        sequence = self.deit(pixel_values)
+        embedding = sequence[:, 0, :]
+        return self.classifier(embedding), embedding
+
+
+class DeiTForImageClassificationWithTeacher(nn.Module):
+    """(cls_classifier(token 0) + distillation_classifier(token 1)) / 2."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.deit = DeiTModel(config)
+        self.cls_classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.distillation_classifier = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, pixel_values):
+        sequence = self.deit(pixel_values)
+        cls_logits = self.cls_classifier(sequence[:, 0, :])
+        distillation_logits = self.distillation_classifier(sequence[:, 1, :])
+        return (cls_logits + distillation_logits) / 2, torch.cat((sequence[:, 0, :], sequence[:, 1, :]), dim=1)
+
+
+# ---------------------------------------------------------------- DINOv2 (modeling_dinov2.py, _with_registers.py)
+
+class Dinov2Embeddings(nn.Module):
+    """cls token + patches, plus position embeddings resized to the image's patch grid (interpolate_pos_encoding)."""
+
+    antialias = False
+
+    def __init__(self, config):
+        super().__init__()
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, config.hidden_size))
+        self.mask_token = nn.Parameter(torch.zeros(1, config.hidden_size))
+        self.patch_embeddings = PatchEmbeddings(config)
+        self.position_embeddings = nn.Parameter(
+            torch.zeros(1, self.patch_embeddings.num_patches + 1, config.hidden_size))
+        self.patch_size = config.patch_size
+
+    def interpolate_pos_encoding(self, embeddings, height, width):
+        num_patches = embeddings.shape[1] - 1
+        num_positions = self.position_embeddings.shape[1] - 1
+        if num_patches == num_positions and height == width:
+            return self.position_embeddings
+        class_pos_embed = self.position_embeddings[:, :1]
+        patch_pos_embed = self.position_embeddings[:, 1:]
+        dim = embeddings.shape[-1]
+        side = int(num_positions ** 0.5)
+        patch_pos_embed = patch_pos_embed.reshape(1, side, side, dim).permute(0, 3, 1, 2)
+        patch_pos_embed = nn.functional.interpolate(
+            patch_pos_embed.to(torch.float32), size=(height // self.patch_size, width // self.patch_size),
+            mode="bicubic", align_corners=False, antialias=self.antialias)
+        patch_pos_embed = patch_pos_embed.permute(0, 2, 3, 1).reshape(1, -1, dim)
+        return torch.cat((class_pos_embed, patch_pos_embed), dim=1)
+
+    def forward(self, pixel_values):
+        b, _, height, width = pixel_values.shape
+        x = self.patch_embeddings(pixel_values)
+        x = torch.cat((self.cls_token.expand(b, -1, -1), x), dim=1)
+        return x + self.interpolate_pos_encoding(x, height, width)
+
+
+class Dinov2WithRegistersEmbeddings(Dinov2Embeddings):
+    """as Dinov2's, interpolation antialiased, then the register tokens inserted after the cls token."""
+
+    antialias = True
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.register_tokens = nn.Parameter(torch.zeros(1, config.num_register_tokens, config.hidden_size))
+
+    def forward(self, pixel_values):
+        x = super().forward(pixel_values)
+        return torch.cat((x[:, :1], self.register_tokens.expand(x.shape[0], -1, -1), x[:, 1:]), dim=1)
+
+
+class Dinov2LayerScale(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.lambda1 = nn.Parameter(config.layerscale_value * torch.ones(config.hidden_size))
+
+    def forward(self, x):
+        return x * self.lambda1
+
+
+class Dinov2MLP(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        hidden = int(config.hidden_size * config.mlp_ratio)
+        self.fc1 = nn.Linear(config.hidden_size, hidden)
+        self.fc2 = nn.Linear(hidden, config.hidden_size)
+
+    def forward(self, x):
+        return self.fc2(nn.functional.gelu(self.fc1(x)))
+
+
+class Dinov2SwiGLUFFN(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        hidden = int(config.hidden_size * config.mlp_ratio)
+        hidden = (int(hidden * 2 / 3) + 7) // 8 * 8
+        self.weights_in = nn.Linear(config.hidden_size, 2 * hidden)
+        self.weights_out = nn.Linear(hidden, config.hidden_size)
+
+    def forward(self, x):
+        x1, x2 = self.weights_in(x).chunk(2, dim=-1)
+        return self.weights_out(nn.functional.silu(x1) * x2)
+
+
+class Dinov2Layer(nn.Module):
+    """h += layer_scale1(attention(norm1(h))); h += layer_scale2(mlp(norm2(h)))."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.attention = Attention(config)
+        self.layer_scale1 = Dinov2LayerScale(config)
+        self.norm2 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.mlp = Dinov2SwiGLUFFN(config) if config.use_swiglu_ffn else Dinov2MLP(config)
+        self.layer_scale2 = Dinov2LayerScale(config)
+
+    def forward(self, h):
+        h = self.layer_scale1(self.attention(self.norm1(h))) + h
+        return self.layer_scale2(self.mlp(self.norm2(h))) + h
+
+
+class Dinov2Model(nn.Module):
+    embeddings_class = Dinov2Embeddings
+
+    def __init__(self, config):
+        super().__init__()
+        self.embeddings = self.embeddings_class(config)
+        self.encoder = Encoder(config, Dinov2Layer)
+        self.layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, pixel_values):
+        return self.layernorm(self.encoder(self.embeddings(pixel_values)))
+
+
+class Dinov2WithRegistersModel(Dinov2Model):
+    embeddings_class = Dinov2WithRegistersEmbeddings
+
+
+class Dinov2ForImageClassification(nn.Module):
+    """classifier on cat(cls token, mean of the patch tokens)."""
+
+    base = "dinov2"
+
+    def __init__(self, config):
+        super().__init__()
+        setattr(self, self.base, (Dinov2WithRegistersModel if self.base != "dinov2" else Dinov2Model)(config))
+        self.classifier = nn.Linear(config.hidden_size * 2, config.num_labels)
+        self.skip = 1 + getattr(config, "num_register_tokens", 0)
+
+    def forward(self, pixel_values):
+        sequence = getattr(self, self.base)(pixel_values)
+        embedding = torch.cat([sequence[:, 0], sequence[:, self.skip:].mean(dim=1)], dim=1)
+        return self.classifier(embedding), embedding
+
+
+class Dinov2WithRegistersForImageClassification(Dinov2ForImageClassification):
+    base = "dinov2_with_registers"
+
+
+CLASSES = {c.__name__: c for c in (DeiTForImageClassification, DeiTForImageClassificationWithTeacher,
+                                   Dinov2ForImageClassification, Dinov2WithRegistersForImageClassification)}
+
+
+# ---------------------------------------------------------------- files
+
+def randomize(model, logit_scale):
+    """Every parameter random (HF's init is near zero at these widths): weights ~ N(0, 1/fan_in), LayerNorm weights
+    around 1, biases and tokens small, LayerScale between 0.5 and 1.5, the heads scaled so logits spread."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            leaf = name.split(".")[-1]
+            parent = name.split(".")[-2] if "." in name else ""
+            if "norm" in parent and leaf == "weight":
+                p.copy_(1.0 + 0.1 * torch.randn_like(p))
+            elif leaf == "lambda1":
+                p.copy_(0.5 + torch.rand_like(p))
+            elif leaf == "bias":
+                p.copy_(0.1 * torch.randn_like(p))
+            elif p.dim() >= 2 and name.endswith("weight"):
+                fan_in = p[0].numel()
+                scale = logit_scale if "classifier" in name else 1.0
+                p.copy_(scale * torch.randn_like(p) / math.sqrt(fan_in))
+            else:
+                p.copy_(0.5 * torch.randn_like(p))
+
+
+def write_safetensors(path, tensors):
+    header, offset, blobs = {}, 0, []
+    for name in sorted(tensors):
+        data = tensors[name].detach().numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    header["__metadata__"] = {"format": "pt"}
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for blob in blobs:
+            f.write(blob)
+
+
+def write_configs(out, c, mean, std):
+    labels = DEMO_LABELS[:c.num_labels] if c.num_labels <= len(DEMO_LABELS) else [f"class {i}" for i in range(c.num_labels)]
+    config = {"architectures": [c.architecture], "model_type": MODEL_TYPES[c.architecture]}
+    keys = ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "mlp_ratio",
+            "hidden_act", "layer_norm_eps", "image_size", "patch_size", "num_channels", "qkv_bias",
+            "layerscale_value", "use_swiglu_ffn", "num_register_tokens"]
+    for k in keys:
+        if hasattr(c, k):
+            config[k] = getattr(c, k)
+    config.update({"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "initializer_range": 0.02,
+                   "id2label": {str(i): l for i, l in enumerate(labels)},
+                   "label2id": {l: i for i, l in enumerate(labels)}, "torch_dtype": "float32"})
+    pre = {"image_processor_type": "ViTImageProcessor", "do_resize": True,
+           "size": {"height": c.size[0], "width": c.size[1]}, "resample": 2, "do_rescale": True,
+           "rescale_factor": 1 / 255, "do_normalize": True, "image_mean": mean, "image_std": std}
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    with open(os.path.join(out, "preprocessor_config.json"), "w") as f:
+        json.dump(pre, f, indent=2)
+    return labels
+
+
+def preprocess(path, size, mean, std):
+    """The HF pipeline's load_image (EXIF orientation, RGB) then ViTImageProcessor: BILINEAR resize to
+    (width, height), rescale in float64, normalize in float32."""
+    img = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+    img = img.resize((size[1], size[0]), resample=Image.BILINEAR)
+    x = (np.asarray(img).astype(np.float64) * (1 / 255)).astype(np.float32)
+    x = (x - np.array(mean, dtype=np.float32)) / np.array(std, dtype=np.float32)
+    return torch.from_numpy(x.transpose(2, 0, 1).copy()).unsqueeze(0)
+
+
+def pixels(batch, channels, height, width):
+    n, c, h, w = np.meshgrid(np.arange(batch), np.arange(channels), np.arange(height), np.arange(width), indexing="ij")
+    return torch.from_numpy((((n * 7 + c * 13 + h * 3 + w * 5) % 17 - 8) / 8.0).astype(np.float32))
+
+
+def rounded(values):
+    return [round(v, 6) for v in values]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", choices=sorted(PRESETS), required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--images", help="folder of photos to compute reference outputs for")
+    p.add_argument("--mean", type=float, nargs=3, default=[0.485, 0.456, 0.406])
+    p.add_argument("--std", type=float, nargs=3, default=[0.229, 0.224, 0.225])
+    p.add_argument("--logit-scale", type=float, default=4.0)
+    p.add_argument("--top-k", type=int, default=5)
+    args = p.parse_args()
+    preset = dict(PRESETS[args.preset])
+    preset.setdefault("num_channels", 3)
+    preset.setdefault("hidden_act", "gelu")
+    if "mlp_ratio" in preset:
+        preset.setdefault("layerscale_value", 1.0)
+    c = Config(**preset)
+    torch.manual_seed(c.seed)
+    model = CLASSES[c.architecture](c).eval()
+    randomize(model, args.logit_scale)
+    os.makedirs(args.out, exist_ok=True)
+    labels = write_configs(args.out, c, args.mean, args.std)
+    write_safetensors(os.path.join(args.out, "model.safetensors"), model.state_dict())
+    ref = {"top_k": args.top_k, "images": {}}
+    with torch.no_grad():
+        x = pixels(3, c.num_channels, c.size[0], c.size[1])
+        logits, embedding = model(x)
+        ref["pixels"] = {"formula": "((n*7 + c*13 + h*3 + w*5) % 17 - 8) / 8", "images": 3,
+                         "logits": [rounded(row) for row in logits.double().tolist()],
+                         "embeddings": [rounded(row) for row in embedding.double().tolist()]}
+        for name in sorted(os.listdir(args.images)) if args.images else []:
+            path = os.path.join(args.images, name)
+            if os.path.isdir(path):
+                continue
+            logits, embedding = model(preprocess(path, c.size, args.mean, args.std))
+            logits = logits[0].double()
+            probs = torch.softmax(logits, -1)
+            top = torch.topk(probs, min(args.top_k, c.num_labels))
+            ref["images"][name] = {
+                "logits": rounded(logits.tolist()),
+                "top": [{"label": labels[i], "index": i, "score": round(s, 7)}
+                        for s, i in zip(top.values.tolist(), top.indices.tolist())],
+                "embedding": rounded(embedding[0].double().tolist()),
+            }
+    with open(os.path.join(args.out, "reference.json"), "w") as f:
+        json.dump(ref, f, indent=1)
+    print(f"wrote {args.out}: {c.architecture}, {c.num_hidden_layers} layers, hidden {c.hidden_size}, "
+          f"trained {c.image_size}px/{c.patch_size}, served {c.size[0]}x{c.size[1]}, {c.num_labels} labels")
+
+
+if __name__ == "__main__":
+    main()
