@@ -13,7 +13,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=${VITSERVE_IMAGE_WORK:-/tmp/vitserve-image}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# the machine's own Debian mirror (the first URI of its apt sources that is not the security one)
+mirror=${DEBIAN_MIRROR:-$( { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}';
+  grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}'; } | grep -v security | head -1)}
+if [ -z "$mirror" ]; then
+  echo "no Debian mirror found in /etc/apt/sources.list(.d): set DEBIAN_MIRROR" >&2
+  exit 1
+fi
 mkdir -p "$work"
 
 step() { # step WHAT COMMAND...: runs COMMAND, its output in $work/WHAT.log; on failure shows why and stops
