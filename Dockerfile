@@ -45,5 +45,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 \
   CMD curl -fsS -o /dev/null "http://127.0.0.1:${VITSERVE_PORT}/health/ready" \
    || curl -fsSk -o /dev/null "https://127.0.0.1:${VITSERVE_PORT}/health/ready" || exit 1
-# exec form: java is PID 1 and gets SIGTERM itself (grace period, drain, exit 0)
+# exec form: java is PID 1 and gets SIGTERM itself (grace period, drain, exit 0). The heap is half the container's
+# memory (the rest: the engine's weights and buffers); requests are admitted against 60% of it (--memory-budget)
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/vitserve/vitserve.jar"]

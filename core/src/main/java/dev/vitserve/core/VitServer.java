@@ -7,6 +7,7 @@ import dev.vitserve.core.http.ApiVerticle;
 import dev.vitserve.core.http.ListenerTls;
 import dev.vitserve.core.http.ListenerTransport;
 import dev.vitserve.core.inference.PreprocessPriority;
+import dev.vitserve.core.memory.MemoryBudget;
 import dev.vitserve.core.metrics.ServerMetrics;
 import dev.vitserve.core.registry.ModelService;
 import io.vertx.core.Future;
@@ -39,6 +40,8 @@ public final class VitServer {
     private final WorkerExecutor preprocessWorkers;
     private final ModelService service;
     private final ServerState state;
+    /** The memory every request's bodies, pixels and tensors are admitted against. */
+    private final MemoryBudget budget;
     private ApiVerticle api;
     private ListenerTls tls;
     /** How every listener is built: one connection guard, access log and TLS for all of them. */
@@ -56,7 +59,8 @@ public final class VitServer {
         this.preprocessPriority = preprocessPriority;
         this.preprocessWorkers = vertx.createSharedWorkerExecutor("vitserve-preprocess",
                 config.preprocessThreads(preprocessPriority));
-        this.service = new ModelService(vertx, config, preprocessWorkers, preprocessPriority, metrics);
+        this.budget = new MemoryBudget(config.memoryBudget());
+        this.service = new ModelService(vertx, config, preprocessWorkers, preprocessPriority, metrics, budget);
         this.state = new ServerState(service.registry());
     }
 
@@ -117,7 +121,7 @@ public final class VitServer {
             return Future.failedFuture(e);
         }
         transport = new ListenerTransport(vertx, config, metrics.registry(), tls);
-        api = new ApiVerticle(config, state, service, metrics.registry(), transport);
+        api = new ApiVerticle(config, state, service, metrics.registry(), transport, budget);
         return vertx.deployVerticle(api).map(id -> {
             deploymentId = id;
             if (tls != null) {

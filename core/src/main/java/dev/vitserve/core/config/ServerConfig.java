@@ -191,6 +191,17 @@ public final class ServerConfig {
                     + "RESOURCE_EXHAUSTED. Default: ${DEFAULT-VALUE}.")
     private int maxReceivingPerClient;
 
+    @Option(names = "--max-url-fetches", paramLabel = "N", defaultValue = "64",
+            description = "Image URL fetches in progress at once; beyond it, 503 with Retry-After. A request waiting for "
+                    + "its URL holds none of the --max-requests slots. Default: ${DEFAULT-VALUE}.")
+    private int maxUrlFetches;
+
+    @Option(names = "--memory-budget", paramLabel = "SIZE", converter = ByteSizeConverter.class,
+            description = "Memory all requests together may hold: bodies arriving and held, images fetched from URLs, "
+                    + "decoded pixels (from the header, before decoding), resize buffers and tensors in flight; beyond "
+                    + "it, 503 with Retry-After. Default: 60%% of the JVM's max heap (-Xmx).")
+    private Long memoryBudget;
+
     @Option(names = "--max-connections", paramLabel = "N",
             description = "Open connections; past it the connection idle longest is closed to make room, or the new one "
                     + "when none is idle. Default: half the process's file descriptor limit, at most 10000.")
@@ -336,6 +347,8 @@ public final class ServerConfig {
         SettingRange.MAX_RECEIVING.checkFlag(maxReceiving);
         check(maxReceivingSize >= maxBodySize, "--max-receiving-size must be at least --max-body-size");
         SettingRange.MAX_RECEIVING_PER_CLIENT.checkFlag(maxReceivingPerClient);
+        SettingRange.MAX_URL_FETCHES.checkFlag(maxUrlFetches);
+        SettingRange.MEMORY_BUDGET.checkFlag(memoryBudget);
         SettingRange.MAX_CONNECTIONS.checkFlag(maxConnections);
         SettingRange.MAX_CONNECTIONS_PER_CLIENT.checkFlag(maxConnectionsPerClient);
         SettingRange.DRAIN_TIMEOUT_MS.checkFlag(drainTimeoutMs);
@@ -556,6 +569,21 @@ public final class ServerConfig {
     /** gRPC calls from one client address whose message is still arriving. */
     public int maxReceivingPerClient() {
         return maxReceivingPerClient;
+    }
+
+    /** Image URL fetches in progress at once. */
+    public int maxUrlFetches() {
+        return maxUrlFetches;
+    }
+
+    /** The memory budget in bytes: as given, else {@value dev.vitserve.core.memory.MemoryBudget#HEAP_PERCENT}% of the max heap. */
+    public long memoryBudget() {
+        return memoryBudget != null ? memoryBudget : dev.vitserve.core.memory.MemoryBudget.fromHeap();
+    }
+
+    /** Whether {@code --memory-budget} was given (else it follows the heap). */
+    public boolean memoryBudgetGiven() {
+        return memoryBudget != null;
     }
 
     /** Open connections: as given, else half the file descriptor limit, at most 10000. */

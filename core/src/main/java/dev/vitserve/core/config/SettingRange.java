@@ -22,12 +22,17 @@ public enum SettingRange {
     BODY_TIMEOUT_MS("body-timeout-ms", 1, 600_000, "ms"),
     MAX_RECEIVING("max-receiving", 1, 65_536, ""),
     MAX_RECEIVING_PER_CLIENT("max-receiving-per-client", 1, 65_536, ""),
+    MAX_URL_FETCHES("max-url-fetches", 1, 4_096, ""),
+    MEMORY_BUDGET("memory-budget", 64L << 20, 1L << 40, "bytes"),
     MAX_CONNECTIONS("max-connections", 1, 1_000_000, ""),
     MAX_CONNECTIONS_PER_CLIENT("max-connections-per-client", 1, 1_000_000, ""),
     PREPROCESS_THREADS("preprocess-threads", 1, 256, ""),
     WARMUP_INFERENCES("warmup-inferences", 0, 1_000, ""),
     SHUTDOWN_GRACE_MS("shutdown-grace-ms", 0, 3_600_000, "ms"),
     DRAIN_TIMEOUT_MS("drain-timeout-ms", 0, 3_600_000, "ms");
+
+    /** The unit of sizes, which are shown as {@link ByteSizeConverter#format} shows them. */
+    private static final String BYTES = "bytes";
 
     private final String key;
     private final long least;
@@ -63,6 +68,9 @@ public enum SettingRange {
 
     /** The range as README's table and the messages say it, e.g. {@code 0 to 1 000 ms}. */
     public String describe() {
+        if (unit.equals(BYTES)) {
+            return ByteSizeConverter.format(least) + " to " + ByteSizeConverter.format(most);
+        }
         return format(least) + " to " + format(most) + (unit.isEmpty() ? "" : " " + unit);
     }
 

@@ -3,6 +3,7 @@ package dev.vitserve.core.http;
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.config.VersionProvider;
+import dev.vitserve.core.memory.MemoryBudget;
 import dev.vitserve.core.metrics.ServerMetrics;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.protocol.hf.HuggingFaceEndpoints;
@@ -74,6 +75,7 @@ public final class ApiVerticle extends VerticleBase {
     private RequestLimiter limiter;
     private Router router;
     private ReceivingLimiter receiving;
+    private final MemoryBudget budget;
 
     /**
      * The API listener (and the gRPC one, with {@code --grpc-port}), built through the server's
@@ -81,6 +83,13 @@ public final class ApiVerticle extends VerticleBase {
      */
     public ApiVerticle(ServerConfig config, ServerState state, ModelService service, PrometheusMeterRegistry metrics,
                        ListenerTransport transport) {
+        this(config, state, service, metrics, transport, new MemoryBudget(config.memoryBudget()));
+    }
+
+    /** The same, every request's bodies, fetched images, pixels and tensors admitted against {@code budget}. */
+    public ApiVerticle(ServerConfig config, ServerState state, ModelService service, PrometheusMeterRegistry metrics,
+                       ListenerTransport transport, MemoryBudget budget) {
+        this.budget = budget;
         this.service = service;
         this.metrics = metrics;
         this.transport = transport;
@@ -92,7 +101,7 @@ public final class ApiVerticle extends VerticleBase {
     public Future<?> start() {
         fetcher = new UrlFetcher(vertx, new UrlFetcher.Settings(config.urlFetchEnabled(), config.allowPrivateUrls(),
                 config.urlAllow(), config.urlConnectTimeout(), config.urlTimeout(), config.maxBodySize(),
-                config.maxRequests()));
+                config.maxUrlFetches()), budget);
         ImageRequestReader reader = new ImageRequestReader(fetcher, config.maxFiles(), config.maxBodySize());
         HttpServerOptions options = new HttpServerOptions()
                 // HTTP/1.1 only in clear text: answers to an h2c upgrade request (the JDK HttpClient's default) arrive
@@ -131,9 +140,14 @@ public final class ApiVerticle extends VerticleBase {
 
         limiter = new RequestLimiter(config.maxRequests(), config.maxBodySize(), state);
         receiving = new ReceivingLimiter(vertx, state, config.maxReceiving(), config.maxReceivingSize(),
-                config.maxBodySize(), config.maxReceivingPerClient(), config.bodyTimeout());
+                config.maxBodySize(), config.maxReceivingPerClient(), config.bodyTimeout(), budget);
         Gauge.builder("vitserve.requests.in.progress", limiter::inProgress)
                 .description("Classify requests admitted and not yet answered").register(metrics);
+        Gauge.builder("vitserve.memory.budget.used", budget, MemoryBudget::used).baseUnit("bytes")
+                .description("Bytes of the memory budget held by requests: bodies, fetched images, pixels, tensors")
+                .register(metrics);
+        Gauge.builder("vitserve.memory.budget", budget, MemoryBudget::total).baseUnit("bytes")
+                .description("The memory budget (--memory-budget)").register(metrics);
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
         ApiKeyCheck adminKey = config.adminApiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
         grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, receiving,
@@ -257,9 +271,9 @@ public final class ApiVerticle extends VerticleBase {
         return router.getRoutes();
     }
 
-    /** Classify requests admitted and not yet answered, and those still sending their body. */
+    /** Classify requests admitted and not yet answered, those still sending their body, and those fetching a URL. */
     public int requestsInProgress() {
-        return limiter.inProgress() + receiving.receiving();
+        return limiter.inProgress() + receiving.receiving() + fetcher.inProgress();
     }
 
     /** The gRPC service's port actually bound, or -1 when it is off. */

@@ -30,7 +30,7 @@ final class CompatibilityHandlers {
             ErrorResponses.send(ctx, ApiException.badRequest("missing_parameter", "the query parameter image_url is required"));
             return;
         }
-        answer(ctx, () -> reader.fetch(url));
+        answer(ctx, () -> reader.fetch(ctx, url));
     }
 
     void byUpload(RoutingContext ctx) {

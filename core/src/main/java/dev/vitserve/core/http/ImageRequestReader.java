@@ -103,7 +103,7 @@ public final class ImageRequestReader {
         // parsing up to 20 MB takes tens of milliseconds: on a worker, never on the event loop
         return ctx.vertx().executeBlocking(() -> parse(bytes), false).compose(body -> {
             ctx.put(JSON_BODY, body);
-            return images(body);
+            return images(ctx, body);
         });
     }
 
@@ -122,7 +122,7 @@ public final class ImageRequestReader {
         return new JsonObject(fields);
     }
 
-    private Future<List<RequestImage>> images(JsonObject body) {
+    private Future<List<RequestImage>> images(RoutingContext ctx, JsonObject body) {
         Object url = body.getValue("url");
         Object image = body.getValue("image");
         Object inputs = body.getValue("inputs");
@@ -138,7 +138,7 @@ public final class ImageRequestReader {
         }
         boolean isUrl = url != null || (inputs != null && looksLikeUrl(text));
         if (isUrl) {
-            return fetch(text).map(List::of);
+            return fetch(ctx, text).map(List::of);
         }
         try {
             return Future.succeededFuture(List.of(new RequestImage(null, base64(key, text))));
@@ -147,9 +147,21 @@ public final class ImageRequestReader {
         }
     }
 
-    /** Fetches an image URL; the result is named by the URL. */
-    Future<RequestImage> fetch(String url) {
-        return fetcher.fetch(url).map(fetched -> new RequestImage(url, fetched.bytes()));
+    /**
+     * Fetches an image URL for a request; the result is named by the URL. While the fetch runs the request holds no
+     * {@code --max-requests} slot (it takes one again when the image has come, 503 when none is free); the bytes
+     * fetched are held in the request's memory ({@link RequestMemory}) until it ends.
+     */
+    Future<RequestImage> fetch(RoutingContext ctx, String url) {
+        RequestLimiter.Slot slot = RequestLimiter.slot(ctx);
+        if (slot != null) {
+            slot.suspend();
+        }
+        return fetcher.fetch(url, RequestMemory.of(ctx, fetcher.budget())).compose(fetched -> {
+            ApiException refused = slot == null ? null : slot.resume();
+            return refused != null ? Future.failedFuture(refused)
+                    : Future.succeededFuture(new RequestImage(url, fetched.bytes()));
+        });
     }
 
     private static boolean looksLikeUrl(String text) {

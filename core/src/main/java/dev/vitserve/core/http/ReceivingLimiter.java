@@ -1,6 +1,8 @@
 package dev.vitserve.core.http;
 
 import dev.vitserve.core.ServerState;
+import dev.vitserve.core.config.ByteSizeConverter;
+import dev.vitserve.core.memory.MemoryBudget;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -20,6 +22,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The gRPC service reserves its calls here too, through {@link #reserveGrowing}: a call holds the bytes it has
  * actually sent so far, growing as they arrive, and one client address at most {@code --max-receiving-per-client}
  * calls receiving, so stalled calls cannot take the room the others need.
+ *
+ * <p>The bytes are also the request's first claim on the server's {@link MemoryBudget}: a REST body's
+ * {@link RequestMemory} grows by its Content-Length times the copies of it held ({@link RequestMemory#copies}) before
+ * it is read, and keeps them (shrunk to the bytes that came, for a chunked body) until the request ends; a gRPC call's
+ * place holds twice the bytes it has sent until {@link Reservation#end}. Past the budget, 503 with Retry-After (413
+ * for a body that could never fit it).
  */
 public final class ReceivingLimiter implements Handler<RoutingContext> {
 
@@ -30,12 +38,14 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
     private final long maxBodySize;
     private final int maxPerClient;
     private final Duration timeout;
+    private final MemoryBudget budget;
     private final Map<String, Integer> perClient = new HashMap<>();
     private int count;
     private long bytes;
 
     ReceivingLimiter(Vertx vertx, ServerState state, int maxCount, long maxBytes, long maxBodySize, int maxPerClient,
-                     Duration timeout) {
+                     Duration timeout, MemoryBudget budget) {
+        this.budget = budget;
         this.vertx = vertx;
         this.state = state;
         this.maxCount = maxCount;
@@ -67,7 +77,26 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
                     1), maxBodySize);
             return;
         }
-        request.end().onComplete(done -> place.release());
+        long declared = declaredLength(request);
+        long copies = RequestMemory.copies(request.getHeader("Content-Type"));
+        MemoryBudget.Claim memory = RequestMemory.of(ctx, budget);
+        if (!memory.grow(declared * copies)) {
+            place.release();
+            EarlyAnswer.send(ctx, declared * copies > budget.largest(MemoryBudget.Kind.REQUEST)
+                    ? ApiException.tooLarge("body_too_large", "a body of " + ByteSizeConverter.format(declared)
+                            + " needs more memory than this server's budget gives one request (--memory-budget "
+                            + ByteSizeConverter.format(budget.total()) + ")")
+                    : ApiException.unavailable("overloaded", budget.refusal("this body", declared * copies), 1),
+                    maxBodySize);
+            return;
+        }
+        request.end().onComplete(done -> {
+            place.release();
+            long came = Math.min(declared, Math.max(0, request.bytesRead()));
+            if (came < declared) {
+                memory.shrinkTo(memory.held() - (declared - came) * copies);
+            }
+        });
         ctx.addEndHandler(done -> place.release());
         ctx.next();
     }
@@ -78,15 +107,19 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
         private final AtomicBoolean released = new AtomicBoolean();
         private long held;
         private long deadline;
+        /** A gRPC call's bytes held from the memory budget until {@link #end}; null for a REST body. */
+        private final MemoryBudget.Claim memory;
 
-        private Reservation(String client, long declared) {
+        private Reservation(String client, long declared, MemoryBudget.Claim memory) {
             this.client = client;
             this.held = declared;
+            this.memory = memory;
         }
 
         /**
          * Holds {@code more} bytes too, as they arrive: false, holding nothing more, when the bytes of all the
-         * bodies arriving would pass {@code --max-receiving-size}. A released place grows no more (and says true).
+         * bodies arriving would pass {@code --max-receiving-size}, or twice them the memory budget. A released place
+         * grows no more (and says true).
          */
         public boolean grow(long more) {
             synchronized (ReceivingLimiter.this) {
@@ -96,9 +129,23 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
                 if (bytes + more > maxBytes) {
                     return false;
                 }
+                if (memory != null && !memory.grow(2 * more)) {
+                    return false;
+                }
                 bytes += more;
                 held += more;
                 return true;
+            }
+        }
+
+        /**
+         * The call is over (answered, failed, or its client gone): gives back the place if it still holds it, and the
+         * memory its message held; again is harmless.
+         */
+        public void end() {
+            release();
+            if (memory != null) {
+                memory.close();
             }
         }
 
@@ -129,7 +176,8 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
         if (!reserve(client, declared)) {
             return null;
         }
-        Reservation place = new Reservation(client, declared);
+        Reservation place = new Reservation(client, declared,
+                client != null ? budget.claim(MemoryBudget.Kind.REQUEST, 0) : null);
         place.deadline = vertx.setTimer(timeout.toMillis(), id -> {
             place.release();
             timedOut.run();
@@ -187,6 +235,11 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
     /** The most calls one client address may have receiving ({@code --max-receiving-per-client}). */
     public int maxPerClient() {
         return maxPerClient;
+    }
+
+    /** The memory budget the bodies are admitted against. */
+    MemoryBudget budget() {
+        return budget;
     }
 
     /** Requests whose body is still arriving. */

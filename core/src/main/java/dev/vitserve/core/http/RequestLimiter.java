@@ -12,6 +12,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link ReceivingLimiter} bounds those still arriving), so slow uploads hold none. Once the
  * shutdown grace period is over, new requests get 503 here while the admitted ones finish; the
  * count of those in progress tells when draining is done.
+ *
+ * <p>A request waiting for its image URL gives its slot back while the fetch runs ({@link Slot#suspend}; the fetches
+ * in progress have their own bound, {@code --max-url-fetches}) and takes one again when the image has come
+ * ({@link Slot#resume}), so requests whose URL hangs cannot hold every slot.
  */
 public final class RequestLimiter implements Handler<RoutingContext> {
 
@@ -33,8 +37,47 @@ public final class RequestLimiter implements Handler<RoutingContext> {
             EarlyAnswer.send(ctx, refused, maxBodySize);
             return;
         }
-        ctx.addEndHandler(done -> release());
+        Slot slot = new Slot();
+        ctx.put(SLOT, slot);
+        ctx.addEndHandler(done -> slot.end());
         ctx.next();
+    }
+
+    private static final String SLOT = "vitserve.requestSlot";
+
+    /** The slot the request was admitted with, or null when it came through no limiter. */
+    static Slot slot(RoutingContext ctx) {
+        return ctx.get(SLOT);
+    }
+
+    /** One request's slot, given back exactly once when the request ends, and not held while it waits for a URL. */
+    final class Slot {
+        private boolean held = true;
+        private boolean ended;
+
+        /** Gives the slot back while the request waits for something else (its URL fetch). */
+        synchronized void suspend() {
+            if (held) {
+                held = false;
+                release();
+            }
+        }
+
+        /** Takes a slot again: null when done (or the request has ended), else the 503 refusing it. */
+        synchronized ApiException resume() {
+            if (held || ended) {
+                return null;
+            }
+            ApiException refused = admit();
+            held = refused == null;
+            return refused;
+        }
+
+        /** The request has ended: its slot, if it holds one, is given back. */
+        synchronized void end() {
+            ended = true;
+            suspend();
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.vitserve.core.http;
 
+import dev.vitserve.core.memory.MemoryBudget;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
@@ -29,7 +31,10 @@ import java.util.function.Function;
  * https only; the host is resolved once, every address checked with {@link AddressPolicy},
  * and the connection made to the very address that was checked (so DNS rebinding cannot
  * swap it); redirects are followed here, at most {@value #MAX_REDIRECTS}, each hop checked
- * the same way; the body is capped while it streams; connect and total timeouts apply.
+ * the same way; the body is capped while it streams; connect and total timeouts apply. At most
+ * {@code maxFetches} fetches run at once (past it, 503 with Retry-After), and the bytes of each are claimed from
+ * its request's memory as they arrive (twice: the buffer they arrive in and the bytes taken from it), 503 when the
+ * memory budget is full.
  */
 public final class UrlFetcher {
 
@@ -42,8 +47,8 @@ public final class UrlFetcher {
      * @param allowPrivate lift the address rule (intranets, tests)
      * @param allowedHosts when not empty, the only hosts fetched from ({@code *.example.com} for subdomains)
      * @param maxBytes largest body accepted
-     * @param maxFetches most fetches at once (the requests in progress): the connection pool holds as many per host,
-     *                   so fetches to a slow host never wait for one another
+     * @param maxFetches most fetches at once ({@code --max-url-fetches}): past it, 503; the connection pool holds as
+     *                   many per host, so fetches to a slow host never wait for one another
      */
     public record Settings(boolean enabled, boolean allowPrivate, List<String> allowedHosts, Duration connectTimeout,
                            Duration totalTimeout, long maxBytes, int maxFetches) {
@@ -67,13 +72,26 @@ public final class UrlFetcher {
     private final HttpClientAgent client;
     private final HostResolver resolver;
     private final Function<InetAddress, Optional<String>> addressRule;
+    private final MemoryBudget budget;
+    private final AtomicInteger inProgress = new AtomicInteger();
 
     public UrlFetcher(Vertx vertx, Settings settings) {
-        this(vertx, settings, InetAddress::getAllByName, AddressPolicy::refusal);
+        this(vertx, settings, new MemoryBudget(Long.MAX_VALUE / 4));
+    }
+
+    /** A fetcher whose fetched bytes are claimed from {@code budget}. */
+    public UrlFetcher(Vertx vertx, Settings settings, MemoryBudget budget) {
+        this(vertx, settings, InetAddress::getAllByName, AddressPolicy::refusal, budget);
     }
 
     /** With another resolver and address rule, for tests of rebinding and of redirect checks. */
     UrlFetcher(Vertx vertx, Settings settings, HostResolver resolver, Function<InetAddress, Optional<String>> addressRule) {
+        this(vertx, settings, resolver, addressRule, new MemoryBudget(Long.MAX_VALUE / 4));
+    }
+
+    private UrlFetcher(Vertx vertx, Settings settings, HostResolver resolver,
+                       Function<InetAddress, Optional<String>> addressRule, MemoryBudget budget) {
+        this.budget = budget;
         this.vertx = vertx;
         this.settings = settings;
         this.resolver = resolver;
@@ -86,6 +104,39 @@ public final class UrlFetcher {
 
     /** Fetches the URL; failures are {@link ApiException}s a client can act on. */
     public Future<FetchedImage> fetch(String url) {
+        MemoryBudget.Claim memory = budget.claim(MemoryBudget.Kind.REQUEST, 0);
+        return fetch(url, memory).andThen(done -> memory.close());
+    }
+
+    /** The memory budget fetched bytes are claimed from. */
+    MemoryBudget budget() {
+        return budget;
+    }
+
+    /** Fetches in progress now. */
+    public int inProgress() {
+        return inProgress.get();
+    }
+
+    /**
+     * Fetches the URL, claiming its bytes into {@code memory} (a request's, which gives them back when it ends) as
+     * they arrive; failures are {@link ApiException}s a client can act on.
+     */
+    public Future<FetchedImage> fetch(String url, MemoryBudget.Claim memory) {
+        if (!settings.enabled()) {
+            return Future.failedFuture(new ApiException(403, "url_fetch_disabled",
+                    "this server does not fetch image URLs; upload the image instead"));
+        }
+        if (inProgress.incrementAndGet() > settings.maxFetches()) {
+            inProgress.decrementAndGet();
+            return Future.failedFuture(ApiException.unavailable("overloaded", "the server is fetching "
+                    + settings.maxFetches() + " image URLs already (--max-url-fetches); retry after the time in "
+                    + "Retry-After", 1));
+        }
+        return fetchBounded(url, memory).andThen(done -> inProgress.decrementAndGet());
+    }
+
+    private Future<FetchedImage> fetchBounded(String url, MemoryBudget.Claim memory) {
         if (!settings.enabled()) {
             return Future.failedFuture(new ApiException(403, "url_fetch_disabled",
                     "this server does not fetch image URLs; upload the image instead"));
@@ -97,11 +148,11 @@ public final class UrlFetcher {
             return Future.failedFuture(e);
         }
         long deadline = System.nanoTime() + settings.totalTimeout().toNanos();
-        return fetch(target, MAX_REDIRECTS, deadline);
+        return fetch(target, MAX_REDIRECTS, deadline, memory);
     }
 
-    private Future<FetchedImage> fetch(Target target, int redirectsLeft, long deadline) {
-        return resolve(target.host()).compose(address -> get(target, address, deadline)).compose(response -> {
+    private Future<FetchedImage> fetch(Target target, int redirectsLeft, long deadline, MemoryBudget.Claim memory) {
+        return resolve(target.host()).compose(address -> get(target, address, deadline, memory)).compose(response -> {
             if (response.redirect() == null) {
                 return Future.succeededFuture(new FetchedImage(response.body(), target.uri().toString()));
             }
@@ -116,7 +167,7 @@ public final class UrlFetcher {
                 return Future.failedFuture(new ApiException(502, "url_fetch_failed",
                         "the URL redirects to an invalid location: " + response.redirect()));
             }
-            return fetch(next, redirectsLeft - 1, deadline);
+            return fetch(next, redirectsLeft - 1, deadline, memory);
         });
     }
 
@@ -223,7 +274,7 @@ public final class UrlFetcher {
     private record HopResult(byte[] body, String redirect) {
     }
 
-    private Future<HopResult> get(Target target, InetAddress address, long deadline) {
+    private Future<HopResult> get(Target target, InetAddress address, long deadline, MemoryBudget.Claim memory) {
         long remainingMs = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.GET)
@@ -252,12 +303,13 @@ public final class UrlFetcher {
                     request.set(req);
                     return req.send();
                 })
-                .onSuccess(response -> read(target, response, request.get(), result))
+                .onSuccess(response -> read(target, response, request.get(), result, memory))
                 .onFailure(failure -> result.tryFail(networkFailure(target, failure)));
         return result.future().andThen(done -> vertx.cancelTimer(timer));
     }
 
-    private void read(Target target, HttpClientResponse response, HttpClientRequest request, Promise<HopResult> result) {
+    private void read(Target target, HttpClientResponse response, HttpClientRequest request, Promise<HopResult> result,
+                      MemoryBudget.Claim memory) {
         // set first: resetting the request below reports a stream reset here, after the result is settled
         response.exceptionHandler(failure -> result.tryFail(networkFailure(target, failure)));
         int status = response.statusCode();
@@ -282,6 +334,13 @@ public final class UrlFetcher {
         response.handler(chunk -> {
             if (body.length() + chunk.length() > settings.maxBytes()) {
                 if (result.tryFail(tooLarge())) {
+                    request.reset();
+                }
+                return;
+            }
+            if (!memory.grow(2L * chunk.length())) {
+                if (result.tryFail(ApiException.unavailable("overloaded", budget.refusal("the image at the URL",
+                        2L * chunk.length()), 1))) {
                     request.reset();
                 }
                 return;

@@ -10,6 +10,7 @@ public final class DecodedImage implements AutoCloseable {
 
     private final RgbImage image;
     private TurboJpegPixels pixels;
+    private dev.vitserve.core.memory.MemoryBudget.Claim memory;
 
     private DecodedImage(RgbImage image, TurboJpegPixels pixels) {
         this.image = image;
@@ -76,12 +77,25 @@ public final class DecodedImage implements AutoCloseable {
         return pixels;
     }
 
-    /** Gives a native buffer back; the heap pixels stay readable. */
+    /** Holds the memory budget's claim for these pixels until it is closed (null: none). */
+    DecodedImage holding(dev.vitserve.core.memory.MemoryBudget.Claim claim) {
+        this.memory = claim;
+        return this;
+    }
+
+    /**
+     * Gives a native buffer back, and the memory claimed for the pixels; the heap pixels stay readable (their owner
+     * drops them next).
+     */
     @Override
     public void close() {
         if (pixels != null) {
             pixels.close();
             pixels = null;
+        }
+        if (memory != null) {
+            memory.close();
+            memory = null;
         }
     }
 }

@@ -18,6 +18,23 @@ interface FormatDecoder {
     RgbImage decode(byte[] data, DecodeLimits limits) throws ImageDecodeException, IOException;
 
     /**
+     * The most bytes a pixel costs while this decoder decodes it (its raster, the samples read from it, the RGB made
+     * from them), claimed from the memory budget before any pixel is decoded. By default 12: a 16-bit RGBA raster (8)
+     * and the RGB pixels (3), rounded up.
+     */
+    default int bytesPerPixel() {
+        return 12;
+    }
+
+    /**
+     * The bytes a pixel costs more when the image is turned upright for its EXIF orientation: by default a
+     * transposed copy of the RGB pixels.
+     */
+    default int turnedBytesPerPixel() {
+        return 3;
+    }
+
+    /**
      * The same pixels, which a decoder may leave in a native buffer (released by closing the
      * result); by default those of {@link #decode} on the heap.
      */

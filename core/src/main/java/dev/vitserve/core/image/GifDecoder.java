@@ -17,6 +17,12 @@ final class GifDecoder implements FormatDecoder {
     private static final String STREAM_FORMAT = "javax_imageio_gif_stream_1.0";
     private static final String IMAGE_FORMAT = "javax_imageio_gif_image_1.0";
 
+    /** The frame's raster and indices, the canvas (1 each, 4 for a frame that is not indexed) and the RGB pixels (3). */
+    @Override
+    public int bytesPerPixel() {
+        return 8;
+    }
+
     @Override
     public RgbImage decode(byte[] data, DecodeLimits limits) throws ImageDecodeException, IOException {
         try (ImageReaderSession session = ImageReaderSession.open(data, ImageFormat.GIF, "gif", "com.sun.imageio.plugins.gif.", true)) {

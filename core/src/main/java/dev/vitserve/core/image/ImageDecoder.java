@@ -39,6 +39,7 @@ public final class ImageDecoder {
     private final long maxPixels;
     private final DecodeDeadline deadline;
     private final Map<ImageFormat, FormatDecoder> decoders;
+    private final dev.vitserve.core.memory.MemoryBudget budget;
 
     /** A decoder refusing images of more than {@code maxPixels} pixels (width times height), default deadline. */
     public ImageDecoder(long maxPixels) {
@@ -56,6 +57,20 @@ public final class ImageDecoder {
     }
 
     ImageDecoder(long maxPixels, long maxDecodeMs, Map<ImageFormat, FormatDecoder> decoders) {
+        this(maxPixels, maxDecodeMs, decoders, null);
+    }
+
+    /**
+     * A decoder whose decodes claim the bytes of their pixels from {@code budget} (from the header, before decoding,
+     * at the format decoder's bytes per pixel) and hold them until the {@link DecodedImage} is closed.
+     */
+    public ImageDecoder(long maxPixels, long maxDecodeMs, dev.vitserve.core.memory.MemoryBudget budget) {
+        this(maxPixels, maxDecodeMs, defaultDecoders(), budget);
+    }
+
+    ImageDecoder(long maxPixels, long maxDecodeMs, Map<ImageFormat, FormatDecoder> decoders,
+                 dev.vitserve.core.memory.MemoryBudget budget) {
+        this.budget = budget;
         if (maxPixels <= 0) {
             throw new IllegalArgumentException("maxPixels must be positive, got " + maxPixels);
         }
@@ -143,11 +158,22 @@ public final class ImageDecoder {
         if (format == ImageFormat.JPEG) {
             JpegMarkers.checkScanCount(data, MAX_JPEG_SCANS);
         }
-        DecodedImage stored = decoders.get(format).decodeStored(data, new DecodeLimits(maxPixels, request, deadline));
+        int orientation = ExifOrientation.read(format, data);
+        FormatDecoder decoder = decoders.get(format);
+        DecodeLimits limits = new DecodeLimits(maxPixels, request, deadline, budget, decoder,
+                orientation > 1 && orientation <= 8);
+        DecodedImage stored;
         try {
-            return stored.upright(ExifOrientation.read(format, data));
+            stored = decoder.decodeStored(data, limits);
+        } catch (IOException | ImageDecodeException | RuntimeException | Error e) {
+            limits.release();
+            throw e;
+        }
+        try {
+            return stored.upright(orientation).holding(limits.takeClaim());
         } catch (RuntimeException | Error e) {
             stored.close();
+            limits.release();
             throw e;
         }
     }

@@ -19,6 +19,12 @@ final class JpegDecoder implements FormatDecoder {
 
     private static final String TWELVEMONKEYS = "com.twelvemonkeys.imageio.plugins.jpeg.";
 
+    /** The raster (up to 4 bytes for CMYK), the samples read from it (4) and the RGB pixels (3). */
+    @Override
+    public int bytesPerPixel() {
+        return 11;
+    }
+
     @Override
     public RgbImage decode(byte[] data, DecodeLimits limits) throws ImageDecodeException, IOException {
         Raster raster;

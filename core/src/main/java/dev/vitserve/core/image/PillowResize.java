@@ -100,6 +100,21 @@ public final class PillowResize {
         };
     }
 
+    /**
+     * An upper bound of the bytes one resize of {@code inWidth x inHeight} to {@code outWidth x outHeight} allocates:
+     * a stripe of {@value #STRIPE_ROWS} packed source rows and its resized rows, both axes' coefficient tables
+     * (their first index, count and up to {@code 2 x scale + 3} weights per output position) and the passes' rings of
+     * sums (as many slots as weights, three channels).
+     */
+    static long workingBytes(long inWidth, long inHeight, long outWidth, long outHeight) {
+        long rowsSpan = 2 * (inHeight / Math.max(1, outHeight)) + 3;
+        long columnsSpan = 2 * (inWidth / Math.max(1, outWidth)) + 3;
+        long stripes = 4L * STRIPE_ROWS * (inWidth + outWidth) + 4L * COLUMN_BLOCK * STRIPE_ROWS;
+        long tables = 4L * (outHeight * (rowsSpan + 2) + outWidth * (columnsSpan + 2));
+        long rings = 12L * (rowsSpan * outWidth + columnsSpan * STRIPE_ROWS);
+        return stripes + tables + rings;
+    }
+
     /** One resize: the weights of both axes, and the passes in flight. */
     private static final class Resize {
         private final int inWidth;

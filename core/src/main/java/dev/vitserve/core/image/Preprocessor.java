@@ -47,6 +47,18 @@ public final class Preprocessor {
         return config.width();
     }
 
+    /**
+     * The bytes {@link #writeTensor} allocates beside the image and the tensor for an image of {@code width x height}:
+     * the resize's buffers, or a row copy of the image when it is already the model's size.
+     */
+    public long resizeBytes(long imageWidth, long imageHeight) {
+        if (imageWidth == config.width() && imageHeight == config.height()) {
+            return 3 * imageWidth * imageHeight + 4L * tensorLength();
+        }
+        return PillowResize.workingBytes(imageWidth, imageHeight, config.width(), config.height())
+                + 4L * tensorLength();
+    }
+
     /** Floats per image: {@code 3 * height * width}. */
     public int tensorLength() {
         return 3 * config.height() * config.width();

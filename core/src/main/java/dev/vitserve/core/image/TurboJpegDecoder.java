@@ -31,6 +31,18 @@ final class TurboJpegDecoder implements FormatDecoder {
         this.fallback = fallback;
     }
 
+    /** The native output buffer: RGBX or CMYK, 4 bytes a pixel (the JPEG is resized from there). */
+    @Override
+    public int bytesPerPixel() {
+        return 4;
+    }
+
+    /** Turning copies the native pixels to the heap (4), to RGB (3), then transposes them (3). */
+    @Override
+    public int turnedBytesPerPixel() {
+        return 10;
+    }
+
     @Override
     public RgbImage decode(byte[] data, DecodeLimits limits) throws ImageDecodeException, IOException {
         try (DecodedImage image = decodeStored(data, limits)) {
@@ -45,7 +57,7 @@ final class TurboJpegDecoder implements FormatDecoder {
         try {
             TurboJpegDecompressor.Header header = decompressor.readHeader(data);
             if (header.colorspace() < 0) {
-                return fallback.decodeStored(data, limits); // which checks the size itself
+                return fallback.decodeStored(data, limits.forDecoder(fallback)); // which checks the size itself
             }
             limits.checkPixels(ImageFormat.JPEG, header.width(), header.height());
             TurboJpegPixels.Layout layout = layout(header.colorspace());

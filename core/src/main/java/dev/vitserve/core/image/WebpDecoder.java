@@ -26,6 +26,12 @@ final class WebpDecoder implements FormatDecoder {
         this.library = library;
     }
 
+    /** libwebp's output (3, or an animation's two RGBA canvases, 8) and the RGB pixels on the heap (3). */
+    @Override
+    public int bytesPerPixel() {
+        return 11;
+    }
+
     @Override
     public RgbImage decode(byte[] data, DecodeLimits limits) throws ImageDecodeException {
         checkRiffLength(data);

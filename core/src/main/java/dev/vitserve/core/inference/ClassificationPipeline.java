@@ -4,6 +4,8 @@ import dev.vitserve.core.image.ImageDecoder;
 import dev.vitserve.core.image.Preprocessor;
 import dev.vitserve.core.image.DecodedImage;
 import dev.vitserve.core.image.RequestPixels;
+import dev.vitserve.core.image.ImageDecodeException;
+import dev.vitserve.core.memory.MemoryBudget;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,11 +33,24 @@ public final class ClassificationPipeline {
     private final InferenceObserver observer;
     private final PreprocessPriority priority;
     private final AtomicBoolean priorityRefused = new AtomicBoolean();
+    private final MemoryBudget budget;
 
     /** A pipeline whose preprocessing runs on {@code workers}, each of their threads at {@code priority}. */
     public ClassificationPipeline(ImageDecoder decoder, Preprocessor preprocessor, InferenceScheduler scheduler,
                                   Postprocessor postprocessor, WorkerExecutor workers, PreprocessPriority priority,
                                   InferenceObserver observer) {
+        this(decoder, preprocessor, scheduler, postprocessor, workers, priority, observer, null);
+    }
+
+    /**
+     * The same, each image's tensor and resize buffers claimed from {@code budget} (null: none) before they are
+     * allocated: the tensor's until its inference has run, the resize's until its tensor is written. The decoder claims
+     * the decoded pixels from the same budget.
+     */
+    public ClassificationPipeline(ImageDecoder decoder, Preprocessor preprocessor, InferenceScheduler scheduler,
+                                  Postprocessor postprocessor, WorkerExecutor workers, PreprocessPriority priority,
+                                  InferenceObserver observer, MemoryBudget budget) {
+        this.budget = budget;
         this.priority = priority;
         this.observer = observer;
         this.decoder = decoder;
@@ -122,17 +137,47 @@ public final class ClassificationPipeline {
         return workers.executeBlocking(() -> {
             applyPriority();
             long t0 = System.nanoTime();
-            float[] pixels = new float[preprocessor.tensorLength()];
-            long t1;
-            try (DecodedImage decoded = request == null ? decoder.decodeForPreprocessing(image)
-                    : decoder.decodeForPreprocessing(image, request)) {
-                t1 = System.nanoTime();
-                preprocessor.writeTensor(decoded, FloatBuffer.wrap(pixels));
+            long tensorBytes = 4L * preprocessor.tensorLength();
+            MemoryBudget.Claim tensor = budget == null ? null : budget.claim(MemoryBudget.Kind.WORK, tensorBytes);
+            if (budget != null && tensor == null) {
+                throw new QueueFullException(budget.refusal("this image's tensor", tensorBytes));
             }
-            long t2 = System.nanoTime();
-            observer.imagePrepared((t1 - t0) / 1e6, (t2 - t1) / 1e6);
-            return new Prepared((t1 - t0) / 1e6, (t2 - t1) / 1e6, scheduler.submit(pixels));
+            try {
+                float[] pixels = new float[preprocessor.tensorLength()];
+                long t1;
+                try (DecodedImage decoded = request == null ? decoder.decodeForPreprocessing(image)
+                        : decoder.decodeForPreprocessing(image, request);
+                     MemoryBudget.Claim resize = resizeClaim(decoded)) {
+                    t1 = System.nanoTime();
+                    preprocessor.writeTensor(decoded, FloatBuffer.wrap(pixels));
+                }
+                long t2 = System.nanoTime();
+                observer.imagePrepared((t1 - t0) / 1e6, (t2 - t1) / 1e6);
+                CompletableFuture<InferenceResult> inference = scheduler.submit(pixels);
+                if (tensor != null) {
+                    inference.whenComplete((result, failure) -> tensor.close());
+                }
+                return new Prepared((t1 - t0) / 1e6, (t2 - t1) / 1e6, inference);
+            } catch (Exception | Error e) {
+                if (tensor != null) {
+                    tensor.close();
+                }
+                throw e;
+            }
         }, false);
+    }
+
+    /** The resize buffers' claim for a decoded image (null without a budget); 503 when the budget is full. */
+    private MemoryBudget.Claim resizeClaim(DecodedImage decoded) throws ImageDecodeException {
+        if (budget == null) {
+            return null;
+        }
+        long bytes = preprocessor.resizeBytes(decoded.width(), decoded.height());
+        MemoryBudget.Claim claim = budget.claim(MemoryBudget.Kind.WORK, bytes);
+        if (claim == null) {
+            throw new ImageDecodeException(ImageDecodeException.Reason.BUSY, budget.refusal("resizing this image", bytes));
+        }
+        return claim;
     }
 
     /** The scheduler's result, completed on the caller's context when there is one. */

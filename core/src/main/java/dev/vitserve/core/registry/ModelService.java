@@ -58,11 +58,18 @@ public final class ModelService implements AutoCloseable {
 
     public ModelService(Vertx vertx, ServerConfig config, WorkerExecutor preprocessWorkers,
                         PreprocessPriority preprocessPriority, ServerMetrics metrics) {
+        this(vertx, config, preprocessWorkers, preprocessPriority, metrics, null);
+    }
+
+    /** The same, every model's decodes and tensors claiming their memory from {@code budget} (null: none). */
+    public ModelService(Vertx vertx, ServerConfig config, WorkerExecutor preprocessWorkers,
+                        PreprocessPriority preprocessPriority, ServerMetrics metrics,
+                        dev.vitserve.core.memory.MemoryBudget budget) {
         this.vertx = vertx;
         this.config = config;
         this.roots = new AdminModelRoots(config.adminModelRoots());
         this.metrics = metrics;
-        this.loader = new ServingModelLoader(vertx, config, preprocessWorkers, preprocessPriority);
+        this.loader = new ServingModelLoader(vertx, config, preprocessWorkers, preprocessPriority, budget);
         metrics.modelsLoaded(registry::loadedCount);
     }
 

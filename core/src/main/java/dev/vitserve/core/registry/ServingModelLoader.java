@@ -42,9 +42,11 @@ final class ServingModelLoader {
     private final ServerConfig config;
     private final WorkerExecutor preprocessWorkers;
     private final PreprocessPriority preprocessPriority;
+    private final dev.vitserve.core.memory.MemoryBudget budget;
 
     ServingModelLoader(Vertx vertx, ServerConfig config, WorkerExecutor preprocessWorkers,
-                       PreprocessPriority preprocessPriority) {
+                       PreprocessPriority preprocessPriority, dev.vitserve.core.memory.MemoryBudget budget) {
+        this.budget = budget;
         this.vertx = vertx;
         this.config = config;
         this.preprocessWorkers = preprocessWorkers;
@@ -92,9 +94,9 @@ final class ServingModelLoader {
             InferenceScheduler scheduler = new InferenceScheduler(backend,
                     new InferenceScheduler.TensorShape(3, preprocessor.height(), preprocessor.width()),
                     maxBatch, settings.maxBatchDelayMs(gpu), settings.maxQueue(), config.maxQueueWait(), metrics);
-            ClassificationPipeline pipeline = new ClassificationPipeline(new ImageDecoder(config.maxPixels(), config.maxDecodeMs()),
+            ClassificationPipeline pipeline = new ClassificationPipeline(new ImageDecoder(config.maxPixels(), config.maxDecodeMs(), budget),
                     preprocessor, scheduler, new Postprocessor(model.labels()), preprocessWorkers, preprocessPriority,
-                    metrics);
+                    metrics, budget);
             return new ServingModel(settings, model, backend, scheduler, pipeline, size(backend.weightsFile()));
         } catch (RuntimeException | BackendException e) {
             backend.close();

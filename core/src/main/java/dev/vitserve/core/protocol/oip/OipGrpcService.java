@@ -373,9 +373,9 @@ public final class OipGrpcService {
             request.errorHandler(error -> {
                 answered.set(true);
                 arrival.discard();
-                place.release();
+                place.end();
             });
-            request.exceptionHandler(error -> place.release());
+            request.exceptionHandler(error -> place.end());
             request.invalidMessageHandler(invalid -> answer(GrpcStatus.RESOURCE_EXHAUSTED, "the message is "
                     + (invalid instanceof MessageSizeOverflowException over ? over.messageSize() + " bytes, " : "")
                     + "over " + maxMessageSize + " bytes, the bound (--max-body-size)"));
@@ -420,6 +420,7 @@ public final class OipGrpcService {
                 }
                 if (result.succeeded()) {
                     if (answered.compareAndSet(false, true)) {
+                        place.end();
                         request.response().end(result.result());
                     }
                 } else {
@@ -438,7 +439,7 @@ public final class OipGrpcService {
         private void answer(Throwable failure) {
             if (answered.compareAndSet(false, true)) {
                 arrival.discard();
-                place.release();
+                place.end();
                 try {
                     fail(request, failure);
                 } catch (IllegalStateException closed) {
