@@ -406,6 +406,7 @@ def main():
     reference = {
         "note": "made by testkit/tools/clip-fixture.py; embeds are the projections before normalization",
         "images": images, "image_embeds": img.tolist(), "logit_scale": float(p["logit_scale"]),
+        "pixel_values_of_first_two": [round(v, 6) for v in pixels[:2].flatten().tolist()],
         "label_sets": sets, "tokenizer": {"max_length": max_length, "cases": tokens},
         "pooling": {"input_ids": rows, "legacy_eos_2": legacy.tolist(), "eos_token_id": vocab[EOS],
                     "by_eos_token": by_eos.tolist()},

@@ -88,6 +88,20 @@ final class OnnxNodes {
         return name;
     }
 
+    /** A float32 vector initializer (scalars of arithmetic), returning its name. */
+    String floats(float... values) {
+        String name = "const_" + counter++;
+        TensorProto.Builder tensor = TensorProto.newBuilder()
+                .setName(name)
+                .setDataType(TensorProto.DataType.FLOAT.getNumber())
+                .addDims(values.length);
+        for (float value : values) {
+            tensor.addFloatData(value);
+        }
+        graph.addInitializer(tensor);
+        return name;
+    }
+
     /** Adds an initializer built elsewhere (the weights). */
     void initializer(TensorProto tensor) {
         graph.addInitializer(tensor);
@@ -96,6 +110,11 @@ final class OnnxNodes {
     /** Declares a float32 graph input; a dimension is a {@code Long} (fixed) or a {@code String} (named, dynamic). */
     void floatInput(String name, Object... dims) {
         graph.addInput(floatValue(name, dims));
+    }
+
+    /** Declares an int64 graph input (token ids), dimensions as for {@link #floatInput}. */
+    void int64Input(String name, Object... dims) {
+        graph.addInput(value(name, TensorProto.DataType.INT64, dims));
     }
 
     /** Declares a float32 graph output, dimensions as for {@link #floatInput}. */
@@ -137,6 +156,10 @@ final class OnnxNodes {
     }
 
     private static ValueInfoProto floatValue(String name, Object... dims) {
+        return value(name, TensorProto.DataType.FLOAT, dims);
+    }
+
+    private static ValueInfoProto value(String name, TensorProto.DataType type, Object... dims) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (Object dim : dims) {
             TensorShapeProto.Dimension.Builder dimension = TensorShapeProto.Dimension.newBuilder();
@@ -148,7 +171,7 @@ final class OnnxNodes {
             shape.addDim(dimension);
         }
         TypeProto.Tensor tensor = TypeProto.Tensor.newBuilder()
-                .setElemType(TensorProto.DataType.FLOAT.getNumber())
+                .setElemType(type.getNumber())
                 .setShape(shape)
                 .build();
         return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(tensor)).build();
