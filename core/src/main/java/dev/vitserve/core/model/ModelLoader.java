@@ -42,6 +42,9 @@ public final class ModelLoader {
         }
         Path configFile = directory.resolve(CONFIG);
         JsonNode config = readJson(configFile);
+        if (ClipModelLoader.isClip(config)) {
+            return ClipModelLoader.load(directory, name, configFile, config);
+        }
         checkArchitecture(configFile, config);
         List<String> labels = labels(configFile, config);
         VitConfig shape = shape(configFile, config, labels.size());
@@ -93,7 +96,8 @@ public final class ModelLoader {
         String modelType = config.path("model_type").asText("");
         if (!modelType.isEmpty() && !modelType.equals("vit")) {
             throw new ModelLoadException(file + ": model_type '" + modelType + "' is not supported; vitserve serves "
-                    + "Vision Transformer classifiers (model_type 'vit', ViTForImageClassification)");
+                    + "Vision Transformer classifiers (model_type 'vit', ViTForImageClassification) and CLIP models"
+                    + " (model_type 'clip', CLIPModel)");
         }
         JsonNode architectures = config.path("architectures");
         if (architectures.isArray() && architectures.size() > 0) {

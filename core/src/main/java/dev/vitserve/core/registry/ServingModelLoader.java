@@ -25,6 +25,9 @@ import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.vitserve.api.TextEncoder;
+import dev.vitserve.core.inference.TextPipeline;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,7 +63,7 @@ final class ServingModelLoader {
             return;
         }
         if (Files.isDirectory(folder)) {
-            ModelLoader.load(folder, settings.model());
+            ModelLoader.load(folder, settings.model()).closeText();
         } else if (settings.model().startsWith("/") || settings.model().startsWith(".")) {
             throw new ModelLoadException("model folder " + settings.model() + " does not exist or is not a folder");
         }
@@ -77,10 +80,23 @@ final class ServingModelLoader {
         LoadedModel model = ModelLoader.load(directory, settings.model());
         int batchBound = settings.maxBatch(settings.device().kind() != DeviceRequest.Kind.CPU);
         status.accept("starting backend " + settings.backend());
-        Backend backend = provider.open(model.files(), new BackendOptions(settings.device(), settings.threads(), batchBound,
-                settings.precision()));
+        Backend backend;
+        try {
+            backend = provider.open(model.files(), new BackendOptions(settings.device(), settings.threads(), batchBound,
+                    settings.precision()));
+        } catch (BackendException | RuntimeException e) {
+            model.closeText();
+            throw e;
+        }
         try {
             boolean gpu = backend.device().isGpu();
+            Optional<TextPipeline> text = Optional.empty();
+            if (model.text().isPresent()) {
+                TextEncoder encoder = backend.text().orElseThrow(() -> new BackendException("backend "
+                        + settings.backend() + " has no text tower for the zero-shot model " + settings.model()
+                        + ": serve it with --backend onnx"));
+                text = Optional.of(new TextPipeline(model.text().get().tokenizer(), encoder, preprocessWorkers));
+            }
             Preprocessor preprocessor = new Preprocessor(model.preprocessing());
             metrics.loaded((System.nanoTime() - start) / 1e9);
             int maxBatch = Math.min(batchBound, settings.maxBatch(gpu));
@@ -91,9 +107,10 @@ final class ServingModelLoader {
             ClassificationPipeline pipeline = new ClassificationPipeline(new ImageDecoder(config.maxPixels(), config.maxDecodeMs()),
                     preprocessor, scheduler, new Postprocessor(model.labels()), preprocessWorkers, preprocessPriority,
                     metrics);
-            return new ServingModel(settings, model, backend, scheduler, pipeline, size(backend.weightsFile()));
+            return new ServingModel(settings, model, backend, scheduler, pipeline, size(backend.weightsFile()), text);
         } catch (RuntimeException | BackendException e) {
             backend.close();
+            model.closeText();
             throw e;
         }
     }
