@@ -22,10 +22,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The zero-shot routes on the tiny-clip fixture, served by the onnx backend: {@code /zero-shot} gives the PyTorch
- * port's logits_per_image and pipeline scores (within 1e-4) for every photo and label set, with the labels given as
+ * The zero-shot routes on the tiny-clip fixture, served by the onnx and the djl backend: {@code /zero-shot} gives the
+ * PyTorch port's logits_per_image and pipeline scores (within 1e-4) for every photo and label set, with the labels given as
  * query fields, in a JSON body or as multipart form fields; {@code /embed} and {@code /embed-text} the port's image
  * and text embeddings; bad requests and requests for the wrong task are clear 4xx, and the server keeps serving.
  */
@@ -34,6 +36,7 @@ class ZeroShotTest {
 
     private static Vertx vertx;
     private static RunningServer server;
+    private static RunningServer djl;
     private static WebClient client;
     private static JsonObject reference;
 
@@ -42,6 +45,7 @@ class ZeroShotTest {
         vertx = Vertx.vertx();
         server = RunningServer.startModel(vertx, Fixtures.tinyClip(), "onnx", "--device", "cpu",
                 "--warmup-inferences", "1", "--model", Fixtures.tinyVit().toString());
+        djl = RunningServer.startModel(vertx, Fixtures.tinyClip(), "djl", "--device", "cpu", "--warmup-inferences", "1");
         client = WebClient.create(vertx);
         reference = new JsonObject(new String(Fixtures.bytes(Fixtures.tinyClip().resolve("reference.json")),
                 java.nio.charset.StandardCharsets.UTF_8));
@@ -51,11 +55,16 @@ class ZeroShotTest {
     static void stop() {
         client.close();
         server.close();
+        djl.close();
         vertx.close().await();
     }
 
     private static HttpRequest<Buffer> post(String uri) {
-        return client.post(server.port(), "127.0.0.1", uri);
+        return post("onnx", uri);
+    }
+
+    private static HttpRequest<Buffer> post(String backend, String uri) {
+        return client.post((backend.equals("djl") ? djl : server).port(), "127.0.0.1", uri);
     }
 
     private static HttpResponse<Buffer> await(io.vertx.core.Future<HttpResponse<Buffer>> response) throws Exception {
@@ -98,13 +107,14 @@ class ZeroShotTest {
         }
     }
 
-    @Test
-    void zeroShotGivesThePortsLogitsAndScoresForEveryPhotoAndLabelSet() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"onnx", "djl"})
+    void zeroShotGivesThePortsLogitsAndScoresForEveryPhotoAndLabelSet(String backend) throws Exception {
         JsonArray images = reference.getJsonArray("images");
         for (Object setObject : reference.getJsonArray("label_sets")) {
             JsonObject set = (JsonObject) setObject;
             for (int image = 0; image < images.size(); image++) {
-                HttpRequest<Buffer> request = post("/v1/models/tiny-clip/zero-shot")
+                HttpRequest<Buffer> request = post(backend, "/v1/models/tiny-clip/zero-shot")
                         .putHeader("Content-Type", "image/*");
                 for (Object label : set.getJsonArray("labels")) {
                     request.addQueryParam("candidate_labels", (String) label);
@@ -116,7 +126,7 @@ class ZeroShotTest {
                 assertEquals("zero-shot-image-classification", answer.getString("task"));
                 assertEquals(set.getString("template"), answer.getString("hypothesis_template"));
                 matches(answer.getJsonArray("results").getJsonObject(0), set, image,
-                        images.getString(image) + " " + set.getJsonArray("labels"));
+                        backend + " " + images.getString(image) + " " + set.getJsonArray("labels"));
             }
         }
     }
@@ -139,11 +149,12 @@ class ZeroShotTest {
         assertEquals(name, multipart.getJsonArray("results").getJsonObject(0).getString("name"));
     }
 
-    @Test
-    void embedAndEmbedTextGiveThePortsProjections() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"onnx", "djl"})
+    void embedAndEmbedTextGiveThePortsProjections(String backend) throws Exception {
         JsonArray images = reference.getJsonArray("images");
         for (int image = 0; image < images.size(); image++) {
-            JsonObject answer = ok(await(post("/v1/models/tiny-clip/embed").putHeader("Content-Type", "image/*")
+            JsonObject answer = ok(await(post(backend, "/v1/models/tiny-clip/embed").putHeader("Content-Type", "image/*")
                     .sendBuffer(Buffer.buffer(photo(images.getString(image))))));
             assertEquals(12, answer.getInteger("dimensions"));
             JsonArray embedding = answer.getJsonArray("results").getJsonObject(0).getJsonArray("embedding");
@@ -153,7 +164,7 @@ class ZeroShotTest {
             }
         }
         JsonObject set = reference.getJsonArray("label_sets").getJsonObject(2);
-        JsonObject answer = ok(await(post("/v1/models/tiny-clip/embed-text")
+        JsonObject answer = ok(await(post(backend, "/v1/models/tiny-clip/embed-text")
                 .sendJsonObject(new JsonObject().put("texts", set.getJsonArray("texts")))));
         assertEquals(12, answer.getInteger("dimensions"));
         for (int t = 0; t < set.getJsonArray("texts").size(); t++) {
@@ -163,7 +174,7 @@ class ZeroShotTest {
                 assertEquals(expected.getDouble(j), embedding.getDouble(j), 1e-4, "text " + t + " " + j);
             }
         }
-        JsonArray unit = ok(await(post("/v1/models/tiny-clip/embed-text?normalize=true")
+        JsonArray unit = ok(await(post(backend, "/v1/models/tiny-clip/embed-text?normalize=true")
                 .sendJsonObject(new JsonObject().put("texts", new JsonArray().add("a cat")))))
                 .getJsonArray("results").getJsonObject(0).getJsonArray("embedding");
         double length = 0;

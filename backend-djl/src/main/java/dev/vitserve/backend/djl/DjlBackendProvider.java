@@ -23,11 +23,10 @@ public final class DjlBackendProvider implements BackendProvider {
 
     @Override
     public Backend open(ModelFiles model, BackendOptions options) throws BackendException {
-        if (model.clip().isPresent()) {
-            throw new BackendException("CLIP model " + model.name() + " runs on --backend onnx only so far: the djl"
-                    + " backend builds ViT classifiers; serve it with --backend onnx");
-        }
         checkPrecision(options.precision());
+        if (model.clip().isPresent()) {
+            return ClipDjlBackend.open(model, options);
+        }
         return DjlBackend.open(model, options);
     }
 
