@@ -26,6 +26,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.vitserve.api.TextEncoder;
+import dev.vitserve.core.text.TextTokenizer;
+import java.util.List;
 import dev.vitserve.core.inference.TextPipeline;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -101,6 +103,9 @@ final class ServingModelLoader {
             metrics.loaded((System.nanoTime() - start) / 1e9);
             int maxBatch = Math.min(batchBound, settings.maxBatch(gpu));
             warmUp(preprocessor, backend, maxBatch, status);
+            if (model.text().isPresent() && config.warmupInferences() > 0) {
+                warmUpText(model.text().get().tokenizer(), backend.text().orElseThrow());
+            }
             InferenceScheduler scheduler = new InferenceScheduler(backend,
                     new InferenceScheduler.TensorShape(3, preprocessor.height(), preprocessor.width()),
                     maxBatch, settings.maxBatchDelayMs(gpu), settings.maxQueue(), config.maxQueueWait(), metrics);
@@ -131,6 +136,17 @@ final class ServingModelLoader {
         } catch (ImageDecodeException e) {
             throw new IllegalStateException("the generated warm-up photo could not be decoded: " + e.getMessage(), e);
         }
+    }
+
+    /** Tokenizes and runs a few label batches, so that the first zero-shot request does not pay for it. */
+    private static void warmUpText(TextTokenizer tokenizer, TextEncoder encoder) throws BackendException {
+        long start = System.nanoTime();
+        for (List<String> texts : List.of(List.of("This is a photo of a cat."),
+                List.of("This is a photo of a dog.", "This is a photo of a rocket launch at night."))) {
+            TextTokenizer.Tokens tokens = tokenizer.encode(texts);
+            encoder.encode(tokens.ids(), tokens.batchSize(), tokens.length());
+        }
+        LOG.info("text tower warmed up in {} ms", Math.round((System.nanoTime() - start) / 1e6));
     }
 
     private static long size(Path file) {
