@@ -26,6 +26,14 @@ public interface Backend extends AutoCloseable {
         return false;
     }
 
+    /**
+     * The text tower of a model with one (CLIP), whose image runs ({@link #infer}) then give no logits (zero labels)
+     * and the projected image embedding as the embedding; empty for a classifier.
+     */
+    default java.util.Optional<TextEncoder> text() {
+        return java.util.Optional.empty();
+    }
+
     /** The device actually in use (never {@code auto}). */
     Device device();
 

@@ -13,14 +13,25 @@ import java.util.Optional;
  * @param directory the folder holding {@code config.json}, the weights and any exported networks
  * @param config the network's shape
  * @param weights the tensors of {@code model.safetensors}, when the folder has that file
+ * @param clip the towers of a CLIP model, whose {@code vision()} is then {@code config}; empty for a classifier
  */
-public record ModelFiles(String name, Path directory, VitConfig config, Optional<ModelWeights> weights) {
+public record ModelFiles(String name, Path directory, VitConfig config, Optional<ModelWeights> weights,
+                         Optional<ClipConfig> clip) {
 
     public ModelFiles {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(clip, "clip");
+        if (clip.isPresent() && !clip.get().vision().equals(config)) {
+            throw new IllegalArgumentException("a CLIP model's config is its image tower");
+        }
+    }
+
+    /** An image classifier's folder. */
+    public ModelFiles(String name, Path directory, VitConfig config, Optional<ModelWeights> weights) {
+        this(name, directory, config, weights, Optional.empty());
     }
 
     /** A folder without safetensors weights (the network comes from an exported file). */

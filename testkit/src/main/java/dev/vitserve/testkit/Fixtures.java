@@ -49,6 +49,16 @@ public final class Fixtures {
         return root().resolve(name);
     }
 
+    /**
+     * The random-weight CLIP model ({@code tiny-clip}: CLIPModel, vision 30 px, patch 6, hidden 24, 2 layers, 3 heads,
+     * quick_gelu; text vocabulary 634, hidden 20, 2 layers, 4 heads, gelu, 16 positions, legacy eos_token_id 2;
+     * projection 12): config.json, preprocessor_config.json, tokenizer.json, tokenizer_config.json,
+     * special_tokens_map.json, model.safetensors and reference.json, made by {@code testkit/tools/clip-fixture.py}.
+     */
+    public static Path tinyClip() {
+        return root().resolve("tiny-clip");
+    }
+
     /** The names of every fixture model folder. */
     public static List<String> modelNames() {
         return List.of("tiny-vit", "vit-shape-a", "vit-shape-b");

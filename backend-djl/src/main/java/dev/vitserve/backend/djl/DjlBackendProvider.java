@@ -24,6 +24,9 @@ public final class DjlBackendProvider implements BackendProvider {
     @Override
     public Backend open(ModelFiles model, BackendOptions options) throws BackendException {
         checkPrecision(options.precision());
+        if (model.clip().isPresent()) {
+            return ClipDjlBackend.open(model, options);
+        }
         return DjlBackend.open(model, options);
     }
 

@@ -162,7 +162,7 @@ public final class OnnxBackend implements Backend {
                 : "--device auto with --precision int8, which runs on the CPU only");
     }
 
-    private static OrtSession createSession(OrtEnvironment environment, OnnxGraphSource graph, BackendOptions options,
+    static OrtSession createSession(OrtEnvironment environment, OnnxGraphSource graph, BackendOptions options,
                                             OnnxDeviceSelector.Choice choice) throws BackendException {
         try (SessionOptions sessionOptions = new SessionOptions()) {
             sessionOptions.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);

@@ -20,6 +20,9 @@ public final class OnnxBackendProvider implements BackendProvider {
 
     @Override
     public Backend open(ModelFiles model, BackendOptions options) throws BackendException {
+        if (model.clip().isPresent()) {
+            return ClipOnnxBackend.open(model, options, new OrtCudaProbe());
+        }
         return OnnxBackend.open(model, options, new OrtCudaProbe());
     }
 

@@ -112,6 +112,11 @@ final class OnnxNodes {
         graph.addInput(floatValue(name, dims));
     }
 
+    /** Declares an int64 graph input (token ids), dimensions as for {@link #floatInput}. */
+    void int64Input(String name, Object... dims) {
+        graph.addInput(value(name, TensorProto.DataType.INT64, dims));
+    }
+
     /** Declares a float32 graph output, dimensions as for {@link #floatInput}. */
     void floatOutput(String name, Object... dims) {
         graph.addOutput(floatValue(name, dims));
@@ -151,6 +156,10 @@ final class OnnxNodes {
     }
 
     private static ValueInfoProto floatValue(String name, Object... dims) {
+        return value(name, TensorProto.DataType.FLOAT, dims);
+    }
+
+    private static ValueInfoProto value(String name, TensorProto.DataType type, Object... dims) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (Object dim : dims) {
             TensorShapeProto.Dimension.Builder dimension = TensorShapeProto.Dimension.newBuilder();
@@ -162,7 +171,7 @@ final class OnnxNodes {
             shape.addDim(dimension);
         }
         TypeProto.Tensor tensor = TypeProto.Tensor.newBuilder()
-                .setElemType(TensorProto.DataType.FLOAT.getNumber())
+                .setElemType(type.getNumber())
                 .setShape(shape)
                 .build();
         return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(tensor)).build();

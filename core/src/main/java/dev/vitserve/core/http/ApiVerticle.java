@@ -132,6 +132,8 @@ public final class ApiVerticle extends VerticleBase {
         InfoHandlers info = new InfoHandlers(state, config, models);
         ClassifyHandler classify = new ClassifyHandler(models, reader, config.maxRequestPixels());
         EmbedHandler embed = new EmbedHandler(models, reader, config.maxRequestPixels());
+        ZeroShotHandler zeroShot = new ZeroShotHandler(models, reader, config.maxRequestPixels());
+        TextEmbedHandler embedText = new TextEmbedHandler(models, reader);
         CompatibilityHandlers compatibility = new CompatibilityHandlers(models, reader);
         HuggingFaceEndpoints huggingFace = new HuggingFaceEndpoints(models, reader);
         OipInference oipInference = new OipInference(config.maxFiles(), config.maxRequestPixels());
@@ -170,6 +172,10 @@ public final class ApiVerticle extends VerticleBase {
         readsBody(guarded(router.postWithRegex(MODEL + "/embed$").setName("/v1/models/{name}/embed"), apiKey, null)
                 .handler(formBody), body).handler(embed);
         readsBody(guarded(router.post("/v1/embed"), apiKey, null).handler(formBody), body).handler(embed);
+        readsBody(guarded(router.postWithRegex(MODEL + "/zero-shot$").setName("/v1/models/{name}/zero-shot"), apiKey,
+                null).handler(formBody), body).handler(zeroShot);
+        readsBody(guarded(router.postWithRegex(MODEL + "/embed-text$").setName("/v1/models/{name}/embed-text"), apiKey,
+                null).handler(formBody), body).handler(embedText);
         guarded(router.get("/predict_image_class"), apiKey, limiter).handler(compatibility::byUrl);
         readsBody(guarded(router.post("/predict_image_class"), apiKey, null).handler(formBody), body)
                 .handler(compatibility::byUpload);

@@ -77,13 +77,13 @@ final class EmbedHandler implements Handler<RoutingContext> {
                     .put("batch_size", result.answer().timings().batchSize()));
         }
         return ClassifyHandler.about(serving)
-                .put("dimensions", serving.model().files().config().embeddingSize())
+                .put("dimensions", serving.model().embeddingDimensions())
                 .put("normalized", normalized)
                 .put("results", items);
     }
 
     /** {@code normalize}: true or false, default false. */
-    private static boolean normalize(RoutingContext ctx) {
+    static boolean normalize(RoutingContext ctx) {
         String value = ctx.request().getParam("normalize");
         if (value == null || value.isBlank()) {
             return false;

@@ -101,6 +101,9 @@ public final class ErrorResponses {
         if (failure instanceof ModelException model) {
             return fromModel(model);
         }
+        if (failure instanceof dev.vitserve.core.model.WrongTaskException wrongTask) {
+            return new ApiException(422, "wrong_task", wrongTask.getMessage());
+        }
         if (failure instanceof QueueFullException full) {
             return ApiException.unavailable("overloaded", "the server is busy: " + full.getMessage()
                     + "; retry after the time in Retry-After", 1);

@@ -107,6 +107,20 @@ public final class ImageRequestReader {
         });
     }
 
+    /** A JSON body's object, parsed on a worker as {@link #read} parses it; fails with a 4xx when it is not one. */
+    Future<JsonObject> object(RoutingContext ctx) {
+        String type = mediaType(ctx.request().getHeader("Content-Type"));
+        if (!type.equals("application/json") && !type.endsWith("+json")) {
+            return Future.failedFuture(new ApiException(415, "unsupported_media_type", "Content-Type '" + type
+                    + "' is not accepted: send a JSON object (application/json)"));
+        }
+        if (ctx.body().buffer() == null || ctx.body().buffer().length() == 0) {
+            return Future.failedFuture(ApiException.badRequest("invalid_json", "the JSON body is empty"));
+        }
+        byte[] bytes = ctx.body().buffer().getBytes();
+        return ctx.vertx().executeBlocking(() -> parse(bytes), false);
+    }
+
     /** The JSON object of a body, its shape checked before it is built ({@link JsonShape#REQUESTS}). */
     private JsonObject parse(byte[] bytes) {
         JsonShape.REQUESTS.check(bytes);

@@ -19,6 +19,9 @@ final class HubModelFetcher {
     static final String PYTORCH_WEIGHTS = "pytorch_model.bin";
     /** What vitserve needs, in the order it is fetched. */
     static final List<String> FILES = List.of(CONFIG, PREPROCESSOR_CONFIG, WEIGHTS);
+    /** What a zero-shot (CLIP) model needs besides: its tokenizer, then the optional files that configure it. */
+    static final String TOKENIZER = "tokenizer.json";
+    static final List<String> OPTIONAL_TOKENIZER_FILES = List.of("tokenizer_config.json", "special_tokens_map.json");
 
     private final HubFileFetcher files;
     private final RepoId repo;
@@ -47,7 +50,48 @@ final class HubModelFetcher {
             }
             throw missingWeights(revision, commit);
         }
+        if (isClip(config.path())) {
+            try {
+                files.fetch(commit, TOKENIZER);
+            } catch (HubException e) {
+                throw e.kind() != Kind.ENTRY_NOT_FOUND ? e : new HubException(Kind.ENTRY_NOT_FOUND, repo + " has no "
+                        + TOKENIZER + " at revision " + revision + ": a zero-shot model needs its fast tokenizer's file",
+                        commit);
+            }
+            for (String optional : OPTIONAL_TOKENIZER_FILES) {
+                try {
+                    files.fetch(commit, optional);
+                } catch (HubException e) {
+                    if (e.kind() != Kind.ENTRY_NOT_FOUND) {
+                        throw e;
+                    }
+                }
+            }
+        }
         return config.path().getParent();
+    }
+
+    /** Whether the downloaded config.json is a CLIP model's (then its tokenizer is fetched too). */
+    private static boolean isClip(Path config) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(java.nio.file.Files.readAllBytes(config));
+            if (root == null) {
+                return false;
+            }
+            if (root.path("model_type").asText("").equals("clip")) {
+                return true;
+            }
+            for (com.fasterxml.jackson.databind.JsonNode architecture : root.path("architectures")) {
+                if (architecture.asText().equals("CLIPModel")) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (java.io.IOException e) {
+            // the loader reads config.json next and says what is wrong with it
+            return false;
+        }
     }
 
     private HubException missingWeights(String revision, String commit) throws HubException {

@@ -6,6 +6,7 @@ import dev.vitserve.core.image.DecodedImage;
 import dev.vitserve.core.image.RequestPixels;
 import dev.vitserve.core.image.ImageDecodeException;
 import dev.vitserve.core.memory.MemoryBudget;
+import dev.vitserve.core.model.WrongTaskException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -81,6 +82,9 @@ public final class ClassificationPipeline {
      */
     public Future<Classification> classify(byte[] image, RequestPixels request, int topK, ScoreFunction function,
                                            long startNanos) {
+        if (postprocessor.numLabels() == 0) {
+            return Future.failedFuture(WrongTaskException.noOwnLabels());
+        }
         Context context = Vertx.currentContext();
         return prepare(image, request).compose(p -> inferred(p.inference(), context).map(result -> new Classification(
                 postprocessor.top(result.logits(), topK, function),
@@ -112,6 +116,9 @@ public final class ClassificationPipeline {
      * @return fails as {@link #classify} does
      */
     public Future<InferenceResult> logits(byte[] image, RequestPixels request) {
+        if (postprocessor.numLabels() == 0) {
+            return Future.failedFuture(WrongTaskException.noOwnLabels());
+        }
         Context context = Vertx.currentContext();
         return prepare(image, request).compose(p -> inferred(p.inference(), context));
     }
@@ -125,6 +132,9 @@ public final class ClassificationPipeline {
      * @return fails with {@link QueueFullException} on overload
      */
     public Future<InferenceResult> logitsOfTensor(float[] pixels) {
+        if (postprocessor.numLabels() == 0) {
+            return Future.failedFuture(WrongTaskException.noOwnLabels());
+        }
         Context context = Vertx.currentContext();
         try {
             return inferred(scheduler.submit(pixels), context);

@@ -45,6 +45,9 @@ public final class ModelLoader {
         }
         Path configFile = directory.resolve(CONFIG);
         JsonNode config = readJson(configFile);
+        if (ClipModelLoader.isClip(config)) {
+            return ClipModelLoader.load(directory, name, configFile, config);
+        }
         ConfigValues values = values(configFile, config);
         Architectures.Entry architecture = architecture(configFile, values);
         List<String> labels = labels(configFile, config);
@@ -128,7 +131,8 @@ public final class ModelLoader {
         String what = named.isEmpty() ? "model_type '" + config.text("model_type", "") + "'"
                 : "architectures " + named + (config.has("model_type") ? " (model_type '" + config.text("model_type", "") + "')" : "");
         throw new ModelLoadException(file + ": " + what + " is not supported; vitserve builds these image classifiers"
-                + " from model.safetensors: " + Architectures.describeSupported() + ". Serve a checkpoint of one of them,"
+                + " from model.safetensors: " + Architectures.describeSupported() + " (and CLIPModel for zero-shot"
+                + " classification). Serve a checkpoint of one of them,"
                 + " or export this model to ONNX and serve it with --backend onnx from onnx/model.onnx");
     }
 

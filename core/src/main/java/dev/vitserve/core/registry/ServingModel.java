@@ -5,6 +5,9 @@ import dev.vitserve.core.config.ModelSettings;
 import dev.vitserve.core.inference.ClassificationPipeline;
 import dev.vitserve.core.inference.InferenceScheduler;
 import dev.vitserve.core.model.LoadedModel;
+import dev.vitserve.core.inference.TextPipeline;
+import dev.vitserve.core.model.Task;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -20,6 +23,7 @@ public final class ServingModel {
     private final InferenceScheduler scheduler;
     private final ClassificationPipeline pipeline;
     private final long weightsBytes;
+    private final Optional<TextPipeline> text;
     private final AtomicInteger users = new AtomicInteger();
     private volatile boolean retired;
 
@@ -28,6 +32,13 @@ public final class ServingModel {
      */
     public ServingModel(ModelSettings settings, LoadedModel model, Backend backend, InferenceScheduler scheduler,
                         ClassificationPipeline pipeline, long weightsBytes) {
+        this(settings, model, backend, scheduler, pipeline, weightsBytes, Optional.empty());
+    }
+
+    /** A copy whose texts go through {@code text} (a zero-shot model's). */
+    public ServingModel(ModelSettings settings, LoadedModel model, Backend backend, InferenceScheduler scheduler,
+                        ClassificationPipeline pipeline, long weightsBytes, Optional<TextPipeline> text) {
+        this.text = text;
         this.settings = settings;
         this.model = model;
         this.backend = backend;
@@ -64,6 +75,16 @@ public final class ServingModel {
         return pipeline;
     }
 
+    /** What the model does. */
+    public Task task() {
+        return model.task();
+    }
+
+    /** The text side of a zero-shot model: tokenizer and text tower; empty for a classifier. */
+    public Optional<TextPipeline> text() {
+        return text;
+    }
+
     /** Size of the weights file this copy's engine read: about what it keeps in memory. */
     public long weightsBytes() {
         return weightsBytes;
@@ -97,5 +118,6 @@ public final class ServingModel {
     void close() {
         scheduler.close();
         backend.close();
+        model.closeText();
     }
 }

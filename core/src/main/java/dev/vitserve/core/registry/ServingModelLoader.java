@@ -25,6 +25,11 @@ import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.vitserve.api.TextEncoder;
+import dev.vitserve.core.text.TextTokenizer;
+import java.util.List;
+import dev.vitserve.core.inference.TextPipeline;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +70,7 @@ final class ServingModelLoader {
             return;
         }
         if (Files.isDirectory(folder)) {
-            ModelLoader.load(folder, settings.model());
+            ModelLoader.load(folder, settings.model()).closeText();
         } else if (settings.model().startsWith("/") || settings.model().startsWith(".")) {
             throw new ModelLoadException("model folder " + settings.model() + " does not exist or is not a folder");
         }
@@ -83,23 +88,40 @@ final class ServingModelLoader {
         LoadedModel model = ModelLoader.load(directory, settings.model());
         int batchBound = settings.maxBatch(settings.device().kind() != DeviceRequest.Kind.CPU);
         status.accept("starting backend " + settings.backend());
-        Backend backend = provider.open(model.files(), new BackendOptions(settings.device(), settings.threads(), batchBound,
-                settings.precision()));
+        Backend backend;
+        try {
+            backend = provider.open(model.files(), new BackendOptions(settings.device(), settings.threads(), batchBound,
+                    settings.precision()));
+        } catch (BackendException | RuntimeException e) {
+            model.closeText();
+            throw e;
+        }
         try {
             boolean gpu = backend.device().isGpu();
+            Optional<TextPipeline> text = Optional.empty();
+            if (model.text().isPresent()) {
+                TextEncoder encoder = backend.text().orElseThrow(() -> new BackendException("backend "
+                        + settings.backend() + " has no text tower for the zero-shot model " + settings.model()
+                        + ": serve it with --backend onnx"));
+                text = Optional.of(new TextPipeline(model.text().get().tokenizer(), encoder, preprocessWorkers));
+            }
             Preprocessor preprocessor = new Preprocessor(model.preprocessing());
             metrics.loaded((System.nanoTime() - start) / 1e9);
             int maxBatch = Math.min(batchBound, settings.maxBatch(gpu));
             warmUp(preprocessor, backend, maxBatch, status);
+            if (model.text().isPresent() && config.warmupInferences() > 0) {
+                warmUpText(model.text().get().tokenizer(), backend.text().orElseThrow());
+            }
             InferenceScheduler scheduler = new InferenceScheduler(backend,
                     new InferenceScheduler.TensorShape(3, preprocessor.height(), preprocessor.width()),
                     maxBatch, settings.maxBatchDelayMs(gpu), settings.maxQueue(), config.maxQueueWait(), metrics);
             ClassificationPipeline pipeline = new ClassificationPipeline(new ImageDecoder(config.maxPixels(), config.maxDecodeMs(), budget),
                     preprocessor, scheduler, new Postprocessor(model.labels()), preprocessWorkers, preprocessPriority,
                     metrics, budget);
-            return new ServingModel(settings, model, backend, scheduler, pipeline, size(backend.weightsFile()));
+            return new ServingModel(settings, model, backend, scheduler, pipeline, size(backend.weightsFile()), text);
         } catch (RuntimeException | BackendException e) {
             backend.close();
+            model.closeText();
             throw e;
         }
     }
@@ -120,6 +142,17 @@ final class ServingModelLoader {
         } catch (ImageDecodeException e) {
             throw new IllegalStateException("the generated warm-up photo could not be decoded: " + e.getMessage(), e);
         }
+    }
+
+    /** Tokenizes and runs a few label batches, so that the first zero-shot request does not pay for it. */
+    private static void warmUpText(TextTokenizer tokenizer, TextEncoder encoder) throws BackendException {
+        long start = System.nanoTime();
+        for (List<String> texts : List.of(List.of("This is a photo of a cat."),
+                List.of("This is a photo of a dog.", "This is a photo of a rocket launch at night."))) {
+            TextTokenizer.Tokens tokens = tokenizer.encode(texts);
+            encoder.encode(tokens.ids(), tokens.batchSize(), tokens.length());
+        }
+        LOG.info("text tower warmed up in {} ms", Math.round((System.nanoTime() - start) / 1e6));
     }
 
     private static long size(Path file) {

@@ -1,0 +1,218 @@
+package dev.vitserve.backend.onnx;
+
+import static dev.vitserve.backend.onnx.OnnxNodes.in;
+import static dev.vitserve.backend.onnx.OnnxNodes.integer;
+import static dev.vitserve.backend.onnx.OnnxNodes.ints;
+import static dev.vitserve.backend.onnx.OnnxNodes.real;
+
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.vitserve.api.BackendException;
+import dev.vitserve.api.ClipConfig;
+import dev.vitserve.api.ModelWeights;
+import dev.vitserve.api.VitConfig;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Builds the two ONNX networks of a Hugging Face {@code CLIPModel} (modeling_clip.py) from {@code config.json} and
+ * {@code model.safetensors}, checking every tensor's shape:
+ * <ul>
+ * <li>the image tower: {@code pixel_values} [batch, C, H, W] to {@code image_embeds} [batch, projection]: patch
+ * convolution without bias, the class embedding in front, position embeddings, {@code pre_layrnorm}, the encoder,
+ * {@code post_layernorm} on the class token, {@code visual_projection};</li>
+ * <li>the text tower: {@code input_ids} [batch, length] (int64) to {@code text_embeds} [batch, projection]: token and
+ * position embeddings, the encoder with causal self-attention, {@code final_layer_norm}, the token at the end of
+ * text (the first {@code eos_token_id}, or the largest id for configs whose {@code eos_token_id} is the legacy 2),
+ * {@code text_projection}.</li>
+ * </ul>
+ * Both encoders are CLIP's pre-LN layers ({@code layer_norm1}, attention with biased q/k/v/out projections,
+ * {@code layer_norm2}, {@code fc1}, activation, {@code fc2}), attention in ONNX Runtime's fused
+ * {@code MultiHeadAttention} as in {@link VitGraphBuilder}. Embeddings are not normalized here.
+ */
+final class ClipGraphBuilder {
+
+    static final String IMAGE_EMBEDS = "image_embeds";
+    static final String INPUT_IDS = "input_ids";
+    static final String TEXT_EMBEDS = "text_embeds";
+    private static final String IN_MEMORY = "vitserve-weights-in-memory";
+
+    private final ModelWeights weights;
+    private final OnnxNodes g;
+    private final Map<String, VitGraph.Weight> supplied = new LinkedHashMap<>();
+
+    private ClipGraphBuilder(ModelWeights weights, String name) {
+        this.weights = weights;
+        this.g = new OnnxNodes(name);
+    }
+
+    /** One encoder's shape, for either tower. */
+    private record Tower(String prefix, int hidden, int layers, int heads, int intermediate, double eps, String act,
+                         boolean causal) {
+    }
+
+    /**
+     * The image tower.
+     *
+     * @throws BackendException when an activation is not built, or a tensor is missing or of the wrong shape
+     */
+    static VitGraph vision(ClipConfig config, ModelWeights weights) throws BackendException {
+        ClipGraphBuilder b = new ClipGraphBuilder(weights, "vitserve-clip-vision");
+        VitConfig v = config.vision();
+        b.checkActivation("vision_config", v.hiddenAct());
+        Tower tower = new Tower("vision_model.", v.hiddenSize(), v.numLayers(), v.numHeads(), v.intermediateSize(),
+                v.layerNormEps(), v.hiddenAct(), false);
+        OnnxNodes g = b.g;
+        int hidden = v.hiddenSize();
+        int patch = v.patchSize();
+        String prefix = "vision_model.embeddings.";
+        g.floatInput(OnnxSignature.PIXEL_INPUT, "batch", (long) v.numChannels(), (long) v.imageHeight(),
+                (long) v.imageWidth());
+        String conv = g.op("Conv", in(OnnxSignature.PIXEL_INPUT,
+                b.weight(prefix + "patch_embedding.weight", hidden, v.numChannels(), patch, patch)),
+                ints("kernel_shape", patch, patch), ints("strides", patch, patch));
+        String patches = g.op("Transpose", in(g.op("Reshape", in(conv, g.int64s(0, hidden, -1)))), ints("perm", 0, 2, 1));
+        String batch = g.op("Shape", in(OnnxSignature.PIXEL_INPUT), integer("end", 1));
+        String clsShape = g.op("Concat", in(batch, g.int64s(1, hidden)), integer("axis", 0));
+        String cls = g.op("Expand", in(b.weightAs(prefix + "class_embedding", new long[] {hidden},
+                new long[] {1, 1, hidden}), clsShape));
+        String tokens = g.op("Concat", in(cls, patches), integer("axis", 1));
+        int positions = v.numPatches() + 1;
+        String h = g.op("Add", in(tokens, b.weightAs(prefix + "position_embedding.weight",
+                new long[] {positions, hidden}, new long[] {1, positions, hidden})));
+        h = b.layerNorm("vision_model.pre_layrnorm", h, hidden, v.layerNormEps());
+        h = b.encoder(tower, h);
+        String first = g.op("Gather", in(h, g.int64s(0)), integer("axis", 1));
+        String pooled = b.layerNorm("vision_model.post_layernorm", g.op("Reshape", in(first, g.int64s(0, hidden))),
+                hidden, v.layerNormEps());
+        g.opTo(IMAGE_EMBEDS, "Gemm", in(pooled, b.weight("visual_projection.weight", config.projectionDim(), hidden)),
+                integer("transB", 1));
+        g.floatOutput(IMAGE_EMBEDS, "batch", (long) config.projectionDim());
+        return new VitGraph(g.model("vitserve", true), b.supplied, 0, 0);
+    }
+
+    /**
+     * The text tower.
+     *
+     * @throws BackendException as {@link #vision}
+     */
+    static VitGraph text(ClipConfig config, ModelWeights weights) throws BackendException {
+        ClipGraphBuilder b = new ClipGraphBuilder(weights, "vitserve-clip-text");
+        ClipConfig.Text t = config.text();
+        b.checkActivation("text_config", t.hiddenAct());
+        Tower tower = new Tower("text_model.", t.hiddenSize(), t.numLayers(), t.numHeads(), t.intermediateSize(),
+                t.layerNormEps(), t.hiddenAct(), true);
+        OnnxNodes g = b.g;
+        int hidden = t.hiddenSize();
+        String prefix = "text_model.embeddings.";
+        g.int64Input(INPUT_IDS, "batch", "length");
+        String tokens = g.op("Gather", in(b.weight(prefix + "token_embedding.weight", t.vocabSize(), hidden), INPUT_IDS),
+                integer("axis", 0));
+        String length = g.op("Slice", in(g.op("Shape", in(INPUT_IDS)), g.int64s(1), g.int64s(2)));
+        String positions = g.op("Slice", in(b.weight(prefix + "position_embedding.weight", t.maxPositions(), hidden),
+                g.int64s(0), length, g.int64s(0)));
+        String h = g.op("Add", in(tokens, positions));
+        h = b.encoder(tower, h);
+        h = b.layerNorm("text_model.final_layer_norm", h, hidden, t.layerNormEps());
+        // where each row's end of text is: ArgMax gives the first of equal maxima, as torch.argmax does
+        String scored = t.poolsAtLargestId() ? INPUT_IDS
+                : g.op("Equal", in(INPUT_IDS, g.int64s(t.eosTokenId())));
+        String at = g.op("ArgMax", in(g.op("Cast", in(scored), integer("to", TensorProto.DataType.FLOAT.getNumber()))),
+                integer("axis", 1), integer("keepdims", 1));
+        String pooled = g.op("GatherND", in(h, at), integer("batch_dims", 1));
+        g.opTo(TEXT_EMBEDS, "Gemm", in(pooled, b.weight("text_projection.weight", config.projectionDim(), hidden)),
+                integer("transB", 1));
+        g.floatOutput(TEXT_EMBEDS, "batch", (long) config.projectionDim());
+        return new VitGraph(g.model("vitserve", true), b.supplied, 0, 0);
+    }
+
+    private void checkActivation(String where, String act) throws BackendException {
+        if (!ClipConfig.ACTIVATIONS.contains(act)) {
+            throw new BackendException("config.json's " + where + " has hidden_act '" + act + "', but vitserve builds"
+                    + " CLIP towers with " + ClipConfig.ACTIVATIONS + " only");
+        }
+    }
+
+    private String encoder(Tower tower, String h) throws BackendException {
+        for (int i = 0; i < tower.layers(); i++) {
+            String prefix = tower.prefix() + "encoder.layers." + i + ".";
+            String attended = g.op("Add", in(h, attention(tower, prefix + "self_attn.",
+                    layerNorm(prefix + "layer_norm1", h, tower.hidden(), tower.eps()))));
+            String up = linear(prefix + "mlp.fc1", layerNorm(prefix + "layer_norm2", attended, tower.hidden(), tower.eps()),
+                    tower.intermediate(), tower.hidden());
+            String activated = tower.act().equals("quick_gelu")
+                    ? g.opIn(OnnxNodes.MICROSOFT, "QuickGelu", in(up), real("alpha", 1.702f))
+                    : g.opIn(OnnxNodes.MICROSOFT, "Gelu", in(up));
+            h = g.op("Add", in(attended, linear(prefix + "mlp.fc2", activated, tower.hidden(), tower.intermediate())));
+        }
+        return h;
+    }
+
+    private String attention(Tower tower, String prefix, String x) throws BackendException {
+        int hidden = tower.hidden();
+        String q = linear(prefix + "q_proj", x, hidden, hidden);
+        String k = linear(prefix + "k_proj", x, hidden, hidden);
+        String v = linear(prefix + "v_proj", x, hidden, hidden);
+        String context = g.opIn(OnnxNodes.MICROSOFT, "MultiHeadAttention", in(q, k, v),
+                integer("num_heads", tower.heads()), real("scale", (float) (1.0 / Math.sqrt(hidden / tower.heads()))),
+                integer("unidirectional", tower.causal() ? 1 : 0));
+        return linear(prefix + "out_proj", context, hidden, hidden);
+    }
+
+    private String linear(String name, String x, int outputs, int inputs) throws BackendException {
+        String product = g.opIn(OnnxNodes.MICROSOFT, "FusedMatMul", in(x, weight(name + ".weight", outputs, inputs)),
+                integer("transB", 1));
+        return g.op("Add", in(product, weight(name + ".bias", outputs)));
+    }
+
+    private String layerNorm(String name, String x, int hidden, double eps) throws BackendException {
+        return g.op("LayerNormalization", in(x, weight(name + ".weight", hidden), weight(name + ".bias", hidden)),
+                integer("axis", -1), real("epsilon", (float) eps));
+    }
+
+    private String weight(String name, long... shape) throws BackendException {
+        return weightAs(name, shape, shape);
+    }
+
+    /** A tensor of the file, checked to have {@code shape}, as an initializer of the same values in {@code dims}. */
+    private String weightAs(String name, long[] shape, long[] dims) throws BackendException {
+        FloatBuffer values = floats(name, shape);
+        VitGraph.Weight weight = VitGraph.Weight.floats(values, dims);
+        TensorProto.Builder tensor = TensorProto.newBuilder()
+                .setName(name)
+                .setDataType(TensorProto.DataType.FLOAT.getNumber())
+                .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(entry("location", IN_MEMORY))
+                .addExternalData(entry("offset", "0"))
+                .addExternalData(entry("length", Long.toString(weight.bytes())));
+        for (long dim : dims) {
+            tensor.addDims(dim);
+        }
+        g.initializer(tensor.build());
+        supplied.put(name, weight);
+        return name;
+    }
+
+    private static StringStringEntryProto entry(String key, String value) {
+        return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
+    }
+
+    private FloatBuffer floats(String name, long... shape) throws BackendException {
+        if (!weights.contains(name)) {
+            throw new BackendException(weights.file() + " has no tensor '" + name + "': vitserve builds the networks of a"
+                    + " Hugging Face CLIPModel, and this checkpoint is not one or is incomplete");
+        }
+        long[] found = weights.shape(name);
+        if (!Arrays.equals(found, shape)) {
+            throw new BackendException("tensor '" + name + "' in " + weights.file() + " has shape "
+                    + Arrays.toString(found) + ", but config.json needs " + Arrays.toString(shape));
+        }
+        try {
+            return weights.floats(name);
+        } catch (IllegalArgumentException e) {
+            throw new BackendException("cannot read tensor '" + name + "' of " + weights.file() + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package dev.vitserve.core.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vitserve.api.ClipConfig;
+import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.VitConfig;
+import dev.vitserve.core.image.PreprocessorConfig;
+import dev.vitserve.core.inference.ScoreFunction;
+import dev.vitserve.core.text.TextTokenizer;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Reads the folder of a Hugging Face {@code CLIPModel}: {@code config.json}'s {@code text_config},
+ * {@code vision_config} and {@code projection_dim} with CLIPTextConfig's and CLIPVisionConfig's defaults for missing
+ * keys, the CLIPImageProcessor settings vitserve can apply, the tokenizer files, and {@code logit_scale} from
+ * {@code model.safetensors}.
+ */
+final class ClipModelLoader {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ClipModelLoader() {
+    }
+
+    /** Whether config.json describes a CLIPModel. */
+    static boolean isClip(JsonNode config) {
+        if (config.path("model_type").asText("").equals("clip")) {
+            return true;
+        }
+        for (JsonNode architecture : config.path("architectures")) {
+            if (architecture.asText().equals("CLIPModel")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static LoadedModel load(Path directory, String name, Path configFile, JsonNode config) throws ModelLoadException {
+        JsonNode v = config.path("vision_config");
+        JsonNode t = config.path("text_config");
+        ClipConfig clip;
+        try {
+            int projection = integer(configFile, config, "projection_dim", 512);
+            int imageSize = integer(configFile, v, "image_size", 224);
+            VitConfig vision = new VitConfig(imageSize, imageSize, integer(configFile, v, "num_channels", 3),
+                    integer(configFile, v, "patch_size", 32), integer(configFile, v, "hidden_size", 768),
+                    integer(configFile, v, "num_hidden_layers", 12), integer(configFile, v, "num_attention_heads", 12),
+                    integer(configFile, v, "intermediate_size", 3072), v.path("layer_norm_eps").asDouble(1e-5), true,
+                    projection, v.path("hidden_act").asText("quick_gelu"));
+            ClipConfig.Text text = new ClipConfig.Text(integer(configFile, t, "vocab_size", 49408),
+                    integer(configFile, t, "hidden_size", 512), integer(configFile, t, "num_hidden_layers", 12),
+                    integer(configFile, t, "num_attention_heads", 8), integer(configFile, t, "intermediate_size", 2048),
+                    integer(configFile, t, "max_position_embeddings", 77), t.path("layer_norm_eps").asDouble(1e-5),
+                    t.path("hidden_act").asText("quick_gelu"), t.path("eos_token_id").asLong(49407));
+            clip = new ClipConfig(vision, text, projection);
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(configFile + ": " + e.getMessage(), e);
+        }
+        for (String act : List.of(clip.vision().hiddenAct(), clip.text().hiddenAct())) {
+            if (!ClipConfig.ACTIVATIONS.contains(act)) {
+                throw new ModelLoadException(configFile + ": hidden_act '" + act + "' is not built; vitserve builds CLIP"
+                        + " towers with " + ClipConfig.ACTIVATIONS);
+            }
+        }
+        PreprocessorConfig preprocessing = preprocessing(directory, clip.vision());
+        Path weightsFile = directory.resolve(ModelLoader.WEIGHTS);
+        if (!Files.isRegularFile(weightsFile)) {
+            throw new ModelLoadException(ModelLoader.WEIGHTS + " is missing in " + directory + ": vitserve builds"
+                    + " CLIP's towers from its safetensors weights");
+        }
+        SafetensorsFile weights = SafetensorsFile.open(weightsFile);
+        double logitScale = logitScale(weights);
+        TextTokenizer tokenizer = TextTokenizer.load(directory, clip.text().maxPositions());
+        return new LoadedModel(new ModelFiles(name, directory, clip.vision(), Optional.of(weights), Optional.of(clip)),
+                List.of(), preprocessing, ScoreFunction.SOFTMAX, Optional.of(new TextTower(tokenizer, logitScale)));
+    }
+
+    /**
+     * CLIPImageProcessor's settings when they are a resize to an exact size (no center crop, or one that keeps the
+     * whole resized image): vitserve's preprocessing does that; shortest-edge resizing and cropping are refused.
+     */
+    private static PreprocessorConfig preprocessing(Path directory, VitConfig vision) throws ModelLoadException {
+        Path file = directory.resolve(ModelLoader.PREPROCESSOR_CONFIG);
+        if (!Files.isRegularFile(file)) {
+            throw new ModelLoadException(ModelLoader.PREPROCESSOR_CONFIG + " is missing in " + directory
+                    + ": vitserve needs it to prepare images exactly as Hugging Face does");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new ModelLoadException(file + ": not valid JSON (" + e.getMessage() + ")", e);
+        }
+        JsonNode size = root.path("size");
+        if (size.has("shortest_edge") || size.isIntegralNumber()) {
+            throw new ModelLoadException(file + " resizes the shortest edge (" + size + ") and then center-crops, as"
+                    + " CLIPImageProcessor does by default; vitserve resizes to an exact {\"height\", \"width\"} only"
+                    + " so far. To serve this model now, set \"size\": {\"height\": " + vision.imageHeight()
+                    + ", \"width\": " + vision.imageWidth() + "} and \"do_center_crop\": false (non-square photos are"
+                    + " then squeezed rather than cropped), or wait for shortest-edge + crop preprocessing");
+        }
+        boolean crop = root.path("do_center_crop").asBoolean(true);
+        JsonNode cropSize = root.path("crop_size");
+        if (crop && !(cropSize.path("height").asInt(-1) == size.path("height").asInt(-2)
+                && cropSize.path("width").asInt(-1) == size.path("width").asInt(-2))) {
+            throw new ModelLoadException(file + " center-crops (do_center_crop, crop_size " + cropSize + ") what it"
+                    + " resizes to " + size + "; vitserve does not crop yet: set \"do_center_crop\": false or a"
+                    + " crop_size equal to size");
+        }
+        PreprocessorConfig preprocessing;
+        try {
+            preprocessing = PreprocessorConfig.read(file);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ModelLoadException(e.getMessage(), e);
+        }
+        if (!preprocessing.doResize() || preprocessing.height() != vision.imageHeight()
+                || preprocessing.width() != vision.imageWidth()) {
+            throw new ModelLoadException(file + " does not resize to the image tower's " + vision.imageWidth() + "x"
+                    + vision.imageHeight() + " (vision_config.image_size)");
+        }
+        return preprocessing;
+    }
+
+    private static double logitScale(SafetensorsFile weights) throws ModelLoadException {
+        if (!weights.contains("logit_scale")) {
+            throw new ModelLoadException(weights.file() + " has no tensor 'logit_scale': it is not the checkpoint of a"
+                    + " whole CLIPModel");
+        }
+        FloatBuffer values;
+        try {
+            values = weights.floats("logit_scale");
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException("cannot read logit_scale of " + weights.file() + ": " + e.getMessage(), e);
+        }
+        if (values.remaining() != 1) {
+            throw new ModelLoadException("logit_scale of " + weights.file() + " holds " + values.remaining()
+                    + " values, not one");
+        }
+        return values.get(values.position());
+    }
+
+    private static int integer(Path file, JsonNode node, String key, int fallback) throws ModelLoadException {
+        JsonNode value = node.path(key);
+        if (value.isMissingNode() || value.isNull()) {
+            return fallback;
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
+            throw new ModelLoadException(file + ": " + key + " must be a whole number, got " + value);
+        }
+        return value.asInt();
+    }
+}

@@ -1,0 +1,234 @@
+package dev.vitserve.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vitserve.core.testing.RunningServer;
+import dev.vitserve.testkit.Fixtures;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.multipart.MultipartForm;
+import io.vertx.junit5.VertxExtension;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The zero-shot routes on the tiny-clip fixture, served by the onnx and the djl backend: {@code /zero-shot} gives the
+ * PyTorch port's logits_per_image and pipeline scores (within 1e-4) for every photo and label set, with the labels given as
+ * query fields, in a JSON body or as multipart form fields; {@code /embed} and {@code /embed-text} the port's image
+ * and text embeddings; bad requests and requests for the wrong task are clear 4xx, and the server keeps serving.
+ */
+@ExtendWith(VertxExtension.class)
+class ZeroShotTest {
+
+    private static Vertx vertx;
+    private static RunningServer server;
+    private static RunningServer djl;
+    private static WebClient client;
+    private static JsonObject reference;
+
+    @BeforeAll
+    static void start() throws Exception {
+        vertx = Vertx.vertx();
+        server = RunningServer.startModel(vertx, Fixtures.tinyClip(), "onnx", "--device", "cpu",
+                "--warmup-inferences", "1", "--model", Fixtures.tinyVit().toString());
+        djl = RunningServer.startModel(vertx, Fixtures.tinyClip(), "djl", "--device", "cpu", "--warmup-inferences", "1");
+        client = WebClient.create(vertx);
+        reference = new JsonObject(new String(Fixtures.bytes(Fixtures.tinyClip().resolve("reference.json")),
+                java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        server.close();
+        djl.close();
+        vertx.close().await();
+    }
+
+    private static HttpRequest<Buffer> post(String uri) {
+        return post("onnx", uri);
+    }
+
+    private static HttpRequest<Buffer> post(String backend, String uri) {
+        return client.post((backend.equals("djl") ? djl : server).port(), "127.0.0.1", uri);
+    }
+
+    private static HttpResponse<Buffer> await(io.vertx.core.Future<HttpResponse<Buffer>> response) throws Exception {
+        return response.await(60, TimeUnit.SECONDS);
+    }
+
+    private static JsonObject ok(HttpResponse<Buffer> response) {
+        assertEquals(200, response.statusCode(), response.bodyAsString());
+        return response.bodyAsJsonObject();
+    }
+
+    private static void refused(HttpResponse<Buffer> response, int status, String code) {
+        assertEquals(status, response.statusCode(), response.bodyAsString());
+        assertEquals(code, response.bodyAsJsonObject().getJsonObject("error").getString("code"), response.bodyAsString());
+    }
+
+    private static byte[] photo(String name) {
+        return Fixtures.bytes(Fixtures.tinyClip().resolve("../images").resolve(name).normalize());
+    }
+
+    /** Checks one image's answer against the reference of a label set. */
+    private static void matches(JsonObject result, JsonObject set, int image, String where) {
+        JsonArray logits = result.getJsonArray("logits_per_image");
+        JsonArray expectedLogits = set.getJsonArray("logits_per_image").getJsonArray(image);
+        JsonArray expectedScores = set.getJsonArray("scores").getJsonArray(image);
+        JsonArray labels = set.getJsonArray("labels");
+        for (int i = 0; i < labels.size(); i++) {
+            assertEquals(expectedLogits.getDouble(i), logits.getDouble(i), 1e-4, where + " logit " + i);
+        }
+        JsonArray predictions = result.getJsonArray("predictions");
+        assertEquals(labels.size(), predictions.size());
+        double previous = Double.POSITIVE_INFINITY;
+        for (int k = 0; k < predictions.size(); k++) {
+            JsonObject p = predictions.getJsonObject(k);
+            int index = labels.getList().indexOf(p.getString("label"));
+            assertTrue(index >= 0, where + ": " + p);
+            assertEquals(expectedScores.getDouble(index), p.getDouble("score"), 1e-4, where + " " + p);
+            assertTrue(p.getDouble("score") <= previous, where + ": sorted by score");
+            previous = p.getDouble("score");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"onnx", "djl"})
+    void zeroShotGivesThePortsLogitsAndScoresForEveryPhotoAndLabelSet(String backend) throws Exception {
+        JsonArray images = reference.getJsonArray("images");
+        for (Object setObject : reference.getJsonArray("label_sets")) {
+            JsonObject set = (JsonObject) setObject;
+            for (int image = 0; image < images.size(); image++) {
+                HttpRequest<Buffer> request = post(backend, "/v1/models/tiny-clip/zero-shot")
+                        .putHeader("Content-Type", "image/*");
+                for (Object label : set.getJsonArray("labels")) {
+                    request.addQueryParam("candidate_labels", (String) label);
+                }
+                if (!set.getString("template").equals("This is a photo of {}.")) {
+                    request.addQueryParam("hypothesis_template", set.getString("template"));
+                }
+                JsonObject answer = ok(await(request.sendBuffer(Buffer.buffer(photo(images.getString(image))))));
+                assertEquals("zero-shot-image-classification", answer.getString("task"));
+                assertEquals(set.getString("template"), answer.getString("hypothesis_template"));
+                matches(answer.getJsonArray("results").getJsonObject(0), set, image,
+                        backend + " " + images.getString(image) + " " + set.getJsonArray("labels"));
+            }
+        }
+    }
+
+    @Test
+    void labelsInAJsonBodyOrAsFormFieldsAnswerTheSame() throws Exception {
+        JsonObject set = reference.getJsonArray("label_sets").getJsonObject(1);
+        String name = reference.getJsonArray("images").getString(0);
+        byte[] bytes = photo(name);
+        JsonObject json = ok(await(post("/v1/models/tiny-clip/zero-shot").sendJsonObject(new JsonObject()
+                .put("image", Base64.getEncoder().encodeToString(bytes))
+                .put("candidate_labels", set.getJsonArray("labels")))));
+        matches(json.getJsonArray("results").getJsonObject(0), set, 0, "JSON body");
+        MultipartForm form = MultipartForm.create().binaryFileUpload("image", name, Buffer.buffer(bytes), "image/png");
+        for (Object label : set.getJsonArray("labels")) {
+            form.attribute("candidate_labels", (String) label);
+        }
+        JsonObject multipart = ok(await(post("/v1/models/tiny-clip/zero-shot").sendMultipartForm(form)));
+        matches(multipart.getJsonArray("results").getJsonObject(0), set, 0, "multipart");
+        assertEquals(name, multipart.getJsonArray("results").getJsonObject(0).getString("name"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"onnx", "djl"})
+    void embedAndEmbedTextGiveThePortsProjections(String backend) throws Exception {
+        JsonArray images = reference.getJsonArray("images");
+        for (int image = 0; image < images.size(); image++) {
+            JsonObject answer = ok(await(post(backend, "/v1/models/tiny-clip/embed").putHeader("Content-Type", "image/*")
+                    .sendBuffer(Buffer.buffer(photo(images.getString(image))))));
+            assertEquals(12, answer.getInteger("dimensions"));
+            JsonArray embedding = answer.getJsonArray("results").getJsonObject(0).getJsonArray("embedding");
+            JsonArray expected = reference.getJsonArray("image_embeds").getJsonArray(image);
+            for (int j = 0; j < 12; j++) {
+                assertEquals(expected.getDouble(j), embedding.getDouble(j), 1e-4, images.getString(image) + " " + j);
+            }
+        }
+        JsonObject set = reference.getJsonArray("label_sets").getJsonObject(2);
+        JsonObject answer = ok(await(post(backend, "/v1/models/tiny-clip/embed-text")
+                .sendJsonObject(new JsonObject().put("texts", set.getJsonArray("texts")))));
+        assertEquals(12, answer.getInteger("dimensions"));
+        for (int t = 0; t < set.getJsonArray("texts").size(); t++) {
+            JsonArray embedding = answer.getJsonArray("results").getJsonObject(t).getJsonArray("embedding");
+            JsonArray expected = set.getJsonArray("text_embeds").getJsonArray(t);
+            for (int j = 0; j < 12; j++) {
+                assertEquals(expected.getDouble(j), embedding.getDouble(j), 1e-4, "text " + t + " " + j);
+            }
+        }
+        JsonArray unit = ok(await(post(backend, "/v1/models/tiny-clip/embed-text?normalize=true")
+                .sendJsonObject(new JsonObject().put("texts", new JsonArray().add("a cat")))))
+                .getJsonArray("results").getJsonObject(0).getJsonArray("embedding");
+        double length = 0;
+        for (int j = 0; j < unit.size(); j++) {
+            length += unit.getDouble(j) * unit.getDouble(j);
+        }
+        assertEquals(1.0, Math.sqrt(length), 1e-5);
+    }
+
+    @Test
+    void badRequestsAndTheWrongTaskAreClear4xxAndTheServerKeepsServing() throws Exception {
+        byte[] bytes = photo("chelsea.png");
+        String image = Base64.getEncoder().encodeToString(bytes);
+        refused(await(post("/v1/models/tiny-clip/zero-shot").putHeader("Content-Type", "image/png")
+                .sendBuffer(Buffer.buffer(bytes))), 400, "no_labels");
+        refused(await(post("/v1/models/tiny-clip/zero-shot").sendJsonObject(new JsonObject().put("image", image)
+                .put("candidate_labels", new JsonArray()))), 400, "no_labels");
+        List<String> many = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            many.add("label " + i);
+        }
+        refused(await(post("/v1/models/tiny-clip/zero-shot").sendJsonObject(new JsonObject().put("image", image)
+                .put("candidate_labels", new JsonArray(many)))), 413, "too_many_labels");
+        refused(await(post("/v1/models/tiny-clip/zero-shot").sendJsonObject(new JsonObject().put("image", image)
+                .put("candidate_labels", new JsonArray().add("x".repeat(1_000_000))))), 413, "label_too_long");
+        for (String template : List.of("no place for the label", "a {label} photo", "a {} photo }", "{1}")) {
+            refused(await(post("/v1/models/tiny-clip/zero-shot").sendJsonObject(new JsonObject().put("image", image)
+                    .put("candidate_labels", new JsonArray().add("cat")).put("hypothesis_template", template))),
+                    400, "invalid_template");
+        }
+        refused(await(post("/v1/models/tiny-clip/zero-shot").sendJsonObject(new JsonObject().put("image", image)
+                .put("candidate_labels", new JsonArray().add("cat")).put("hypothesis_template", "{} ".repeat(200)))),
+                413, "template_too_long");
+        refused(await(post("/v1/models/tiny-clip/embed-text").sendJsonObject(new JsonObject().put("texts", "a cat"))),
+                400, "no_texts");
+        // the wrong task, both ways, on every door that would otherwise answer
+        refused(await(post("/v1/models/tiny-vit/zero-shot?candidate_labels=cat").putHeader("Content-Type", "image/png")
+                .sendBuffer(Buffer.buffer(bytes))), 422, "wrong_task");
+        refused(await(post("/v1/models/tiny-vit/embed-text").sendJsonObject(new JsonObject()
+                .put("texts", new JsonArray().add("a cat")))), 422, "wrong_task");
+        refused(await(post("/v1/models/tiny-clip/classify").putHeader("Content-Type", "image/png")
+                .sendBuffer(Buffer.buffer(bytes))), 422, "wrong_task");
+        HttpResponse<Buffer> huggingFace = await(post("/models/tiny-clip").putHeader("Content-Type", "image/png")
+                .sendBuffer(Buffer.buffer(bytes)));
+        assertEquals(422, huggingFace.statusCode(), huggingFace.bodyAsString());
+        HttpResponse<Buffer> oip = await(post("/v2/models/tiny-clip/infer").sendJsonObject(new JsonObject()
+                .put("inputs", new JsonArray().add(new JsonObject().put("name", "image").put("datatype", "BYTES")
+                        .put("shape", new JsonArray().add(1)).put("data", new JsonArray().add(image))))));
+        assertEquals(422, oip.statusCode(), oip.bodyAsString());
+        // a label of more tokens than the text tower's positions is truncated as Hugging Face truncates
+        JsonObject answer = ok(await(post("/v1/models/tiny-clip/zero-shot").sendJsonObject(new JsonObject()
+                .put("image", image).put("candidate_labels", new JsonArray().add("cat").add("word ".repeat(50))))));
+        assertEquals(2, answer.getJsonArray("results").getJsonObject(0).getJsonArray("predictions").size());
+        ok(await(post("/v1/models/tiny-vit/classify").putHeader("Content-Type", "image/png")
+                .sendBuffer(Buffer.buffer(bytes))));
+    }
+}
