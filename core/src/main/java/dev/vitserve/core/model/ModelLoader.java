@@ -57,7 +57,11 @@ public final class ModelLoader {
         } catch (IOException e) {
             throw new ModelLoadException(e.getMessage(), e);
         }
-        if (preprocessing.doResize()
+        if (preprocessing.fixedSize().isEmpty()) {
+            throw new ModelLoadException(preprocessorFile + ": " + preprocessing.variableSizeReason()
+                    + "; vitserve serves a model one fixed input size (set do_center_crop, or size {height, width})");
+        }
+        if ((preprocessing.doResize() || preprocessing.doCenterCrop())
                 && (preprocessing.height() != shape.imageHeight() || preprocessing.width() != shape.imageWidth())) {
             throw new ModelLoadException(preprocessorFile + " resizes to " + preprocessing.width() + "x"
                     + preprocessing.height() + " but " + configFile + " says image_size " + shape.imageWidth() + "x"

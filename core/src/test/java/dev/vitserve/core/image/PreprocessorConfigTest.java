@@ -96,8 +96,8 @@ class PreprocessorConfigTest {
 
     @Test
     void unsupportedResampleIsNamed() {
-        IOException e = failure("{\"resample\": 3}");
-        assertTrue(e.getMessage().contains("resample 3") && e.getMessage().contains("BICUBIC"), e.getMessage());
+        IOException e = failure("{\"resample\": 7}");
+        assertTrue(e.getMessage().contains("resample 7") && e.getMessage().contains("BICUBIC"), e.getMessage());
     }
 
     @Test
