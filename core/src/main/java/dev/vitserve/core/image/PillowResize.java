@@ -1,7 +1,8 @@
 package dev.vitserve.core.image;
 
 /**
- * Pillow's antialiased BILINEAR resize on 8-bit RGB, bit for bit (libImaging/Resample.c, 8bpc path).
+ * Pillow's resize on 8-bit RGB with any of its filters, bit for bit: the antialiased convolutions of
+ * libImaging/Resample.c (8bpc path) and NEAREST's own path of libImaging/Geometry.c.
  *
  * <p>Two passes with 22-bit fixed-point weights: horizontal first, each row rounded to 8 bits, over
  * only the source rows the vertical pass reads, then vertical. A pass is skipped when its dimension
@@ -19,7 +20,7 @@ package dev.vitserve.core.image;
  *       so that columns are contiguous vectors and everything stays in cache; a resized stripe is
  *       handed row by row to the vertical pass, and no whole intermediate image is kept.</li>
  *   <li>Rounding is a vectorized shift where clipping provably never acts
- *       ({@link BilinearCoefficients#roundsInRange}); filter weights are cached per size pair.</li>
+ *       ({@link ResampleCoefficients#roundsInRange}); filter weights are cached per size pair.</li>
  * </ul>
  */
 public final class PillowResize {
@@ -33,7 +34,7 @@ public final class PillowResize {
         void row(int y, int[] red, int[] green, int[] blue, int width);
     }
 
-    private static final int HALF = 1 << (BilinearCoefficients.PRECISION_BITS - 1);
+    private static final int HALF = 1 << (ResampleCoefficients.PRECISION_BITS - 1);
 
     /** Source rows resized horizontally together: long vector loops, yet a stripe stays in cache. */
     private static final int STRIPE_ROWS = 128;
@@ -46,47 +47,147 @@ public final class PillowResize {
 
     /** {@code source} resized to {@code width x height} as Pillow's {@code resize((width, height), BILINEAR)}. */
     public static RgbImage resize(RgbImage source, int width, int height) {
+        return resize(source, width, height, ResampleFilter.BILINEAR);
+    }
+
+    /** {@code source} resized to {@code width x height} as Pillow's {@code resize((width, height), filter)}. */
+    public static RgbImage resize(RgbImage source, int width, int height, ResampleFilter filter) {
         checkSize(width, height);
         if (width == source.width() && height == source.height()) {
             return new RgbImage(width, height, source.pixels().clone());
         }
         byte[] out = new byte[width * height * 3];
-        resize(RgbRows.of(source), width, height, interleaved(out));
+        resize(RgbRows.of(source), width, height, filter, Window.all(width, height), interleaved(out));
         return new RgbImage(width, height, out);
     }
 
     /** The same for a decoded image, read where it is (a native buffer is not copied whole). */
     static RgbImage resize(DecodedImage source, int width, int height) {
+        return resize(source, width, height, ResampleFilter.BILINEAR);
+    }
+
+    /** The same with any filter. */
+    static RgbImage resize(DecodedImage source, int width, int height, ResampleFilter filter) {
         RgbImage heap = source.heapImage();
         if (heap != null) {
-            return resize(heap, width, height);
+            return resize(heap, width, height, filter);
         }
         checkSize(width, height);
         if (width == source.width() && height == source.height()) {
             return source.toRgbImage();
         }
         byte[] out = new byte[width * height * 3];
-        resize(source.rows(), width, height, interleaved(out));
+        resize(source.rows(), width, height, filter, Window.all(width, height), interleaved(out));
         return new RgbImage(width, height, out);
     }
 
-    /** The same, each output row handed to {@code sink} as it is made. The size must change in some dimension. */
-    static void resize(DecodedImage source, int width, int height, RowSink sink) {
+    /**
+     * The part {@code window} of the resize to {@code width x height}, each of its rows handed to
+     * {@code sink} as it is made (row 0 is the window's first). Only that part is computed: the source
+     * rows and columns outside it are not read. When the size does not change the window is copied,
+     * as Pillow copies an image resized to its own size.
+     */
+    static void resize(DecodedImage source, int width, int height, ResampleFilter filter, Window window, RowSink sink) {
         checkSize(width, height);
-        resize(source.rows(), width, height, sink);
+        window.checkInside(width, height);
+        resize(source.rows(), width, height, filter, window, sink);
     }
 
-    private static void resize(RgbRows source, int width, int height, RowSink sink) {
-        if (width == source.width() && height == source.height()) {
-            throw new IllegalArgumentException("nothing to resize: the image is already " + width + "x" + height);
+    private static void resize(RgbRows source, int width, int height, ResampleFilter filter, Window window, RowSink sink) {
+        boolean same = width == source.width() && height == source.height();
+        if (same || filter == ResampleFilter.NEAREST) {
+            nearest(source, width, height, window, sink);
+        } else {
+            new Resize(source.width(), source.height(), width, height, filter, window, sink).run(source);
         }
-        new Resize(source.width(), source.height(), width, height, sink).run(source);
     }
 
     private static void checkSize(int width, int height) {
         if (width <= 0 || height <= 0) {
             throw new IllegalArgumentException("target size must be positive, got " + width + "x" + height);
         }
+    }
+
+    /** Output columns {@code x0 ..< x1} and rows {@code y0 ..< y1} of a resize: what a center crop keeps of it. */
+    record Window(int x0, int y0, int x1, int y1) {
+
+        /** The whole {@code width x height} output. */
+        static Window all(int width, int height) {
+            return new Window(0, 0, width, height);
+        }
+
+        int width() {
+            return x1 - x0;
+        }
+
+        int height() {
+            return y1 - y0;
+        }
+
+        void checkInside(int width, int height) {
+            if (x0 < 0 || y0 < 0 || x1 > width || y1 > height || x0 >= x1 || y0 >= y1) {
+                throw new IllegalArgumentException("window " + this + " is not a part of " + width + "x" + height);
+            }
+        }
+    }
+
+    /**
+     * Pillow's NEAREST resize (libImaging/Geometry.c, {@code ImagingScaleAffine} as {@code resize}
+     * calls it): the source index of each output index is the running sum, in double, of
+     * {@code in / out} from {@code in / out / 2}, truncated; outside the source the pixel is 0. With
+     * the size unchanged the indices are the identity, which is also how a same-size resize copies.
+     */
+    private static void nearest(RgbRows source, int width, int height, Window window, RowSink sink) {
+        int[] columns = nearestIndices(source.width(), width);
+        int[] rows = nearestIndices(source.height(), height);
+        int outWidth = window.width();
+        int[] line = new int[source.width()];
+        int[][] channels = new int[3][outWidth];
+        int loaded = -1;
+        for (int y = window.y0(); y < window.y1(); y++) {
+            int sourceRow = rows[y];
+            if (sourceRow < 0) {
+                for (int[] channel : channels) {
+                    java.util.Arrays.fill(channel, 0);
+                }
+            } else {
+                if (sourceRow != loaded) {
+                    source.readPacked(sourceRow, line, 0);
+                    loaded = sourceRow;
+                }
+                int[] red = channels[0];
+                int[] green = channels[1];
+                int[] blue = channels[2];
+                for (int i = 0; i < outWidth; i++) {
+                    int x = columns[window.x0() + i];
+                    int pixel = x < 0 ? 0 : line[x];
+                    red[i] = pixel & 0xFF;
+                    green[i] = pixel >>> 8 & 0xFF;
+                    blue[i] = pixel >>> 16 & 0xFF;
+                }
+            }
+            sink.row(y - window.y0(), channels[0], channels[1], channels[2], outWidth);
+        }
+    }
+
+    /** The source index NEAREST reads for each of {@code outSize} outputs, -1 where it falls outside. */
+    static int[] nearestIndices(int inSize, int outSize) {
+        int[] indices = new int[outSize];
+        if (inSize == outSize) {
+            for (int i = 0; i < outSize; i++) {
+                indices[i] = i;
+            }
+            return indices;
+        }
+        // _imaging.c: a[0] = (double) (box[2] - box[0]) / xsize with a float box; Geometry.c starts at a[0] * 0.5
+        double step = (double) (float) inSize / outSize;
+        double position = step * 0.5;
+        for (int i = 0; i < outSize; i++) {
+            int index = position < 0.0 ? -1 : (int) position;
+            indices[i] = index >= 0 && index < inSize ? index : -1;
+            position += step;
+        }
+        return indices;
     }
 
     /** A sink writing rows of interleaved R, G, B bytes into {@code out}. */
@@ -119,8 +220,8 @@ public final class PillowResize {
     private static final class Resize {
         private final int inWidth;
         private final int outWidth;
-        private final int outHeight;
-        private final BilinearCoefficients rows;
+        private final Window window;
+        private final ResampleCoefficients rows;
         /** Source rows read (and resized horizontally) together. */
         private final int stripeRows;
         private final RowSink sink;
@@ -131,26 +232,33 @@ public final class PillowResize {
         /** One output row's channels, when there is no vertical pass. */
         private final int[][] channels;
 
-        Resize(int inWidth, int inHeight, int outWidth, int outHeight, RowSink sink) {
+        Resize(int inWidth, int inHeight, int outWidth, int outHeight, ResampleFilter filter, Window window, RowSink sink) {
             this.inWidth = inWidth;
-            this.outWidth = outWidth;
-            this.outHeight = outHeight;
+            this.outWidth = window.width();
+            this.window = window;
             this.sink = sink;
-            this.rows = outHeight != inHeight ? BilinearCoefficients.of(inHeight, outHeight) : null;
-            this.stripeRows = Math.min(STRIPE_ROWS, rows != null ? rows.endUsed() - rows.firstUsed() : inHeight);
-            this.horizontal = outWidth != inWidth ? new ColumnPass(BilinearCoefficients.of(inWidth, outWidth), stripeRows) : null;
-            this.vertical = rows != null ? new SumStream(rows, outWidth) : null;
-            this.channels = rows == null ? new int[3][outWidth] : null;
+            this.rows = outHeight != inHeight
+                    ? ResampleCoefficients.of(inHeight, outHeight, filter, window.y0(), window.y1()) : null;
+            this.stripeRows = Math.min(STRIPE_ROWS, rows != null ? rows.endUsed() - rows.firstUsed() : window.height());
+            this.horizontal = outWidth != inWidth ? new ColumnPass(
+                    ResampleCoefficients.of(inWidth, outWidth, filter, window.x0(), window.x1()), stripeRows) : null;
+            this.vertical = rows != null ? new SumStream(rows, this.outWidth) : null;
+            this.channels = rows == null ? new int[3][this.outWidth] : null;
         }
 
         void run(RgbRows source) {
-            int firstRow = rows != null ? rows.firstUsed() : 0;
-            int endRow = rows != null ? rows.endUsed() : outHeight;
+            int firstRow = rows != null ? rows.firstUsed() : window.y0();
+            int endRow = rows != null ? rows.endUsed() : window.y1();
+            // without a horizontal pass the window's columns are the source's, moved to the start of the line
+            int shift = horizontal == null ? window.x0() : 0;
             int[][] stripe = new int[stripeRows][inWidth];
             for (int y = firstRow; y < endRow; y += stripeRows) {
                 int count = Math.min(stripeRows, endRow - y);
                 for (int r = 0; r < count; r++) {
                     source.readPacked(y + r, stripe[r], 0);
+                    if (shift > 0) {
+                        System.arraycopy(stripe[r], shift, stripe[r], 0, outWidth);
+                    }
                 }
                 int[][] resized = horizontal != null ? horizontal.resize(stripe, count) : stripe;
                 for (int r = 0; r < count; r++) {
@@ -165,7 +273,7 @@ public final class PillowResize {
                 for (int c = 0; c < 3; c++) {
                     unpack(line, outWidth, 8 * c, channels[c]);
                 }
-                sink.row(y, channels[0], channels[1], channels[2], outWidth);
+                sink.row(y - window.y0(), channels[0], channels[1], channels[2], outWidth);
                 return;
             }
             vertical.add(y, line);
@@ -185,7 +293,7 @@ public final class PillowResize {
      * each finished output column is rounded, packed and put in its place in the resized rows.
      */
     private static final class ColumnPass {
-        private final BilinearCoefficients columns;
+        private final ResampleCoefficients columns;
         private final int outWidth;
         private final int[][] block;
         private final SumStream sums;
@@ -193,7 +301,7 @@ public final class PillowResize {
         /** The resized stripe: packed rows of {@code outWidth} pixels. */
         private final int[][] resized;
 
-        ColumnPass(BilinearCoefficients columns, int stripeRows) {
+        ColumnPass(ResampleCoefficients columns, int stripeRows) {
             this.columns = columns;
             this.outWidth = columns.outSize();
             this.block = new int[COLUMN_BLOCK][stripeRows];
@@ -253,14 +361,14 @@ public final class PillowResize {
      * time. The sums in flight live in a small ring.
      */
     private static final class SumStream {
-        private final BilinearCoefficients coefficients;
+        private final ResampleCoefficients coefficients;
         /** [ring slot][channel][position]. */
         private final int[][][] ring;
         private int length;
         private int nextToStart;
         private int nextToFinish;
 
-        SumStream(BilinearCoefficients coefficients, int capacity) {
+        SumStream(ResampleCoefficients coefficients, int capacity) {
             this.coefficients = coefficients;
             this.ring = new int[coefficients.maxOverlap()][3][capacity];
             this.length = capacity;
@@ -343,17 +451,17 @@ public final class PillowResize {
 
     /**
      * Fixed-point sums rounded down to 8 bits, clipped to 0..255, where they are. When {@code inRange}
-     * ({@link BilinearCoefficients#roundsInRange}) that is a plain shift, in a loop the JIT vectorizes
+     * ({@link ResampleCoefficients#roundsInRange}) that is a plain shift, in a loop the JIT vectorizes
      * (it does not vectorize {@code Math.min}).
      */
     static void round(int[] sums, int length, boolean inRange) {
         if (inRange) {
             for (int i = 0; i < length; i++) {
-                sums[i] >>= BilinearCoefficients.PRECISION_BITS;
+                sums[i] >>= ResampleCoefficients.PRECISION_BITS;
             }
         } else {
             for (int i = 0; i < length; i++) {
-                int v = sums[i] >> BilinearCoefficients.PRECISION_BITS;
+                int v = sums[i] >> ResampleCoefficients.PRECISION_BITS;
                 sums[i] = v < 0 ? 0 : Math.min(v, 255);
             }
         }

@@ -64,7 +64,11 @@ public final class ModelLoader {
         } catch (IOException e) {
             throw new ModelLoadException(e.getMessage(), e);
         }
-        if (preprocessing.doResize() && shape.architecture().interpolatesPositions()) {
+        if (preprocessing.fixedSize().isEmpty()) {
+            throw new ModelLoadException(preprocessorFile + ": " + preprocessing.variableSizeReason()
+                    + "; vitserve serves a model one fixed input size (set do_center_crop, or size {height, width})");
+        }
+        if ((preprocessing.doResize() || preprocessing.doCenterCrop()) && shape.architecture().interpolatesPositions()) {
             // the network takes the processor's size, its position embeddings interpolated to it
             try {
                 shape = shape.withImageSize(preprocessing.height(), preprocessing.width());
@@ -73,7 +77,7 @@ public final class ModelLoader {
                         + preprocessing.height() + ", which " + architecture.className() + " of " + configFile
                         + " cannot take: " + e.getMessage(), e);
             }
-        } else if (preprocessing.doResize()
+        } else if ((preprocessing.doResize() || preprocessing.doCenterCrop())
                 && (preprocessing.height() != shape.imageHeight() || preprocessing.width() != shape.imageWidth())) {
             throw new ModelLoadException(preprocessorFile + " resizes to " + preprocessing.width() + "x"
                     + preprocessing.height() + " but " + configFile + " says image_size " + shape.imageWidth() + "x"

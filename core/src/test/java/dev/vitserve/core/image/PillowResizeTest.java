@@ -122,9 +122,9 @@ class PillowResizeTest {
     @Test
     void roundingIsAShiftForTheSizesAServerMeetsAndClipsOtherwise() {
         for (int[] pair : new int[][] {{600, 224}, {4000, 224}, {3000, 224}, {224, 224}, {1, 224}, {100000, 1}}) {
-            assertTrue(BilinearCoefficients.compute(pair[0], pair[1]).roundsInRange(), pair[0] + " to " + pair[1]);
+            assertTrue(ResampleCoefficients.compute(pair[0], pair[1]).roundsInRange(), pair[0] + " to " + pair[1]);
         }
-        int one = 1 << BilinearCoefficients.PRECISION_BITS;
+        int one = 1 << ResampleCoefficients.PRECISION_BITS;
         int[] sums = {-one, 0, one * 17 + one / 2, 255 * one + one - 1, 300 * one};
         PillowResize.round(sums, sums.length, false);
         assertArrayEquals(new int[] {0, 0, 17, 255, 255}, sums);
@@ -139,21 +139,21 @@ class PillowResizeTest {
                 }
             }
         }
-        BilinearCoefficients rows = BilinearCoefficients.compute(source.height(), height);
+        ResampleCoefficients rows = ResampleCoefficients.compute(source.height(), height);
         if (width != source.width()) {
             // Pillow resizes horizontally only the rows the vertical pass reads (all when the height stays)
             int first = height != source.height() ? rows.firstUsed() : 0;
             int end = height != source.height() ? rows.endUsed() : source.height();
-            BilinearCoefficients columns = BilinearCoefficients.compute(source.width(), width);
+            ResampleCoefficients columns = ResampleCoefficients.compute(source.width(), width);
             int[][][] narrowed = new int[source.height()][width][3];
             for (int y = first; y < end; y++) {
                 for (int x = 0; x < width; x++) {
                     for (int c = 0; c < 3; c++) {
-                        int sum = 1 << (BilinearCoefficients.PRECISION_BITS - 1);
+                        int sum = 1 << (ResampleCoefficients.PRECISION_BITS - 1);
                         for (int k = 0; k < columns.count(x); k++) {
                             sum += image[y][columns.first(x) + k][c] * columns.weights()[columns.weightOffset(x) + k];
                         }
-                        narrowed[y][x][c] = Math.min(Math.max(sum >> BilinearCoefficients.PRECISION_BITS, 0), 255);
+                        narrowed[y][x][c] = Math.min(Math.max(sum >> ResampleCoefficients.PRECISION_BITS, 0), 255);
                     }
                 }
             }
@@ -167,11 +167,11 @@ class PillowResizeTest {
                     if (height == source.height()) {
                         value = image[y][x][c];
                     } else {
-                        int sum = 1 << (BilinearCoefficients.PRECISION_BITS - 1);
+                        int sum = 1 << (ResampleCoefficients.PRECISION_BITS - 1);
                         for (int k = 0; k < rows.count(y); k++) {
                             sum += image[rows.first(y) + k][x][c] * rows.weights()[rows.weightOffset(y) + k];
                         }
-                        value = Math.min(Math.max(sum >> BilinearCoefficients.PRECISION_BITS, 0), 255);
+                        value = Math.min(Math.max(sum >> ResampleCoefficients.PRECISION_BITS, 0), 255);
                     }
                     out[(y * width + x) * 3 + c] = (byte) value;
                 }

@@ -96,8 +96,8 @@ class PreprocessorConfigTest {
 
     @Test
     void unsupportedResampleIsNamed() {
-        IOException e = failure("{\"resample\": 3}");
-        assertTrue(e.getMessage().contains("resample 3") && e.getMessage().contains("BICUBIC"), e.getMessage());
+        IOException e = failure("{\"resample\": 7}");
+        assertTrue(e.getMessage().contains("resample 7") && e.getMessage().contains("BICUBIC"), e.getMessage());
     }
 
     @Test
@@ -112,5 +112,54 @@ class PreprocessorConfigTest {
     @Test
     void zeroStdIsRefused() {
         assertTrue(failure("{\"image_std\": [0.5, 0, 0.5]}").getMessage().contains("image_std"));
+    }
+
+    @Test
+    void anUnknownProcessorClassIsRefusedNamingIt() {
+        IOException e = failure("{\"image_processor_type\": \"SiglipImageProcessor\"}");
+        assertTrue(e.getMessage().contains("SiglipImageProcessor") && e.getMessage().contains("ConvNextImageProcessor"),
+                e.getMessage());
+        IOException legacy = failure("{\"feature_extractor_type\": \"DetrFeatureExtractor\"}");
+        assertTrue(legacy.getMessage().contains("DetrFeatureExtractor"), legacy.getMessage());
+    }
+
+    @Test
+    void aKeyTheClassDoesNotTakeIsRefusedNamingIt() {
+        IOException e = failure("{\"image_processor_type\": \"ViTImageProcessor\", \"crop_size\": 200}");
+        assertTrue(e.getMessage().contains("\"crop_size\"") && e.getMessage().contains("ViTImageProcessor"), e.getMessage());
+        IOException square = failure("{\"image_processor_type\": \"CLIPImageProcessor\", \"use_square_size\": true}");
+        assertTrue(square.getMessage().contains("use_square_size"), square.getMessage());
+        IOException norm = failure("{\"image_processor_type\": \"MobileViTImageProcessor\", \"do_normalize\": true}");
+        assertTrue(norm.getMessage().contains("do_normalize"), norm.getMessage());
+    }
+
+    @Test
+    void sizeFormsAClassDoesNotReadAreRefused() {
+        assertTrue(failure("{\"image_processor_type\": \"ConvNextImageProcessor\", \"size\": {\"height\": 224, \"width\": 224}}")
+                .getMessage().contains("shortest_edge"));
+        assertTrue(failure("{\"image_processor_type\": \"DeiTImageProcessor\", \"crop_size\": {\"shortest_edge\": 224}}")
+                .getMessage().contains("crop_size"));
+        assertTrue(failure("{\"image_processor_type\": \"CLIPImageProcessor\", \"size\": {\"longest_edge\": 224}}")
+                .getMessage().contains("longest_edge"));
+        assertTrue(failure("{\"image_processor_type\": \"ViTImageProcessor\", \"resample\": null}")
+                .getMessage().contains("resample"));
+    }
+
+    @Test
+    void eachClassHasItsDefaultsAndSteps() throws IOException {
+        PreprocessorConfig deit = read("{\"image_processor_type\": \"DeiTImageProcessor\"}");
+        assertEquals("[resize to 256x256 (BICUBIC), center crop 224x224, rescale by " + (1 / 255.0)
+                + ", normalize with mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225]]", deit.steps().toString());
+        PreprocessorConfig convnext = read("{\"image_processor_type\": \"ConvNextImageProcessor\", \"size\": 224}");
+        assertEquals("resize to shortest edge 256 (BICUBIC)", convnext.steps().get(0).toString());
+        assertEquals(224, convnext.height());
+        PreprocessorConfig mobilevit = read("{\"feature_extractor_type\": \"MobileViTFeatureExtractor\", \"size\": 288}");
+        assertEquals("[resize to shortest edge 288 (BILINEAR), rescale by " + (1 / 255.0) + ", center crop 256x256, RGB to BGR]",
+                mobilevit.steps().toString());
+        PreprocessorConfig fast = read("{\"image_processor_type\": \"BitImageProcessorFast\"}");
+        assertEquals(PreprocessorConfig.Processor.BIT, fast.processor());
+        PreprocessorConfig clip = read("{\"image_processor_type\": \"CLIPImageProcessor\", \"do_center_crop\": false}");
+        assertTrue(clip.fixedSize().isEmpty());
+        assertTrue(clip.variableSizeReason().contains("aspect ratio"), clip.variableSizeReason());
     }
 }

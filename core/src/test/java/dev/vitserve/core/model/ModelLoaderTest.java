@@ -95,6 +95,17 @@ class ModelLoaderTest {
         assertMessage("resizes to 48x56 but", dir);
     }
 
+    @Test
+    void aProcessorWhoseTensorFollowsEachImageIsRefused() throws Exception {
+        write("config.json", tinyConfig());
+        write("preprocessor_config.json", "{\"image_processor_type\": \"CLIPImageProcessor\", \"do_center_crop\": false}");
+        assertMessage("each image's aspect ratio", dir);
+        write("preprocessor_config.json", "{\"image_processor_type\": \"DeiTImageProcessor\", \"crop_size\": 200}");
+        assertMessage("resizes to 200x200 but", dir);
+        write("preprocessor_config.json", "{\"image_processor_type\": \"DeiTImageProcessor\"}");
+        assertEquals(224, ModelLoader.load(dir, "m").preprocessing().height());
+    }
+
     private String tinyConfig() throws IOException {
         return Files.readString(Fixtures.tinyVit().resolve("config.json"));
     }

@@ -4,16 +4,21 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Pillow's antialiased BILINEAR filter weights for one axis ({@code precompute_coeffs} and
- * {@code normalize_coeffs_8bpc} in libImaging/Resample.c), as 22-bit fixed point. Immutable.
+ * Pillow's antialiased filter weights for one axis and one convolution filter ({@code precompute_coeffs}
+ * and {@code normalize_coeffs_8bpc} in libImaging/Resample.c), as 22-bit fixed point. Immutable.
  *
  * <p>For output index {@code i}: source indices {@code first(i) .. first(i) + count(i) - 1} with
  * weights {@code weight(i, 0 .. count(i) - 1)}. Computed in double exactly as the C code does,
  * including its order of operations, so that the rounded integer weights are identical.
  *
- * <p>Weights are cached per size pair ({@link #of}): a server sees the same few sizes again and again.
+ * <p>The weights may cover only a window {@code [from, to)} of the outputs (a center crop keeps only
+ * those): each output's weights depend on its index alone, so they are the very weights of the whole
+ * resize. Output {@code i} here is output {@code from + i} of the whole resize.
+ *
+ * <p>Weights are cached per size pair, filter and window ({@link #of}): a server sees the same few
+ * sizes again and again.
  */
-final class BilinearCoefficients {
+final class ResampleCoefficients {
 
     /** Fractional bits of the fixed-point weights: {@code 32 - 8 - 2} in Resample.c. */
     static final int PRECISION_BITS = 22;
@@ -21,7 +26,10 @@ final class BilinearCoefficients {
     /** Size pairs kept by {@link #of}; the cache starts over when it is full. */
     private static final int CACHE_SIZE = 128;
 
-    private static final Map<Long, BilinearCoefficients> CACHE = new ConcurrentHashMap<>();
+    private static final Map<Key, ResampleCoefficients> CACHE = new ConcurrentHashMap<>();
+
+    private record Key(int inSize, int outSize, ResampleFilter filter, int from, int to) {
+    }
 
     private final int[] first;
     private final int[] count;
@@ -29,7 +37,7 @@ final class BilinearCoefficients {
     private final int stride;
     private final boolean roundsInRange;
 
-    private BilinearCoefficients(int[] first, int[] count, int[] weights, int stride) {
+    private ResampleCoefficients(int[] first, int[] count, int[] weights, int stride) {
         this.first = first;
         this.count = count;
         this.weights = weights;
@@ -47,35 +55,56 @@ final class BilinearCoefficients {
         this.roundsInRange = inRange;
     }
 
-    /** The weights to resample {@code inSize} samples to {@code outSize}, from the cache when they were made before. */
-    static BilinearCoefficients of(int inSize, int outSize) {
-        Long key = ((long) inSize << 32) | outSize;
-        BilinearCoefficients cached = CACHE.get(key);
+    /** BILINEAR weights for all outputs, from the cache when they were made before. */
+    static ResampleCoefficients of(int inSize, int outSize) {
+        return of(inSize, outSize, ResampleFilter.BILINEAR, 0, outSize);
+    }
+
+    /**
+     * The weights to resample {@code inSize} samples to {@code outSize} with {@code filter}, for outputs
+     * {@code from ..< to}, from the cache when they were made before.
+     */
+    static ResampleCoefficients of(int inSize, int outSize, ResampleFilter filter, int from, int to) {
+        Key key = new Key(inSize, outSize, filter, from, to);
+        ResampleCoefficients cached = CACHE.get(key);
         if (cached != null) {
             return cached;
         }
         if (CACHE.size() >= CACHE_SIZE) {
             CACHE.clear();
         }
-        BilinearCoefficients computed = compute(inSize, outSize);
+        ResampleCoefficients computed = compute(inSize, outSize, filter, from, to);
         CACHE.put(key, computed);
         return computed;
     }
 
-    /** The weights to resample {@code inSize} source samples to {@code outSize} samples. */
-    static BilinearCoefficients compute(int inSize, int outSize) {
+    /** BILINEAR weights to resample {@code inSize} source samples to {@code outSize} samples. */
+    static ResampleCoefficients compute(int inSize, int outSize) {
+        return compute(inSize, outSize, ResampleFilter.BILINEAR, 0, outSize);
+    }
+
+    /** The weights of outputs {@code from ..< to} when resampling {@code inSize} samples to {@code outSize}. */
+    static ResampleCoefficients compute(int inSize, int outSize, ResampleFilter filter, int from, int to) {
+        if (filter == ResampleFilter.NEAREST) {
+            throw new IllegalArgumentException("NEAREST is not a convolution; Pillow takes another path for it");
+        }
+        if (from < 0 || to > outSize || from >= to) {
+            throw new IllegalArgumentException("output window " + from + "..<" + to + " is not inside 0..<" + outSize);
+        }
         // Resample.c takes the box as floats: (double) (in1 - in0) / outSize with in0 = 0.0f, in1 = inSize.
         double scale = (double) (float) inSize / outSize;
         double filterScale = Math.max(scale, 1.0);
-        double support = 1.0 * filterScale; // the bilinear filter's support is 1
+        double support = filter.support() * filterScale;
         int stride = (int) Math.ceil(support) * 2 + 1;
-        int[] first = new int[outSize];
-        int[] count = new int[outSize];
-        int[] weights = new int[outSize * stride];
+        int size = to - from;
+        int[] first = new int[size];
+        int[] count = new int[size];
+        int[] weights = new int[size * stride];
         double[] k = new double[stride];
         double ss = 1.0 / filterScale;
-        for (int xx = 0; xx < outSize; xx++) {
+        for (int xx = from; xx < to; xx++) {
             double center = (xx + 0.5) * scale;
+            double ww = 0.0;
             int xmin = (int) (center - support + 0.5);
             if (xmin < 0) {
                 xmin = 0;
@@ -85,29 +114,22 @@ final class BilinearCoefficients {
                 xmax = inSize;
             }
             xmax -= xmin;
-            double ww = 0.0;
             for (int x = 0; x < xmax; x++) {
-                double w = triangle((x + xmin - center + 0.5) * ss);
+                double w = filter.kernel((x + xmin - center + 0.5) * ss);
                 k[x] = w;
                 ww += w;
             }
+            int at = (xx - from) * stride;
             for (int x = 0; x < xmax; x++) {
                 if (ww != 0.0) {
                     k[x] /= ww;
                 }
-                weights[xx * stride + x] = toFixedPoint(k[x]);
+                weights[at + x] = toFixedPoint(k[x]);
             }
-            first[xx] = xmin;
-            count[xx] = xmax;
+            first[xx - from] = xmin;
+            count[xx - from] = xmax;
         }
-        return new BilinearCoefficients(first, count, weights, stride);
-    }
-
-    private static double triangle(double x) {
-        if (x < 0.0) {
-            x = -x;
-        }
-        return x < 1.0 ? 1.0 - x : 0.0;
+        return new ResampleCoefficients(first, count, weights, stride);
     }
 
     /** Rounds half away from zero, truncating like C's (int) cast. */
