@@ -123,6 +123,105 @@ class ExportedClassifiersTest {
     }
 
     @Test
+    void overGrpcFromPythonsClient(Vertx vertx) throws Exception {
+        Path scripts = ExternalClient.pythonGrpcClient("oip_grpc_client.py");
+        String model = "convnext-exported";
+        Path folder = optimumLayout(model);
+        try (RunningServer server = RunningServer.startModel(vertx, folder, "onnx", "--device", "cpu", "--grpc-port",
+                "0", "--api-key", KEY)) {
+            List<String> command = new ArrayList<>(List.of(ExternalClient.PYTHON, "oip_grpc_client.py", "127.0.0.1:"
+                    + server.server.grpcPort(), model, KEY, folder.resolve("preprocessor_config.json").toString()));
+            for (String photo : Fixtures.photoNames()) {
+                command.add(Fixtures.image(photo).toString());
+            }
+            String output = ExternalClient.run(scripts, command);
+            var answer = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+            assertEquals("[[\"pixel_values\",\"FP32\",[-1,3,48,40]],[\"image\",\"BYTES\",[-1]]]",
+                    answer.get("metadata").get("inputs").toString());
+            assertEquals("[[\"logits\",\"FP32\",[-1,7]],[\"probabilities\",\"FP32\",[-1,7]],"
+                    + "[\"embeddings\",\"FP32\",[-1,48]]]", answer.get("metadata").get("outputs").toString());
+            List<String> photos = Fixtures.photoNames();
+            var batch = answer.get("tensors_raw").get("logits");
+            for (int n = 0; n < photos.size(); n++) {
+                float[] expected = Fixtures.referenceLogits(model, photos.get(n));
+                var bytes = answer.get("bytes").get(n).get("logits");
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], bytes.get(i).asDouble(), TOLERANCE, "gRPC bytes " + photos.get(n));
+                    assertEquals(expected[i], batch.get(n * expected.length + i).asDouble(), TOLERANCE,
+                            "gRPC FP32 batch " + photos.get(n));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aClassifierWhoseInputCannotBeFoundServesLogitsAndSaysItHasNoEmbeddings(Vertx vertx) throws Exception {
+        // logits = the channel means: no Gemm or MatMul head, so no vector the classifier reads
+        Path folder = Files.createDirectories(dir.resolve("means").resolve("onnx")).getParent();
+        Files.write(folder.resolve("onnx/model.onnx"), channelMeans().toByteArray());
+        Files.writeString(folder.resolve("config.json"), "{\"architectures\": [\"MeansForImageClassification\"],"
+                + " \"id2label\": {\"0\": \"red\", \"1\": \"green\", \"2\": \"blue\"}}");
+        Files.copy(Fixtures.model("resnet-exported").resolve("preprocessor_config.json"),
+                folder.resolve("preprocessor_config.json"));
+        try (RunningServer server = RunningServer.startModel(vertx, folder, "onnx", "--device", "cpu")) {
+            JsonObject models = server.get("/v1/models").bodyAsJsonObject();
+            assertEquals("exported ONNX: MeansForImageClassification", models.getString("architecture"));
+            assertEquals(null, models.getValue("embedding_size"), models.encode());
+            byte[] photo = Fixtures.bytes(Fixtures.image("chelsea.png"));
+            float[] logits = ReferenceParityTest.logits(server.postImage("/v1/classify?function=none", photo,
+                    "image/*"));
+            float[] pixels = OipRestClient.pixelValues(folder, List.of(photo));
+            for (int c = 0; c < 3; c++) {
+                double sum = 0;
+                for (int i = 0; i < 56 * 56; i++) {
+                    sum += pixels[c * 56 * 56 + i];
+                }
+                assertEquals(sum / (56 * 56), logits[c], 1e-4, "channel " + c);
+            }
+            HttpResponse<Buffer> embed = server.postImage("/v1/models/means/embed", photo, "image/*");
+            assertEquals(422, embed.statusCode(), embed.bodyAsString());
+            assertTrue(embed.bodyAsString().contains("\"embeddings_unavailable\"") && embed.bodyAsString().contains(
+                    "model 'means' has no embeddings: it runs the exported network model.onnx of"
+                            + " MeansForImageClassification"), embed.bodyAsString());
+            JsonObject metadata = server.get("/v2/models/means").bodyAsJsonObject();
+            assertEquals(2, metadata.getJsonArray("outputs").size(), "logits and probabilities: " + metadata.encode());
+        }
+    }
+
+    /** pixel_values [batch, 3, height, width] -> ReduceMean over height and width -> logits [batch, 3]. */
+    private static ai.onnx.proto.OnnxMl.ModelProto channelMeans() {
+        var dims = new ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension[] {
+                ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam("batch").build(),
+                ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(3).build(),
+                ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam("height").build(),
+                ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam("width").build()};
+        var graph = ai.onnx.proto.OnnxMl.GraphProto.newBuilder().setName("means")
+                .addInput(floatValue("pixel_values", dims))
+                .addOutput(floatValue("logits", dims[0], dims[1]))
+                .addNode(ai.onnx.proto.OnnxMl.NodeProto.newBuilder().setOpType("ReduceMean").setName("means")
+                        .addInput("pixel_values").addOutput("logits")
+                        .addAttribute(ai.onnx.proto.OnnxMl.AttributeProto.newBuilder().setName("axes")
+                                .setType(ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.INTS).addInts(2).addInts(3))
+                        .addAttribute(ai.onnx.proto.OnnxMl.AttributeProto.newBuilder().setName("keepdims")
+                                .setType(ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.INT).setI(0)));
+        return ai.onnx.proto.OnnxMl.ModelProto.newBuilder().setIrVersion(8).setProducerName("test").setGraph(graph)
+                .addOpsetImport(ai.onnx.proto.OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+                .build();
+    }
+
+    private static ai.onnx.proto.OnnxMl.ValueInfoProto floatValue(String name,
+            ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension... dims) {
+        var shape = ai.onnx.proto.OnnxMl.TensorShapeProto.newBuilder();
+        for (var dim : dims) {
+            shape.addDim(dim);
+        }
+        return ai.onnx.proto.OnnxMl.ValueInfoProto.newBuilder().setName(name).setType(ai.onnx.proto.OnnxMl.TypeProto
+                .newBuilder().setTensorType(ai.onnx.proto.OnnxMl.TypeProto.Tensor.newBuilder()
+                        .setElemType(ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT_VALUE).setShape(shape))).build();
+    }
+
+    @Test
     void exportsThatDoNotFitAreRefusedAtLoadAndTheOtherModelKeepsAnswering(Vertx vertx) throws Exception {
         // a graph whose input is not pixel_values (the same bytes, the name changed in place)
         Path noPixels = optimumLayout("resnet-exported", "no-pixel-values");
@@ -212,9 +311,12 @@ class ExportedClassifiersTest {
 
     private static void assertClose(float[] expected, float[] actual, String what) {
         assertEquals(expected.length, actual.length, what);
+        double worst = 0;
         for (int i = 0; i < expected.length; i++) {
             assertEquals(expected[i], actual[i], TOLERANCE, what + ", logit " + i);
+            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
         }
+        System.out.printf("%s: largest logit difference %.2e%n", what, worst);
     }
 
     private static byte[] replace(byte[] bytes, String from, String to) {
