@@ -30,4 +30,18 @@ public interface Architecture {
     default boolean interpolatesPositions() {
         return false;
     }
+
+    /**
+     * Whether vitserve does not build this network but runs the model's own ONNX export
+     * ({@link dev.vitserve.api.arch.Exported}): then config.json gave only the labels, and the ViT fields of
+     * {@link VitConfig} (patch size, hidden size, layers...) mean nothing.
+     */
+    default boolean exported() {
+        return false;
+    }
+
+    /** The architecture as {@code /v1/models} and the OIP metadata say it, e.g. {@code ViTForImageClassification}. */
+    default String describe() {
+        return className();
+    }
 }

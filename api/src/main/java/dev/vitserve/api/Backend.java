@@ -34,6 +34,14 @@ public interface Backend extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /**
+     * The width of each embedding {@link #infer} gives, when the network says it rather than config.json (a network
+     * exported from an architecture vitserve does not build: the width of its classifier's input); 0 otherwise.
+     */
+    default int embeddingSize() {
+        return 0;
+    }
+
     /** The device actually in use (never {@code auto}). */
     Device device();
 

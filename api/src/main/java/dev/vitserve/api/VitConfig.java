@@ -38,6 +38,21 @@ public record VitConfig(int imageHeight, int imageWidth, int numChannels, int pa
                 layerNormEps, qkvBias, numLabels, "gelu");
     }
 
+    /**
+     * The input and output of a network vitserve does not build but runs from its ONNX export: the ViT fields are
+     * placeholders (patch 1, hidden size 1, one layer and head), which nothing reads for such a network.
+     *
+     * @param architecture an architecture whose {@link Architecture#exported()} is true
+     */
+    public static VitConfig exported(int imageHeight, int imageWidth, int numChannels, int numLabels,
+                                     Architecture architecture) {
+        if (!architecture.exported()) {
+            throw new IllegalArgumentException(architecture.className() + " is built by vitserve, not exported");
+        }
+        return new VitConfig(imageHeight, imageWidth, numChannels, 1, 1, 1, 1, 1, 1e-12, true, numLabels, "none",
+                architecture);
+    }
+
     public VitConfig {
         java.util.Objects.requireNonNull(hiddenAct, "hiddenAct");
         java.util.Objects.requireNonNull(architecture, "architecture");

@@ -76,6 +76,16 @@ public final class Fixtures {
     }
 
     /**
+     * Image classifiers of architectures vitserve does not build, as Optimum exports them (config.json,
+     * preprocessor_config.json, onnx/model.onnx and reference.json; made by {@code testkit/tools/exported-classifier.py}):
+     * {@code convnext-exported} (ConvNextForImageClassification, 48x40, every input axis dynamic, 7 labels) and
+     * {@code resnet-exported} (ResNetForImageClassification, 56x56 fixed in the graph, 6 labels).
+     */
+    public static List<String> exportedModelNames() {
+        return List.of("convnext-exported", "resnet-exported");
+    }
+
+    /**
      * A fixture's reference for the synthetic batch of {@code FixtureModels.pixels(config, 0, n)}: {@code logits} or
      * {@code embeddings}, one row per image.
      */

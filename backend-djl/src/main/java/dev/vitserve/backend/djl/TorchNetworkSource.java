@@ -45,6 +45,13 @@ interface TorchNetworkSource {
         if (torchScript.isPresent()) {
             return new TorchScriptFile(torchScript.get());
         }
+        if (model.config().architecture().exported()) {
+            throw new BackendException("model " + model.name() + " is " + model.config().architecture().className()
+                    + ", which vitserve does not build: in " + model.directory().toAbsolutePath() + " it has only an"
+                    + " ONNX export, which the DJL backend does not run; serve it with --backend onnx, or put a"
+                    + " TorchScript " + TORCHSCRIPT_FILE + " of it in the folder for --backend djl (input pixel_values"
+                    + " [batch, channels, height, width], output logits [batch, labels])");
+        }
         if (model.weights().isPresent()) {
             return new SafetensorsWeights(model);
         }

@@ -213,9 +213,9 @@ public final class OnnxBackend implements Backend {
                         + " for a batch of " + batch.batchSize() + "; expected [" + batch.batchSize() + ", " + config.numLabels() + "]");
             }
             float[] embeddings = signature.embeddingsName() == null ? null
-                    : floats(result, signature.embeddingsName(), batch.batchSize(), config.embeddingSize());
+                    : floats(result, signature.embeddingsName(), batch.batchSize(), signature.embeddingsWidth());
             return new Logits(floats(logits), batch.batchSize(), config.numLabels(), embeddings,
-                    embeddings == null ? 0 : config.embeddingSize());
+                    embeddings == null ? 0 : signature.embeddingsWidth());
         } catch (OrtException e) {
             throw new BackendException("ONNX Runtime failed on a batch of " + batch.batchSize() + " for " + modelName
                     + ": " + e.getMessage(), e);
@@ -243,6 +243,11 @@ public final class OnnxBackend implements Backend {
     @Override
     public boolean embeds() {
         return signature.embeddingsName() != null;
+    }
+
+    @Override
+    public int embeddingSize() {
+        return signature.embeddingsName() != null ? signature.embeddingsWidth() : 0;
     }
 
     @Override

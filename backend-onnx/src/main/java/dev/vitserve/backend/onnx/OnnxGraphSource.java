@@ -8,6 +8,8 @@ import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.api.Precision;
+import dev.vitserve.api.arch.Architectures;
+import dev.vitserve.api.arch.Exported;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -19,7 +21,7 @@ import java.util.Optional;
 interface OnnxGraphSource {
 
     /** Where exported networks are looked for, relative to the model folder, in order. */
-    String[] EXPORTED_FILES = {"onnx/model.onnx", "model.onnx"};
+    String[] EXPORTED_FILES = Exported.FILES.toArray(String[]::new);
 
     /** The weights file the network is built from when there is no exported one. */
     String SAFETENSORS = "model.safetensors";
@@ -44,6 +46,14 @@ interface OnnxGraphSource {
      */
     static OnnxGraphSource locate(ModelFiles model) throws BackendException {
         Optional<Path> exported = model.find(EXPORTED_FILES);
+        if (model.config().architecture().exported()) {
+            // an architecture vitserve does not build: its export is all there is (the width of its embeddings,
+            // if any, is the classifier's, found in the graph)
+            return new ExportedFile(exported.orElseThrow(() -> new BackendException("model " + model.name() + " is "
+                    + model.config().architecture().className() + ", which vitserve serves only from its ONNX export,"
+                    + " and there is no " + String.join(" or ", EXPORTED_FILES) + " in "
+                    + model.directory().toAbsolutePath())), 0);
+        }
         if (exported.isPresent()) {
             return new ExportedFile(exported.get(), model.config().hiddenSize());
         }
@@ -64,6 +74,13 @@ interface OnnxGraphSource {
      * @throws BackendException when there are no safetensors weights, or they cannot make a ViT network
      */
     static OnnxGraphSource locateInt8(ModelFiles model, Int8WeightRange range) throws BackendException {
+        if (model.config().architecture().exported()) {
+            throw new BackendException("--precision int8 quantizes the networks vitserve builds from " + SAFETENSORS
+                    + " (" + Architectures.describeSupported() + "), and model " + model.name() + " is "
+                    + model.config().architecture().className() + ", served from its exported network "
+                    + model.find(EXPORTED_FILES).map(Path::toString).orElse("(none found)") + ": vitserve does not"
+                    + " re-quantize exported ONNX files; serve it with --precision fp32");
+        }
         if (model.weights().isEmpty()) {
             String found = model.find(EXPORTED_FILES).map(file -> "only the exported network " + file)
                     .orElse("no " + SAFETENSORS);
@@ -81,6 +98,8 @@ interface OnnxGraphSource {
      * An {@code .onnx} file, given to ONNX Runtime with the class token its classifier reads as a second output
      * ({@link ExportedEmbeddings}); a file whose weights are in external files, or whose classifier is not of a
      * known form, is read by ONNX Runtime itself as it stands, and then gives no embeddings.
+     *
+     * @param hiddenSize the width of the embeddings config.json says, or 0 for the width of the classifier's weight
      */
     record ExportedFile(Path weightsFile, long hiddenSize) implements OnnxGraphSource {
 

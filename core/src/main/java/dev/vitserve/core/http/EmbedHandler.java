@@ -54,6 +54,13 @@ final class EmbedHandler implements Handler<RoutingContext> {
     }
 
     private static void requireEmbeddings(ServingModel serving) {
+        if (!serving.backend().embeds() && serving.model().files().config().architecture().exported()) {
+            throw new ApiException(422, "embeddings_unavailable", "model '" + serving.settings().name() + "' has no "
+                    + "embeddings: it runs the exported network " + serving.backend().weightsFile().getFileName()
+                    + " of " + serving.model().files().config().architecture().className() + ", whose classifier"
+                    + " (the node writing logits) is not a Gemm or MatMul + Add on a weight vitserve can read, so the"
+                    + " vector it reads cannot be found; classify works as usual");
+        }
         if (!serving.backend().embeds()) {
             throw new ApiException(422, "embeddings_unavailable", "model '" + serving.settings().name() + "' runs the "
                     + "exported network " + serving.backend().weightsFile().getFileName() + ", which has no embeddings "
@@ -77,7 +84,7 @@ final class EmbedHandler implements Handler<RoutingContext> {
                     .put("batch_size", result.answer().timings().batchSize()));
         }
         return ClassifyHandler.about(serving)
-                .put("dimensions", serving.model().embeddingDimensions())
+                .put("dimensions", serving.embeddingSize())
                 .put("normalized", normalized)
                 .put("results", items);
     }

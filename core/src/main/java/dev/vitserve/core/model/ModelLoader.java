@@ -8,6 +8,7 @@ import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
 import dev.vitserve.api.arch.Architectures;
 import dev.vitserve.api.arch.ConfigValues;
+import dev.vitserve.api.arch.Exported;
 import dev.vitserve.core.image.PreprocessorConfig;
 import dev.vitserve.core.inference.ScoreFunction;
 import java.io.IOException;
@@ -49,25 +50,17 @@ public final class ModelLoader {
             return ClipModelLoader.load(directory, name, configFile, config);
         }
         ConfigValues values = values(configFile, config);
-        Architectures.Entry architecture = architecture(configFile, values);
+        Optional<Architectures.Entry> built = chooseArchitecture(configFile, values);
+        Optional<Path> exportedFile = exportedFile(directory);
+        if (built.isEmpty() && exportedFile.isPresent()) {
+            return exported(directory, name, configFile, config, values);
+        }
+        Architectures.Entry architecture = built.orElseThrow(() -> unsupported(configFile, values));
         List<String> labels = labels(configFile, config);
         VitConfig shape = shape(configFile, values, architecture, labels.size());
 
         Path preprocessorFile = directory.resolve(PREPROCESSOR_CONFIG);
-        if (!Files.isRegularFile(preprocessorFile)) {
-            throw new ModelLoadException(PREPROCESSOR_CONFIG + " is missing in " + directory
-                    + ": vitserve needs it to prepare images exactly as Hugging Face does");
-        }
-        PreprocessorConfig preprocessing;
-        try {
-            preprocessing = PreprocessorConfig.read(preprocessorFile);
-        } catch (IOException e) {
-            throw new ModelLoadException(e.getMessage(), e);
-        }
-        if (preprocessing.fixedSize().isEmpty()) {
-            throw new ModelLoadException(preprocessorFile + ": " + preprocessing.variableSizeReason()
-                    + "; vitserve serves a model one fixed input size (set do_center_crop, or size {height, width})");
-        }
+        PreprocessorConfig preprocessing = preprocessing(directory, preprocessorFile);
         if ((preprocessing.doResize() || preprocessing.doCenterCrop()) && shape.architecture().interpolatesPositions()) {
             // the network takes the processor's size, its position embeddings interpolated to it
             try {
@@ -89,6 +82,59 @@ public final class ModelLoader {
                 ? Optional.of(SafetensorsFile.open(weightsFile)) : Optional.empty();
         return new LoadedModel(new ModelFiles(name, directory, shape, weights), labels, preprocessing,
                 ScoreFunction.defaultFor(problemType, labels.size()));
+    }
+
+    /**
+     * A classifier vitserve does not build, served from its ONNX export: of config.json only the labels and
+     * num_channels; the input size is the image processor's (the backend checks it against the graph's fixed dims).
+     */
+    private static LoadedModel exported(Path directory, String name, Path configFile, JsonNode config,
+                                        ConfigValues values) throws ModelLoadException {
+        List<String> named = values.texts("architectures");
+        String modelType = values.text("model_type", "");
+        Exported architecture = new Exported(named.isEmpty() ? (modelType.isEmpty() ? "unnamed" : modelType)
+                : named.get(0), modelType);
+        List<String> labels = labels(configFile, config);
+        Path preprocessorFile = directory.resolve(PREPROCESSOR_CONFIG);
+        PreprocessorConfig preprocessing = preprocessing(directory, preprocessorFile);
+        if (!preprocessing.doResize()) {
+            throw new ModelLoadException(preprocessorFile + " does not resize (do_resize is false), but the exported "
+                    + architecture.className() + " takes its image size from the image processor's size: set"
+                    + " do_resize true with size {\"height\": H, \"width\": W} as the network was trained");
+        }
+        VitConfig shape;
+        try {
+            shape = VitConfig.exported(preprocessing.height(), preprocessing.width(), values.integer("num_channels", 3),
+                    labels.size(), architecture);
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(configFile + ": " + e.getMessage(), e);
+        }
+        String problemType = config.path("problem_type").isTextual() ? config.get("problem_type").asText() : null;
+        // no weights: model.safetensors of an architecture vitserve does not build is not read
+        return new LoadedModel(new ModelFiles(name, directory, shape, Optional.empty()), labels, preprocessing,
+                ScoreFunction.defaultFor(problemType, labels.size()));
+    }
+
+    private static Optional<Path> exportedFile(Path directory) {
+        return Exported.FILES.stream().map(directory::resolve).filter(Files::isRegularFile).findFirst();
+    }
+
+    private static PreprocessorConfig preprocessing(Path directory, Path preprocessorFile) throws ModelLoadException {
+        if (!Files.isRegularFile(preprocessorFile)) {
+            throw new ModelLoadException(PREPROCESSOR_CONFIG + " is missing in " + directory
+                    + ": vitserve needs it to prepare images exactly as Hugging Face does");
+        }
+        PreprocessorConfig preprocessing;
+        try {
+            preprocessing = PreprocessorConfig.read(preprocessorFile);
+        } catch (IOException e) {
+            throw new ModelLoadException(e.getMessage(), e);
+        }
+        if (preprocessing.fixedSize().isEmpty()) {
+            throw new ModelLoadException(preprocessorFile + ": " + preprocessing.variableSizeReason()
+                    + "; vitserve serves a model one fixed input size (set do_center_crop, or size {height, width})");
+        }
+        return preprocessing;
     }
 
     private static JsonNode readJson(Path file) throws ModelLoadException {
@@ -120,24 +166,29 @@ public final class ModelLoader {
         }
     }
 
-    /** The architecture config.json names, or a refusal listing what vitserve builds. */
-    private static Architectures.Entry architecture(Path file, ConfigValues config) throws ModelLoadException {
-        Optional<Architectures.Entry> chosen;
+    /** The architecture config.json names, when vitserve builds it. */
+    private static Optional<Architectures.Entry> chooseArchitecture(Path file, ConfigValues config)
+            throws ModelLoadException {
         try {
-            chosen = Architectures.choose(config);
+            return Architectures.choose(config);
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(file + ": " + e.getMessage(), e);
         }
-        if (chosen.isPresent()) {
-            return chosen.get();
-        }
+    }
+
+    /** The refusal of an architecture vitserve does not build, in a folder without an ONNX export. */
+    private static ModelLoadException unsupported(Path file, ConfigValues config) {
         List<String> named = config.texts("architectures");
         String what = named.isEmpty() ? "model_type '" + config.text("model_type", "") + "'"
                 : "architectures " + named + (config.has("model_type") ? " (model_type '" + config.text("model_type", "") + "')" : "");
-        throw new ModelLoadException(file + ": " + what + " is not supported; vitserve builds these image classifiers"
+        String id = config.text("_name_or_path", "");
+        return new ModelLoadException(file + ": " + what + " is not supported; vitserve builds these image classifiers"
                 + " from model.safetensors: " + Architectures.describeSupported() + " (and CLIPModel for zero-shot"
-                + " classification). Serve a checkpoint of one of them,"
-                + " or export this model to ONNX and serve it with --backend onnx from onnx/model.onnx");
+                + " classification). Any other image classifier is"
+                + " served from its ONNX export with --backend onnx, and " + file.getParent() + " has no "
+                + String.join(" or ", Exported.FILES) + ": export it with Optimum (optimum-cli export onnx --model "
+                + (id.isEmpty() ? "<hub id or folder>" : id) + " --task image-classification <folder>) and put"
+                + " the model.onnx it writes in this folder (input pixel_values, output logits)");
     }
 
     private static List<String> labels(Path file, JsonNode config) throws ModelLoadException {

@@ -66,6 +66,18 @@ public final class ServingModel {
         return backend;
     }
 
+    /**
+     * The width of the embeddings the model gives: what its network says (an exported classifier of another
+     * architecture), else what its config.json says.
+     */
+    public int embeddingSize() {
+        if (model.files().clip().isPresent()) {
+            return model.embeddingDimensions();
+        }
+        int fromNetwork = backend.embeddingSize();
+        return fromNetwork > 0 ? fromNetwork : model.files().config().embeddingSize();
+    }
+
     public InferenceScheduler scheduler() {
         return scheduler;
     }

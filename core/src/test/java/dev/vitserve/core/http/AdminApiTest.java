@@ -135,7 +135,8 @@ class AdminApiTest {
                 + "\"model_type\": \"bert\"}");
         HttpResponse<Buffer> notVit = call(HttpMethod.POST, "/admin/models", new JsonObject().put("model", bert.toString()));
         assertEquals("invalid_model", errorCode(notVit, 400));
-        assertTrue(notVit.bodyAsString().contains("(model_type 'bert') is not supported"), notVit.bodyAsString());
+        assertTrue(notVit.bodyAsString().contains("architectures [BertForSequenceClassification] (model_type 'bert')"
+                + " is not supported"), notVit.bodyAsString());
         assertEquals("invalid_model", errorCode(call(HttpMethod.POST, "/admin/models",
                 new JsonObject().put("model", dir.resolve("none").toString())), 400));
         assertEquals("missing_field", errorCode(call(HttpMethod.POST, "/admin/models", new JsonObject()), 400));

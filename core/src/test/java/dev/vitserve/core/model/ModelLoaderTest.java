@@ -55,6 +55,37 @@ class ModelLoaderTest {
     }
 
     @Test
+    void anArchitectureVitserveDoesNotBuildIsServedFromItsExportWithOnlyItsLabels() throws Exception {
+        LoadedModel model = ModelLoader.load(Fixtures.model("convnext-exported"), "convnext");
+        VitConfig shape = model.files().config();
+        assertTrue(shape.architecture().exported());
+        assertEquals("ConvNextForImageClassification", shape.architecture().className());
+        assertEquals("exported ONNX: ConvNextForImageClassification", shape.architecture().describe());
+        assertEquals(48, shape.imageHeight(), "the processor's size");
+        assertEquals(40, shape.imageWidth());
+        assertEquals(7, shape.numLabels());
+        assertEquals("tiger", model.labels().get(1));
+        assertTrue(model.files().weights().isEmpty());
+
+        // the same folder without its export: refused, saying what is supported and how to export it
+        Files.copy(Fixtures.model("convnext-exported").resolve("config.json"), dir.resolve("config.json"));
+        copyPreprocessor();
+        assertMessage("architectures [ConvNextForImageClassification] (model_type 'convnext') is not supported;"
+                + " vitserve builds these image classifiers from model.safetensors: ViTForImageClassification,", dir);
+        assertMessage("Any other image classifier is served from its ONNX export with --backend onnx, and " + dir
+                + " has no onnx/model.onnx or model.onnx: export it with Optimum (optimum-cli export onnx --model"
+                + " <hub id or folder> --task image-classification <folder>)", dir);
+
+        // model.onnx beside config.json, where optimum-cli writes it; the processor must fix the size
+        Files.copy(Fixtures.model("convnext-exported").resolve("onnx/model.onnx"), dir.resolve("model.onnx"));
+        assertTrue(ModelLoader.load(dir, "flat").files().config().architecture().exported());
+        write("preprocessor_config.json", Files.readString(dir.resolve("preprocessor_config.json"))
+                .replace("\"do_resize\": true", "\"do_resize\": false"));
+        assertMessage("does not resize (do_resize is false), but the exported ConvNextForImageClassification takes its"
+                + " image size from the image processor's size", dir);
+    }
+
+    @Test
     void labelsMustBeCompleteAndProblemTypeChoosesTheFunction() throws Exception {
         copyPreprocessor();
         write("config.json", tinyConfig().replace("\"9\": \"lighthouse\"", "\"12\": \"lighthouse\""));

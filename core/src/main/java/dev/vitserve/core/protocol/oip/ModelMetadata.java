@@ -42,8 +42,8 @@ public record ModelMetadata(String name, List<String> versions, String platform,
                                 (long) image.width())),
                         new Tensor(IMAGE, "BYTES", List.of(-1L))),
                 outputNames(serving).stream().map(output -> new Tensor(output, "FP32", List.of(-1L,
-                        output.equals(EMBEDDINGS) ? serving.model().files().config().embeddingSize() : labels))).toList(),
-                serving.model().files().config().architecture().className());
+                        output.equals(EMBEDDINGS) ? serving.embeddingSize() : labels))).toList(),
+                serving.model().files().config().architecture().describe());
     }
 
     /** Triton's platform names for the engines vitserve runs; a plug-in backend is named by its id. */

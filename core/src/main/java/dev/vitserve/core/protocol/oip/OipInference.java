@@ -211,7 +211,7 @@ public final class OipInference {
 
     private static Output output(RequestedOutput asked, List<InferenceResult> results, ServingModel serving) {
         int labels = serving.pipeline().numLabels();
-        int width = asked.name().equals(ModelMetadata.EMBEDDINGS) ? serving.model().files().config().embeddingSize() : labels;
+        int width = asked.name().equals(ModelMetadata.EMBEDDINGS) ? serving.embeddingSize() : labels;
         float[] values = new float[results.size() * width];
         for (int i = 0; i < results.size(); i++) {
             float[] row = switch (asked.name()) {
