@@ -59,10 +59,14 @@ public final class Fixtures {
      * preprocessor_config.json, model.safetensors and reference.json, no exported network): {@code deit-shape}
      * (DeiTForImageClassification), {@code deit-teacher-shape} (DeiTForImageClassificationWithTeacher),
      * {@code dinov2-shape} (Dinov2ForImageClassification, trained at 70 px, served at 56x63) and
-     * {@code dinov2-registers-shape} (Dinov2WithRegistersForImageClassification, SwiGLU, trained at 36 px, served at 54).
+     * {@code dinov2-registers-shape} (Dinov2WithRegistersForImageClassification, SwiGLU, trained at 36 px, served at 54),
+     * {@code beit-shape} (BeitForImageClassification, relative position bias per layer, LayerScale, mean pooling) and
+     * {@code beit-shared-shape} (BeitForImageClassification, shared relative position bias, absolute positions, no
+     * LayerScale, the class token through the final LayerNorm).
      */
     public static List<String> architectureModelNames() {
-        return List.of("deit-shape", "deit-teacher-shape", "dinov2-shape", "dinov2-registers-shape");
+        return List.of("deit-shape", "deit-teacher-shape", "dinov2-shape", "dinov2-registers-shape", "beit-shape",
+                "beit-shared-shape");
     }
 
     /**
