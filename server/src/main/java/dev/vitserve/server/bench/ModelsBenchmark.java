@@ -66,7 +66,7 @@ public final class ModelsBenchmark implements Runnable {
         try (ServerUnderTest server = ServerUnderTest.start(List.of("--model", "stays=" + model, "--threads", "1",
                 "--admin-port", String.valueOf(adminPort), "--warmup-inferences", "1",
                 // the model it loads through the admin API is the one it serves at start: its folder is a root
-                "--admin-model-roots", Path.of(model).toAbsolutePath().getParent().toString()))) {
+                "--admin-model-roots", model.toAbsolutePath().getParent().toString()))) {
             port = server.port();
             System.out.printf("model %s, %d clients; resident memory (VmRSS) of the server process%n", model, clients);
             System.out.printf("%-52s %8.0f MB%n", "one model loaded", server.residentMb());
