@@ -30,4 +30,12 @@ public interface Architecture {
     default boolean interpolatesPositions() {
         return false;
     }
+
+    /**
+     * Whether the network pads an image whose sides are not whole patches with zeros on the right and bottom (Swin),
+     * rather than needing whole patches.
+     */
+    default boolean padsToWholePatches() {
+        return false;
+    }
 }

@@ -32,6 +32,7 @@ public final class Architectures {
         add(new Entry(Dinov2.CLASS_NAME, "dinov2", (c, labels) -> dinov2(c, labels, false)));
         add(new Entry(Dinov2.WITH_REGISTERS, "dinov2_with_registers", (c, labels) -> dinov2(c, labels, true)));
         add(new Entry(Beit.CLASS_NAME, "beit", Architectures::beit));
+        add(new Entry(Swin.CLASS_NAME, "swin", Architectures::swin));
     }
 
     private Architectures() {
@@ -134,5 +135,29 @@ public final class Architectures {
                 c.integer("num_hidden_layers", 12), c.integer("num_attention_heads", 12),
                 c.integer("intermediate_size", 3072), c.real("layer_norm_eps", 1e-12), true, numLabels,
                 c.text("hidden_act", "gelu"), architecture);
+    }
+
+    /**
+     * SwinConfig's keys: image_size 224, patch_size 4, embed_dim 96, depths [2, 2, 6, 2], num_heads [3, 6, 12, 24],
+     * window_size 7, mlp_ratio 4, qkv_bias true, layer_norm_eps 1e-5, hidden_act gelu, use_absolute_embeddings false
+     * (refused when true: transformers' table then has one row more than the patches it is added to).
+     */
+    static VitConfig swin(ConfigValues c, int numLabels) {
+        int[] image = c.pair("image_size", 224);
+        int patch = c.square("patch_size", 4);
+        if (c.bool("use_absolute_embeddings", false)) {
+            throw new IllegalArgumentException("use_absolute_embeddings is true, but transformers' Swin cannot add its"
+                    + " table (one row per patch plus one) to the patches; vitserve builds " + Swin.CLASS_NAME
+                    + " without absolute embeddings only");
+        }
+        Swin architecture = new Swin(c.integer("embed_dim", 96), c.integers("depths", List.of(2, 2, 6, 2)),
+                c.integers("num_heads", List.of(3, 6, 12, 24)), c.integer("window_size", 7), c.real("mlp_ratio", 4));
+        architecture.blocks(image[0], image[1], patch);
+        int features = architecture.numFeatures();
+        int blocks = architecture.depths().stream().mapToInt(Integer::intValue).sum();
+        return new VitConfig(image[0], image[1], c.integer("num_channels", 3), patch, features, blocks,
+                architecture.heads().get(architecture.heads().size() - 1), architecture.mlpWidth(features),
+                c.real("layer_norm_eps", 1e-5), c.bool("qkv_bias", true), numLabels, c.text("hidden_act", "gelu"),
+                architecture);
     }
 }
