@@ -9,6 +9,7 @@ import dev.vitserve.api.arch.Architectures;
 import dev.vitserve.api.arch.Beit;
 import dev.vitserve.api.arch.Deit;
 import dev.vitserve.api.arch.Dinov2;
+import dev.vitserve.api.arch.Swin;
 import dev.vitserve.api.arch.Vit;
 import java.util.Map;
 
@@ -24,7 +25,8 @@ final class ArchitectureNetworks {
             Vit.class, VitNetwork::build,
             Deit.class, VitNetwork::build,
             Dinov2.class, Dinov2Network::build,
-            Beit.class, BeitNetwork::build);
+            Beit.class, BeitNetwork::build,
+            Swin.class, SwinNetwork::build);
 
     private ArchitectureNetworks() {
     }

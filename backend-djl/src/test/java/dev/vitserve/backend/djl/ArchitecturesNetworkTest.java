@@ -60,7 +60,7 @@ class ArchitecturesNetworkTest {
     void weightsDisagreeingWithTheConfigAreRefusedNamingTheTensor(String name, @TempDir Path folder) throws IOException {
         Path source = Fixtures.model(name);
         Map<String, TestSafetensors.Tensor> tensors = TestSafetensors.open(source.resolve("model.safetensors")).tensors();
-        String changed = tensors.keySet().stream().filter(t -> t.contains("encoder.layer.1.") && t.endsWith("weight")
+        String changed = tensors.keySet().stream().filter(t -> (t.contains("encoder.layer.1.") || t.contains("encoder.layers.1.")) && t.endsWith("weight")
                         && tensors.get(t).shape().length == 2 && tensors.get(t).shape()[0] != tensors.get(t).shape()[1])
                 .findFirst().orElseThrow();
         long[] shape = tensors.get(changed).shape();

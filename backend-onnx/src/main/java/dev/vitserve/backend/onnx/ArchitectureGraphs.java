@@ -8,6 +8,7 @@ import dev.vitserve.api.arch.Architectures;
 import dev.vitserve.api.arch.Beit;
 import dev.vitserve.api.arch.Deit;
 import dev.vitserve.api.arch.Dinov2;
+import dev.vitserve.api.arch.Swin;
 import dev.vitserve.api.arch.Vit;
 import java.util.Map;
 
@@ -27,7 +28,8 @@ final class ArchitectureGraphs {
             Vit.class, VitGraphBuilder::new,
             Deit.class, VitGraphBuilder::new,
             Dinov2.class, Dinov2GraphBuilder::new,
-            Beit.class, BeitGraphBuilder::new);
+            Beit.class, BeitGraphBuilder::new,
+            Swin.class, SwinGraphBuilder::new);
 
     private ArchitectureGraphs() {
     }

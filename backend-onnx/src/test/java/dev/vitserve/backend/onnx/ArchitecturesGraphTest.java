@@ -85,7 +85,7 @@ class ArchitecturesGraphTest {
     void weightsDisagreeingWithTheConfigAreRefusedNamingTheTensor(String name, @TempDir Path folder) throws IOException {
         Path source = Fixtures.model(name);
         Map<String, TestSafetensors.Tensor> tensors = TestSafetensors.open(source.resolve("model.safetensors")).tensors();
-        String widest = tensors.keySet().stream().filter(t -> t.contains("encoder.layer.1.") && t.endsWith("weight")
+        String widest = tensors.keySet().stream().filter(t -> (t.contains("encoder.layer.1.") || t.contains("encoder.layers.1.")) && t.endsWith("weight")
                 && tensors.get(t).shape().length == 2 && tensors.get(t).shape()[0] != tensors.get(t).shape()[1])
                 .findFirst().orElseThrow();
         long[] shape = tensors.get(widest).shape();
