@@ -75,8 +75,8 @@ PRESETS = {
     # Swin, non-square: 24x40 px, patch 4 (6x10 patches, padded to 6x12 windows of 3), 3 blocks then 2, no qkv bias;
     # merged to 3x5, where the smaller side is the window: one row of windows, never shifted
     "swin-window-shape": dict(architecture="SwinForImageClassification", image_size=[24, 40], patch_size=4,
-                              embed_dim=12, depths=[3, 2], num_heads=[3, 6], window_size=3, mlp_ratio=2.0,
-                              qkv_bias=False, layer_norm_eps=1e-6, use_absolute_embeddings=False, num_labels=3,
+                              embed_dim=24, depths=[3, 2], num_heads=[3, 6], window_size=3, mlp_ratio=2.0,
+                              qkv_bias=False, layer_norm_eps=1e-6, use_absolute_embeddings=False, num_labels=4,
                               size=(24, 40), seed=18),
 }
 
