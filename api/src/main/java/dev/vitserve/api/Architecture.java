@@ -44,4 +44,12 @@ public interface Architecture {
     default String describe() {
         return className();
     }
+
+    /**
+     * Whether the network pads an image whose sides are not whole patches with zeros on the right and bottom (Swin),
+     * rather than needing whole patches.
+     */
+    default boolean padsToWholePatches() {
+        return false;
+    }
 }

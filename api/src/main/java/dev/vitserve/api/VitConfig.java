@@ -68,7 +68,7 @@ public record VitConfig(int imageHeight, int imageWidth, int numChannels, int pa
         if (hiddenSize % numHeads != 0) {
             throw new IllegalArgumentException("hidden_size " + hiddenSize + " is not a multiple of num_attention_heads " + numHeads);
         }
-        if (imageHeight % patchSize != 0 || imageWidth % patchSize != 0) {
+        if ((imageHeight % patchSize != 0 || imageWidth % patchSize != 0) && !architecture.padsToWholePatches()) {
             throw new IllegalArgumentException("image size " + imageHeight + "x" + imageWidth
                     + " is not a multiple of patch_size " + patchSize);
         }
@@ -77,9 +77,9 @@ public record VitConfig(int imageHeight, int imageWidth, int numChannels, int pa
         }
     }
 
-    /** Patches per image, not counting the class token. */
+    /** Patches per image, not counting the class token (a partial patch counts when the network pads to whole ones). */
     public int numPatches() {
-        return (imageHeight / patchSize) * (imageWidth / patchSize);
+        return ((imageHeight + patchSize - 1) / patchSize) * ((imageWidth + patchSize - 1) / patchSize);
     }
 
     /** Width of the embedding: the vector the classifier reads ({@link Architecture#embeddingSize}). */

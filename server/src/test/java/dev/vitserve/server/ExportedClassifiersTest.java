@@ -237,9 +237,9 @@ class ExportedClassifiersTest {
                 .replaceAll(",\\s*\"4\": \"golden retriever\"", "").replaceAll(",\\s*\"5\": \"espresso\"", "")
                 .replaceAll(",\\s*\"6\": \"rocket\"", ""));
         // an architecture vitserve does not build, without an export
-        Path unexported = Files.createDirectories(dir.resolve("swin"));
-        Files.writeString(unexported.resolve("config.json"), "{\"architectures\": [\"SwinForImageClassification\"],"
-                + " \"model_type\": \"swin\", \"_name_or_path\": \"microsoft/swin-tiny-patch4-window7-224\","
+        Path unexported = Files.createDirectories(dir.resolve("convnext"));
+        Files.writeString(unexported.resolve("config.json"), "{\"architectures\": [\"ConvNextForImageClassification\"],"
+                + " \"model_type\": \"convnext\", \"_name_or_path\": \"facebook/convnext-tiny-224\","
                 + " \"id2label\": {\"0\": \"a\", \"1\": \"b\"}}");
         Files.copy(Fixtures.model("resnet-exported").resolve("preprocessor_config.json"),
                 unexported.resolve("preprocessor_config.json"));
@@ -255,10 +255,10 @@ class ExportedClassifiersTest {
                 assertRefused(server, admin, new JsonObject().put("name", "fewer").put("model", fewerLabels.toString()),
                         "gives logits [?, 7], but config.json has 4 labels in id2label, so vitserve expects logits"
                                 + " [batch_size, 4]", "serve the config.json the network was exported with");
-                assertRefused(server, admin, new JsonObject().put("name", "swin").put("model", unexported.toString()),
-                        "architectures [SwinForImageClassification] (model_type 'swin') is not supported; vitserve"
+                assertRefused(server, admin, new JsonObject().put("name", "convnext").put("model", unexported.toString()),
+                        "architectures [ConvNextForImageClassification] (model_type 'convnext') is not supported; vitserve"
                                 + " builds these image classifiers from model.safetensors: ViTForImageClassification,",
-                        "export it with Optimum (optimum-cli export onnx --model microsoft/swin-tiny-patch4-window7-224"
+                        "export it with Optimum (optimum-cli export onnx --model facebook/convnext-tiny-224"
                                 + " --task image-classification <folder>)");
                 assertRefused(server, admin, new JsonObject().put("name", "on-djl").put("model", good.toString())
                         .put("backend", "djl"), "only an ONNX export, which the DJL backend does not run",

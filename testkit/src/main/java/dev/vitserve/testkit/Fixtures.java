@@ -69,10 +69,16 @@ public final class Fixtures {
      * preprocessor_config.json, model.safetensors and reference.json, no exported network): {@code deit-shape}
      * (DeiTForImageClassification), {@code deit-teacher-shape} (DeiTForImageClassificationWithTeacher),
      * {@code dinov2-shape} (Dinov2ForImageClassification, trained at 70 px, served at 56x63) and
-     * {@code dinov2-registers-shape} (Dinov2WithRegistersForImageClassification, SwiGLU, trained at 36 px, served at 54).
+     * {@code dinov2-registers-shape} (Dinov2WithRegistersForImageClassification, SwiGLU, trained at 36 px, served at 54),
+     * {@code beit-shape} (BeitForImageClassification, relative position bias per layer, LayerScale, mean pooling) and
+     * {@code beit-shared-shape} (BeitForImageClassification, shared relative position bias, absolute positions, no
+     * LayerScale, the class token through the final LayerNorm) and {@code swin-shape} (SwinForImageClassification,
+     * 26 px padded to whole patches of 4, window 3 padded and shifted, an odd 7x7 grid merged to 4x4) and
+     * {@code swin-window-shape} (SwinForImageClassification, 24x40 px, no qkv bias, a last stage one window high).
      */
     public static List<String> architectureModelNames() {
-        return List.of("deit-shape", "deit-teacher-shape", "dinov2-shape", "dinov2-registers-shape");
+        return List.of("deit-shape", "deit-teacher-shape", "dinov2-shape", "dinov2-registers-shape", "beit-shape",
+                "beit-shared-shape", "swin-shape", "swin-window-shape");
     }
 
     /**

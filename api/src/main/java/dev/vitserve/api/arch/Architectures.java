@@ -31,6 +31,8 @@ public final class Architectures {
         add(new Entry(Deit.WITH_TEACHER, "deit", (c, labels) -> vitFamily(c, labels, new Deit(true))));
         add(new Entry(Dinov2.CLASS_NAME, "dinov2", (c, labels) -> dinov2(c, labels, false)));
         add(new Entry(Dinov2.WITH_REGISTERS, "dinov2_with_registers", (c, labels) -> dinov2(c, labels, true)));
+        add(new Entry(Beit.CLASS_NAME, "beit", Architectures::beit));
+        add(new Entry(Swin.CLASS_NAME, "swin", Architectures::swin));
     }
 
     private Architectures() {
@@ -107,6 +109,55 @@ public final class Architectures {
         return new VitConfig(image[0], image[1], c.integer("num_channels", 3), patch, hidden,
                 c.integer("num_hidden_layers", 12), c.integer("num_attention_heads", 12), (int) (hidden * ratio),
                 c.real("layer_norm_eps", 1e-6), c.bool("qkv_bias", true), numLabels, c.text("hidden_act", "gelu"),
+                architecture);
+    }
+
+    /**
+     * BeitConfig's keys: image_size 224, patch_size 16, hidden_size 768, 12 layers and heads, intermediate_size 3072,
+     * layer_norm_eps 1e-12, hidden_act gelu, use_absolute_position_embeddings false, use_relative_position_bias false,
+     * use_shared_relative_position_bias false, layer_scale_init_value 0.1 (LayerScale when above 0),
+     * use_mean_pooling true. BEiT has no qkv_bias: query and value always have a bias, key never.
+     */
+    static VitConfig beit(ConfigValues c, int numLabels) {
+        int[] image = c.pair("image_size", 224);
+        int patch = c.square("patch_size", 16);
+        Beit architecture = new Beit(c.bool("use_relative_position_bias", false),
+                c.bool("use_shared_relative_position_bias", false), c.bool("use_absolute_position_embeddings", false),
+                c.real("layer_scale_init_value", 0.1) > 0, c.bool("use_mean_pooling", true));
+        if ((architecture.relativePositionBias() || architecture.sharedRelativePositionBias())
+                && image[0] / patch != image[1] / patch) {
+            throw new IllegalArgumentException("image_size " + image[0] + "x" + image[1] + " with patch_size " + patch
+                    + " makes a grid of " + image[0] / patch + "x" + image[1] / patch + " patches; vitserve builds "
+                    + Beit.CLASS_NAME + " with a relative position bias on square grids only (Hugging Face resizes the"
+                    + " bias table of other grids); export the model to onnx/model.onnx instead");
+        }
+        return new VitConfig(image[0], image[1], c.integer("num_channels", 3), patch, c.integer("hidden_size", 768),
+                c.integer("num_hidden_layers", 12), c.integer("num_attention_heads", 12),
+                c.integer("intermediate_size", 3072), c.real("layer_norm_eps", 1e-12), true, numLabels,
+                c.text("hidden_act", "gelu"), architecture);
+    }
+
+    /**
+     * SwinConfig's keys: image_size 224, patch_size 4, embed_dim 96, depths [2, 2, 6, 2], num_heads [3, 6, 12, 24],
+     * window_size 7, mlp_ratio 4, qkv_bias true, layer_norm_eps 1e-5, hidden_act gelu, use_absolute_embeddings false
+     * (refused when true: transformers' table then has one row more than the patches it is added to).
+     */
+    static VitConfig swin(ConfigValues c, int numLabels) {
+        int[] image = c.pair("image_size", 224);
+        int patch = c.square("patch_size", 4);
+        if (c.bool("use_absolute_embeddings", false)) {
+            throw new IllegalArgumentException("use_absolute_embeddings is true, but transformers' Swin cannot add its"
+                    + " table (one row per patch plus one) to the patches; vitserve builds " + Swin.CLASS_NAME
+                    + " without absolute embeddings only");
+        }
+        Swin architecture = new Swin(c.integer("embed_dim", 96), c.integers("depths", List.of(2, 2, 6, 2)),
+                c.integers("num_heads", List.of(3, 6, 12, 24)), c.integer("window_size", 7), c.real("mlp_ratio", 4));
+        architecture.blocks(image[0], image[1], patch);
+        int features = architecture.numFeatures();
+        int blocks = architecture.depths().stream().mapToInt(Integer::intValue).sum();
+        return new VitConfig(image[0], image[1], c.integer("num_channels", 3), patch, features, blocks,
+                architecture.heads().get(architecture.heads().size() - 1), architecture.mlpWidth(features),
+                c.real("layer_norm_eps", 1e-5), c.bool("qkv_bias", true), numLabels, c.text("hidden_act", "gelu"),
                 architecture);
     }
 }

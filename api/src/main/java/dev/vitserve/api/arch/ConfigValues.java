@@ -92,6 +92,24 @@ public final class ConfigValues {
         return sides[0];
     }
 
+    /** A list of whole numbers, or the fallback when the key is missing. */
+    public List<Integer> integers(String key, List<Integer> fallback) {
+        Object value = values.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        if (!(value instanceof List<?> list) || list.isEmpty()) {
+            throw new IllegalArgumentException(key + " must be a non-empty list of whole numbers, got " + value);
+        }
+        return list.stream().map(element -> {
+            if (!(element instanceof Integer || element instanceof Long)
+                    || ((Number) element).longValue() != ((Number) element).intValue()) {
+                throw new IllegalArgumentException(key + " must be a non-empty list of whole numbers, got " + value);
+            }
+            return ((Number) element).intValue();
+        }).toList();
+    }
+
     /** The strings of a list, or an empty list when the key is missing. */
     public List<String> texts(String key) {
         Object value = values.get(key);

@@ -6,8 +6,10 @@ import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
 import dev.vitserve.api.arch.Architectures;
+import dev.vitserve.api.arch.Beit;
 import dev.vitserve.api.arch.Deit;
 import dev.vitserve.api.arch.Dinov2;
+import dev.vitserve.api.arch.Swin;
 import dev.vitserve.api.arch.Vit;
 import java.util.Map;
 
@@ -22,7 +24,9 @@ final class ArchitectureNetworks {
     private static final Map<Class<? extends Architecture>, Builder> BUILDERS = Map.of(
             Vit.class, VitNetwork::build,
             Deit.class, VitNetwork::build,
-            Dinov2.class, Dinov2Network::build);
+            Dinov2.class, Dinov2Network::build,
+            Beit.class, BeitNetwork::build,
+            Swin.class, SwinNetwork::build);
 
     private ArchitectureNetworks() {
     }

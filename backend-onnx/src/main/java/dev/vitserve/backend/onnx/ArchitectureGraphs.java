@@ -5,8 +5,10 @@ import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
 import dev.vitserve.api.arch.Architectures;
+import dev.vitserve.api.arch.Beit;
 import dev.vitserve.api.arch.Deit;
 import dev.vitserve.api.arch.Dinov2;
+import dev.vitserve.api.arch.Swin;
 import dev.vitserve.api.arch.Vit;
 import java.util.Map;
 
@@ -25,7 +27,9 @@ final class ArchitectureGraphs {
     private static final Map<Class<? extends Architecture>, Builder> BUILDERS = Map.of(
             Vit.class, VitGraphBuilder::new,
             Deit.class, VitGraphBuilder::new,
-            Dinov2.class, Dinov2GraphBuilder::new);
+            Dinov2.class, Dinov2GraphBuilder::new,
+            Beit.class, BeitGraphBuilder::new,
+            Swin.class, SwinGraphBuilder::new);
 
     private ArchitectureGraphs() {
     }

@@ -13,6 +13,8 @@ import dev.vitserve.api.Logits;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.Precision;
 import dev.vitserve.api.VitConfig;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vitserve.testkit.FixtureModels;
 import dev.vitserve.testkit.Fixtures;
 import dev.vitserve.testkit.TestSafetensors;
@@ -20,6 +22,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -82,7 +85,7 @@ class ArchitecturesGraphTest {
     void weightsDisagreeingWithTheConfigAreRefusedNamingTheTensor(String name, @TempDir Path folder) throws IOException {
         Path source = Fixtures.model(name);
         Map<String, TestSafetensors.Tensor> tensors = TestSafetensors.open(source.resolve("model.safetensors")).tensors();
-        String widest = tensors.keySet().stream().filter(t -> t.contains("encoder.layer.1.") && t.endsWith("weight")
+        String widest = tensors.keySet().stream().filter(t -> (t.contains("encoder.layer.1.") || t.contains("encoder.layers.1.")) && t.endsWith("weight")
                 && tensors.get(t).shape().length == 2 && tensors.get(t).shape()[0] != tensors.get(t).shape()[1])
                 .findFirst().orElseThrow();
         long[] shape = tensors.get(widest).shape();
@@ -95,5 +98,37 @@ class ArchitecturesGraphTest {
         assertTrue(e.getMessage().startsWith("tensor '" + widest + "' in " + folder.resolve("model.safetensors")
                 + " has shape [" + shape[1] + ", " + shape[0] + "], but config.json needs [" + shape[0] + ", " + shape[1]
                 + "]"), e.getMessage());
+    }
+
+    /**
+     * BEiT's relative position bias tables are sized by the grid of patches: a config.json whose image_size makes
+     * another grid than the tables', or that asks for the shared table of a checkpoint with one per layer, is refused
+     * naming the table.
+     */
+    @Test
+    void beitBiasTablesDisagreeingWithTheConfigAreRefusedNamingThem(@TempDir Path folder) throws IOException {
+        String table = "beit.encoder.layer.0.attention.attention.relative_position_bias.relative_position_bias_table";
+        ModelFiles grid = beitWithConfig(folder.resolve("grid"), "image_size", 48);
+        BackendException e = assertThrows(BackendException.class, () -> new OnnxBackendProvider().open(grid, CPU));
+        assertTrue(e.getMessage().startsWith("tensor '" + table + "' in "), e.getMessage());
+        assertTrue(e.getMessage().contains(" has shape [172, 4], "), e.getMessage());
+        assertTrue(e.getMessage().contains("but config.json needs [228, 4] ("), e.getMessage());
+        ModelFiles shared = beitWithConfig(folder.resolve("shared"), "use_shared_relative_position_bias", true);
+        e = assertThrows(BackendException.class, () -> new OnnxBackendProvider().open(shared, CPU));
+        assertTrue(e.getMessage().contains(" has no tensor 'beit.encoder.relative_position_bias.relative_position_bias_table'"),
+                e.getMessage());
+    }
+
+    /** beit-shape's weights beside its config.json with one key changed. */
+    private static ModelFiles beitWithConfig(Path folder, String key, Object value) throws IOException {
+        Path source = Fixtures.model("beit-shape");
+        Files.createDirectories(folder);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = (ObjectNode) json.readTree(source.resolve("config.json").toFile());
+        config.set(key, json.valueToTree(value));
+        json.writeValue(folder.resolve("config.json").toFile(), config);
+        Files.copy(source.resolve("preprocessor_config.json"), folder.resolve("preprocessor_config.json"));
+        Files.copy(source.resolve("model.safetensors"), folder.resolve("model.safetensors"));
+        return FixtureModels.withWeights("beit-shape", folder, FixtureModels.config(folder));
     }
 }
