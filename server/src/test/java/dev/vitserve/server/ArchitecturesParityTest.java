@@ -56,6 +56,9 @@ class ArchitecturesParityTest {
             assertEquals(dimensions, models.getInteger("embedding_size"), models.encode());
             JsonObject metadata = server.get("/v2/models/" + model).bodyAsJsonObject();
             assertEquals(architecture, metadata.getString("architecture"), metadata.encode());
+            String processor = Fixtures.json(folder.resolve("preprocessor_config.json")).get("image_processor_type").asText();
+            assertEquals(processor, models.getJsonObject("preprocessing").getString("processor"), models.encode());
+            assertEquals(processor, metadata.getString("processor"), metadata.encode());
             JsonObject embeddingsOutput = metadata.getJsonArray("outputs").stream().map(JsonObject.class::cast)
                     .filter(output -> output.getString("name").equals("embeddings")).findFirst().orElseThrow();
             assertEquals(List.of(-1, dimensions), embeddingsOutput.getJsonArray("shape").getList(), metadata.encode());

@@ -125,9 +125,12 @@ final class InfoHandlers {
                 .put("max_batch", serving.scheduler().maxBatch())
                 .put("default_function", serving.model().defaultFunction().id())
                 .put("preprocessing", new JsonObject()
+                        .put("processor", pre.processor().className())
                         .put("resize", pre.doResize())
+                        .put("center_crop", pre.doCenterCrop())
                         .put("size", new JsonObject().put("height", pre.height()).put("width", pre.width()))
                         .put("resample", pre.resample())
+                        .put("resample_filter", pre.filter().name())
                         .put("rescale_factor", pre.doRescale() ? pre.rescaleFactor() : null)
                         .put("image_mean", pre.doNormalize() ? floats(pre.imageMean()) : null)
                         .put("image_std", pre.doNormalize() ? floats(pre.imageStd()) : null));

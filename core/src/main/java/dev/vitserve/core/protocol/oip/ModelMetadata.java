@@ -10,7 +10,7 @@ import java.util.List;
  * dimension is -1.
  */
 public record ModelMetadata(String name, List<String> versions, String platform, List<Tensor> inputs,
-                            List<Tensor> outputs, String architecture) {
+                            List<Tensor> outputs, String architecture, String processor) {
 
     /** vitserve's only version of a model. */
     public static final String VERSION = "1";
@@ -43,7 +43,8 @@ public record ModelMetadata(String name, List<String> versions, String platform,
                         new Tensor(IMAGE, "BYTES", List.of(-1L))),
                 outputNames(serving).stream().map(output -> new Tensor(output, "FP32", List.of(-1L,
                         output.equals(EMBEDDINGS) ? serving.embeddingSize() : labels))).toList(),
-                serving.model().files().config().architecture().describe());
+                serving.model().files().config().architecture().describe(),
+                serving.model().preprocessing().processor().className());
     }
 
     /** Triton's platform names for the engines vitserve runs; a plug-in backend is named by its id. */

@@ -79,7 +79,7 @@ public final class OipRestEndpoints {
             ModelMetadata metadata = ModelMetadata.of(name, models.require(name).answering());
             JsonObject body = new JsonObject().put("name", metadata.name())
                     .put("versions", new JsonArray(metadata.versions())).put("platform", metadata.platform())
-                    .put("architecture", metadata.architecture())
+                    .put("architecture", metadata.architecture()).put("processor", metadata.processor())
                     .put("inputs", tensors(metadata.inputs())).put("outputs", tensors(metadata.outputs()));
             json(ctx, 200, body);
         } catch (RuntimeException e) {
