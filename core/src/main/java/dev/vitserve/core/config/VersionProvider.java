@@ -30,7 +30,7 @@ public final class VersionProvider implements IVersionProvider {
         StringBuilder text = new StringBuilder(version());
         if (commit != null) {
             text.append(" (git ").append(commit);
-            if ("tainted".equals(filled(build.getProperty("tainted")))) {
+            if ("true".equals(filled(build.getProperty("dirty")))) {
                 text.append(", modified");
             }
             text.append(')');
