@@ -1,5 +1,7 @@
 package dev.vitserve.core.hub;
 
+import dev.vitserve.api.arch.Architectures;
+import dev.vitserve.api.arch.ConfigValues;
 import dev.vitserve.core.hub.HubException.Kind;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,6 +23,8 @@ final class HubModelFetcher {
     static final List<String> FILES = List.of(CONFIG, PREPROCESSOR_CONFIG, WEIGHTS);
     /** What a zero-shot (CLIP) model needs besides: its tokenizer, then the optional files that configure it. */
     static final String TOKENIZER = "tokenizer.json";
+    /** Where Optimum's export of an architecture vitserve does not build is looked for, in order. */
+    static final List<String> EXPORTS = List.of("onnx/model.onnx", "model.onnx");
     static final List<String> OPTIONAL_TOKENIZER_FILES = List.of("tokenizer_config.json", "special_tokens_map.json");
 
     private final HubFileFetcher files;
@@ -41,6 +45,17 @@ final class HubModelFetcher {
             throw e.kind() != Kind.ENTRY_NOT_FOUND ? e : new HubException(Kind.ENTRY_NOT_FOUND, repo + " has no "
                     + PREPROCESSOR_CONFIG + " at revision " + revision + ": vitserve needs it to prepare images "
                     + "exactly as Hugging Face does, so it serves image classifiers that have one", commit);
+        }
+        boolean built = builds(config.path());
+        if (!built && fetchedExport(commit)) {
+            // an architecture vitserve does not build runs from its ONNX export: its weights are in the graph
+            return config.path().getParent();
+        }
+        if (!built && !files.exists(commit, WEIGHTS)) {
+            throw new HubException(Kind.ENTRY_NOT_FOUND, repo + " is of an architecture vitserve does not build"
+                    + " itself, and has no " + String.join(" or ", EXPORTS) + " at revision " + revision + ": export it"
+                    + " with Optimum (optimum-cli export onnx --model " + repo + " --task image-classification <folder>)"
+                    + " and serve that folder, or push the export to the repository", commit);
         }
         try {
             files.fetch(commit, WEIGHTS);
@@ -69,6 +84,48 @@ final class HubModelFetcher {
             }
         }
         return config.path().getParent();
+    }
+
+    /**
+     * Fetches the ONNX export of Optimum's layout ({@code onnx/model.onnx}, else {@code model.onnx}, with its
+     * external data file when there is one); false when the repository has none.
+     */
+    private boolean fetchedExport(String commit) throws HubException {
+        for (String export : EXPORTS) {
+            try {
+                files.fetch(commit, export);
+            } catch (HubException e) {
+                if (e.kind() != Kind.ENTRY_NOT_FOUND) {
+                    throw e;
+                }
+                continue;
+            }
+            try {
+                files.fetch(commit, export + "_data");
+            } catch (HubException e) {
+                if (e.kind() != Kind.ENTRY_NOT_FOUND) {
+                    throw e;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /** Whether vitserve builds the network of the downloaded config.json itself (ViT family, CLIP). */
+    private static boolean builds(Path config) {
+        if (isClip(config)) {
+            return true;
+        }
+        try {
+            @SuppressWarnings("unchecked")
+            java.util.Map<String, Object> values = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readValue(java.nio.file.Files.readAllBytes(config), java.util.Map.class);
+            return values == null || Architectures.choose(new ConfigValues(values)).isPresent();
+        } catch (java.io.IOException | RuntimeException e) {
+            // the loader reads config.json next and says what is wrong with it
+            return true;
+        }
     }
 
     /** Whether the downloaded config.json is a CLIP model's (then its tokenizer is fetched too). */
