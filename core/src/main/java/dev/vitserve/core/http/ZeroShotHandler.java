@@ -41,7 +41,7 @@ final class ZeroShotHandler implements Handler<RoutingContext> {
         if (serving.task() != Task.ZERO_SHOT_IMAGE_CLASSIFICATION || serving.text().isEmpty()) {
             throw new WrongTaskException("model '" + serving.settings().name() + "' is an image classifier with its"
                     + " own labels (" + serving.task().id() + "): it has no text tower for " + what + "; use"
-                    + " /classify, or serve a CLIP model");
+                    + " /classify, or serve a CLIP or SigLIP model");
         }
         return serving.text().get();
     }
