@@ -188,6 +188,8 @@ def act(name, x):
         return x * torch.sigmoid(1.702 * x)
     if name == "gelu":
         return torch.nn.functional.gelu(x)
+    if name == "gelu_pytorch_tanh":
+        return torch.nn.functional.gelu(x, approximate="tanh")
     raise ValueError(name)
 
 

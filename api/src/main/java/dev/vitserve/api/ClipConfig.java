@@ -3,18 +3,38 @@ package dev.vitserve.api;
 import java.util.Objects;
 
 /**
- * The shape of a Hugging Face {@code CLIPModel}, from {@code config.json}'s {@code text_config},
- * {@code vision_config} and {@code projection_dim}: two towers whose projected outputs share one space.
+ * The shape of a Hugging Face {@code CLIPModel} or {@code SiglipModel}, from {@code config.json}'s
+ * {@code text_config}, {@code vision_config} and {@code projection_dim}: two towers whose outputs share one space.
  *
  * @param vision the image tower as a ViT shape; its {@code numLabels} is {@link #projectionDim()}, the width of
  *     what an image run gives (the projected image embedding), and its {@code qkvBias} is true
  * @param text the text tower
  * @param projectionDim the width of both projections: the length of image and text embeddings
+ * @param family which of the two architectures: they share the encoder layers and differ in their embeddings,
+ *     pooling and heads
  */
-public record ClipConfig(VitConfig vision, Text text, int projectionDim) {
+public record ClipConfig(VitConfig vision, Text text, int projectionDim, Family family) {
 
-    /** The activations CLIP configs name that vitserve builds: exact erf GELU and CLIP's sigmoid approximation. */
-    public static final java.util.Set<String> ACTIVATIONS = java.util.Set.of("gelu", "quick_gelu");
+    /**
+     * The activations the configs name that vitserve builds: exact erf GELU, CLIP's sigmoid approximation and the tanh
+     * approximation SigLIP uses ({@code gelu_pytorch_tanh}).
+     */
+    public static final java.util.Set<String> ACTIVATIONS = java.util.Set.of("gelu", "quick_gelu", "gelu_pytorch_tanh");
+
+    /** The two-tower architectures built. */
+    public enum Family {
+        /**
+         * {@code CLIPModel}: a class token and {@code pre_layrnorm} in the image tower, causal text attention pooled at
+         * the end-of-text token, bias-free projections, logits {@code exp(logit_scale) * cos}, softmax scores.
+         */
+        CLIP,
+        /**
+         * {@code SiglipModel}: patches with bias and no class token, {@code post_layernorm} on every token and the
+         * multihead attention pooling {@code head} (no projection); text attending both ways, pooled at the last
+         * position, then the linear {@code head}; logits {@code exp(logit_scale) * cos + logit_bias}, sigmoid scores.
+         */
+        SIGLIP
+    }
 
     /**
      * The text tower ({@code CLIPTextConfig}).
@@ -54,7 +74,13 @@ public record ClipConfig(VitConfig vision, Text text, int projectionDim) {
         }
     }
 
+    /** A CLIPModel. */
+    public ClipConfig(VitConfig vision, Text text, int projectionDim) {
+        this(vision, text, projectionDim, Family.CLIP);
+    }
+
     public ClipConfig {
+        Objects.requireNonNull(family, "family");
         Objects.requireNonNull(vision, "vision");
         Objects.requireNonNull(text, "text");
         if (projectionDim < 1 || vision.numLabels() != projectionDim) {

@@ -59,6 +59,16 @@ public final class Fixtures {
         return root().resolve("tiny-clip");
     }
 
+    /**
+     * A random-weight SigLIP model in the Hugging Face SiglipModel layout (vision 30 px, patch 6, width 20, 5 heads;
+     * text width 24, 3 heads, 64 positions, its head to 20; a Unigram tokenizer of 190 pieces): config.json,
+     * preprocessor_config.json, tokenizer.json, tokenizer_config.json, special_tokens_map.json, model.safetensors and
+     * reference.json, made by {@code testkit/tools/siglip-fixture.py}.
+     */
+    public static Path tinySiglip() {
+        return root().resolve("tiny-siglip");
+    }
+
     /** The names of every fixture model folder. */
     public static List<String> modelNames() {
         return List.of("tiny-vit", "vit-shape-a", "vit-shape-b");

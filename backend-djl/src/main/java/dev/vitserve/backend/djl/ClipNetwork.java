@@ -27,7 +27,9 @@ import java.util.function.Supplier;
 /**
  * Hugging Face's {@code CLIPModel} (modeling_clip.py) built with DJL NDArray operations from its safetensors weights:
  * the image tower to projected image embeddings, the text tower to projected text embeddings, as
- * {@code ClipGraphBuilder} builds them for ONNX Runtime. The weights live in one manager for the network's lifetime;
+ * {@code ClipGraphBuilder} builds them for ONNX Runtime; or Hugging Face's {@code SiglipModel} (modeling_siglip.py):
+ * patches with bias and no class token, {@code post_layernorm} on every token and the attention pooling
+ * {@code head}; text attending both ways, its last position through the linear {@code head}. The weights live in one manager for the network's lifetime;
  * a forward pass keeps no state, so it runs from several threads at once, each call's arrays in a sub-manager.
  */
 final class ClipNetwork implements AutoCloseable {
@@ -50,6 +52,15 @@ final class ClipNetwork implements AutoCloseable {
     private final NDArray finalNormWeight;
     private final NDArray finalNormBias;
     private final NDArray textProjection;
+    private final NDArray textHeadBias;
+    private final NDArray patchBias;
+    private final Head head;
+
+    /** SigLIP's multihead attention pooling head. */
+    private record Head(NDArray probe, NDArray q, NDArray qBias, NDArray k, NDArray kBias, NDArray v, NDArray vBias,
+                        NDArray out, NDArray outBias, NDArray normWeight, NDArray normBias, NDArray fc1,
+                        NDArray fc1Bias, NDArray fc2, NDArray fc2Bias) {
+    }
 
     /** One encoder layer's arrays. */
     private record Layer(NDArray norm1Weight, NDArray norm1Bias, NDArray q, NDArray qBias, NDArray k, NDArray kBias,
@@ -58,7 +69,7 @@ final class ClipNetwork implements AutoCloseable {
     }
 
     /** One tower's encoder. */
-    private record Tower(List<Layer> layers, long hidden, long heads, float eps, boolean quickGelu, boolean causal) {
+    private record Tower(List<Layer> layers, long hidden, long heads, float eps, String act, boolean causal) {
     }
 
     private ClipNetwork(NDManager manager, ClipConfig config, ModelWeights weights) throws BackendException {
@@ -69,26 +80,51 @@ final class ClipNetwork implements AutoCloseable {
         ClipConfig.Text t = config.text();
         long vh = v.hiddenSize();
         long th = t.hiddenSize();
+        boolean siglip = config.family() == ClipConfig.Family.SIGLIP;
         String ve = "vision_model.embeddings.";
         patchWeight = read(ve + "patch_embedding.weight", vh, v.numChannels(), v.patchSize(), v.patchSize());
-        classEmbedding = read(ve + "class_embedding", vh);
-        visionPositions = read(ve + "position_embedding.weight", v.numPatches() + 1, vh);
-        preNormWeight = read("vision_model.pre_layrnorm.weight", vh);
-        preNormBias = read("vision_model.pre_layrnorm.bias", vh);
+        patchBias = siglip ? read(ve + "patch_embedding.bias", vh) : null;
+        classEmbedding = siglip ? null : read(ve + "class_embedding", vh);
+        visionPositions = read(ve + "position_embedding.weight", v.numPatches() + (siglip ? 0 : 1), vh);
+        preNormWeight = siglip ? null : read("vision_model.pre_layrnorm.weight", vh);
+        preNormBias = siglip ? null : read("vision_model.pre_layrnorm.bias", vh);
         postNormWeight = read("vision_model.post_layernorm.weight", vh);
         postNormBias = read("vision_model.post_layernorm.bias", vh);
-        visualProjection = read("visual_projection.weight", config.projectionDim(), vh);
+        visualProjection = siglip ? null : read("visual_projection.weight", config.projectionDim(), vh);
         vision = tower("vision_model.", v.numLayers(), vh, v.intermediateSize(), v.numHeads(), v.layerNormEps(),
                 v.hiddenAct(), false);
+        head = siglip ? head("vision_model.head.", vh, v.intermediateSize()) : null;
         check("text_model.embeddings.token_embedding.weight", t.vocabSize(), th);
         tokenEmbedding = weights.floats("text_model.embeddings.token_embedding.weight");
         check("text_model.embeddings.position_embedding.weight", t.maxPositions(), th);
         textPositions = weights.floats("text_model.embeddings.position_embedding.weight");
         finalNormWeight = read("text_model.final_layer_norm.weight", th);
         finalNormBias = read("text_model.final_layer_norm.bias", th);
-        textProjection = read("text_projection.weight", config.projectionDim(), th);
+        textProjection = read(siglip ? "text_model.head.weight" : "text_projection.weight", config.projectionDim(), th);
+        textHeadBias = siglip ? read("text_model.head.bias", config.projectionDim()) : null;
         text = tower("text_model.", t.numLayers(), th, t.intermediateSize(), t.numHeads(), t.layerNormEps(),
-                t.hiddenAct(), true);
+                t.hiddenAct(), !siglip);
+    }
+
+    private Head head(String prefix, long hidden, long intermediate) throws BackendException {
+        String a = prefix + "attention.";
+        check(a + "in_proj_weight", 3 * hidden, hidden);
+        check(a + "in_proj_bias", 3 * hidden);
+        NDArray packed = read(a + "in_proj_weight", 3 * hidden, hidden);
+        NDArray packedBias = read(a + "in_proj_bias", 3 * hidden);
+        NDArray[] w = new NDArray[3];
+        NDArray[] b = new NDArray[3];
+        for (int i = 0; i < 3; i++) {
+            w[i] = packed.get(new NDIndex(i * hidden + ":" + (i + 1) * hidden + ", :")).duplicate();
+            b[i] = packedBias.get(new NDIndex(i * hidden + ":" + (i + 1) * hidden)).duplicate();
+        }
+        packed.close();
+        packedBias.close();
+        return new Head(read(prefix + "probe", 1, 1, hidden), w[0], b[0], w[1], b[1], w[2], b[2],
+                read(a + "out_proj.weight", hidden, hidden), read(a + "out_proj.bias", hidden),
+                read(prefix + "layernorm.weight", hidden), read(prefix + "layernorm.bias", hidden),
+                read(prefix + "mlp.fc1.weight", intermediate, hidden), read(prefix + "mlp.fc1.bias", intermediate),
+                read(prefix + "mlp.fc2.weight", hidden, intermediate), read(prefix + "mlp.fc2.bias", hidden));
     }
 
     /**
@@ -127,7 +163,7 @@ final class ClipNetwork implements AutoCloseable {
                     read(l + "mlp.fc1.weight", intermediate, hidden), read(l + "mlp.fc1.bias", intermediate),
                     read(l + "mlp.fc2.weight", hidden, intermediate), read(l + "mlp.fc2.bias", hidden)));
         }
-        return new Tower(list, hidden, heads, (float) eps, act.equals("quick_gelu"), causal);
+        return new Tower(list, hidden, heads, (float) eps, act, causal);
     }
 
     /** Projected image embeddings {@code [N, projection]} of pixels {@code [N, C, H, W]} (in the call's manager). */
@@ -136,8 +172,12 @@ final class ClipNetwork implements AutoCloseable {
             long n = pixels.getShape().get(0);
             long hidden = vision.hidden();
             long patch = config.vision().patchSize();
-            NDArray patches = Conv2d.conv2d(pixels, patchWeight, null, new Shape(patch, patch)).singletonOrThrow();
+            NDArray patches = Conv2d.conv2d(pixels, patchWeight, patchBias, new Shape(patch, patch)).singletonOrThrow();
             NDArray tokens = patches.reshape(n, hidden, -1).transpose(0, 2, 1);
+            if (head != null) {
+                NDArray h = encoder(tokens.add(visionPositions), vision, null);
+                return pool(layerNorm(h, postNormWeight, postNormBias, vision));
+            }
             NDArray cls = pixels.getManager().zeros(new Shape(n, 1, hidden)).addi(classEmbedding);
             NDArray h = cls.concat(tokens, 1).addi(visionPositions);
             h = layerNorm(h, preNormWeight, preNormBias, vision);
@@ -166,8 +206,12 @@ final class ClipNetwork implements AutoCloseable {
             for (int i = 0; i < length; i++) {
                 Arrays.fill(mask, i * length + i + 1, (i + 1) * length, Float.NEGATIVE_INFINITY);
             }
-            h = encoder(h, text, call.create(mask, new Shape(length, length)));
+            h = encoder(h, text, text.causal() ? call.create(mask, new Shape(length, length)) : null);
             h = layerNorm(h, finalNormWeight, finalNormBias, text);
+            if (textHeadBias != null) {
+                NDArray last = h.get(new NDIndex(":, -1, :"));
+                return Linear.linear(last, textProjection, textHeadBias).singletonOrThrow();
+            }
             NDList pooled = new NDList();
             for (int r = 0; r < n; r++) {
                 pooled.add(h.get(r, endOfText(ids, r * length, length)));
@@ -197,10 +241,42 @@ final class ClipNetwork implements AutoCloseable {
                     tower, mask));
             NDArray up = Linear.linear(layerNorm(attended, layer.norm2Weight(), layer.norm2Bias(), tower), layer.fc1(),
                     layer.fc1Bias()).singletonOrThrow();
-            NDArray activated = tower.quickGelu() ? up.mul(Activation.sigmoid(up.mul(1.702f))) : Activation.gelu(up);
-            h = attended.addi(Linear.linear(activated, layer.fc2(), layer.fc2Bias()).singletonOrThrow());
+            h = attended.addi(Linear.linear(activate(up, tower), layer.fc2(), layer.fc2Bias()).singletonOrThrow());
         }
         return h;
+    }
+
+    private static NDArray activate(NDArray x, Tower tower) {
+        return switch (tower.act()) {
+            case "quick_gelu" -> x.mul(Activation.sigmoid(x.mul(1.702f)));
+            // torch's gelu(approximate="tanh"): 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+            case "gelu_pytorch_tanh" -> x.mul(x.mul(x).muli(0.044715f).addi(1f).muli(x)
+                    .muli((float) Math.sqrt(2 / Math.PI)).tanh().addi(1f)).muli(0.5f);
+            default -> Activation.gelu(x);
+        };
+    }
+
+    /** SigLIP's attention pooling of tokens {@code [N, T, hidden]}: the probe's output {@code [N, hidden]}. */
+    private NDArray pool(NDArray h) {
+        long n = h.getShape().get(0);
+        long t = h.getShape().get(1);
+        long hidden = vision.hidden();
+        long heads = vision.heads();
+        long size = hidden / heads;
+        NDArray probe = h.getManager().zeros(new Shape(n, 1, hidden)).addi(head.probe());
+        NDArray q = Linear.linear(probe, head.q(), head.qBias()).singletonOrThrow()
+                .reshape(n, 1, heads, size).transpose(0, 2, 1, 3);
+        NDArray kT = Linear.linear(h, head.k(), head.kBias()).singletonOrThrow()
+                .reshape(n, t, heads, size).transpose(0, 2, 3, 1);
+        NDArray v = Linear.linear(h, head.v(), head.vBias()).singletonOrThrow()
+                .reshape(n, t, heads, size).transpose(0, 2, 1, 3);
+        NDArray context = q.matMul(kT).muli((float) (1.0 / Math.sqrt(size))).softmax(3).matMul(v)
+                .transpose(0, 2, 1, 3).reshape(n, 1, hidden);
+        NDArray x = Linear.linear(context, head.out(), head.outBias()).singletonOrThrow();
+        NDArray up = Linear.linear(layerNorm(x, head.normWeight(), head.normBias(), vision), head.fc1(),
+                head.fc1Bias()).singletonOrThrow();
+        x = x.addi(Linear.linear(activate(up, vision), head.fc2(), head.fc2Bias()).singletonOrThrow());
+        return x.reshape(n, hidden);
     }
 
     private static NDArray attention(NDArray x, Layer layer, Tower tower, NDArray mask) {

@@ -28,6 +28,12 @@ import java.util.Map;
  * text (the first {@code eos_token_id}, or the largest id for configs whose {@code eos_token_id} is the legacy 2),
  * {@code text_projection}.</li>
  * </ul>
+ * For a {@code SiglipModel} (modeling_siglip.py) the image tower is the patch convolution with bias, position
+ * embeddings (no class token, no pre-layernorm), the encoder, {@code post_layernorm} on every token and the
+ * multihead attention pooling {@code head} (a learned probe attends over the tokens with the packed
+ * {@code in_proj_weight} of torch's nn.MultiheadAttention, then {@code out_proj}, and a residual MLP after
+ * {@code head.layernorm}); the text tower attends both ways (no mask: SigLIP's tokenizer gives no attention mask)
+ * and its {@code final_layer_norm}ed last position goes through the linear {@code head} with bias.
  * Both encoders are CLIP's pre-LN layers ({@code layer_norm1}, attention with biased q/k/v/out projections,
  * {@code layer_norm2}, {@code fc1}, activation, {@code fc2}), attention in ONNX Runtime's fused
  * {@code MultiHeadAttention} as in {@link VitGraphBuilder}. Embeddings are not normalized here.
@@ -70,10 +76,22 @@ final class ClipGraphBuilder {
         String prefix = "vision_model.embeddings.";
         g.floatInput(OnnxSignature.PIXEL_INPUT, "batch", (long) v.numChannels(), (long) v.imageHeight(),
                 (long) v.imageWidth());
-        String conv = g.op("Conv", in(OnnxSignature.PIXEL_INPUT,
-                b.weight(prefix + "patch_embedding.weight", hidden, v.numChannels(), patch, patch)),
+        boolean siglip = config.family() == ClipConfig.Family.SIGLIP;
+        String patchWeight = b.weight(prefix + "patch_embedding.weight", hidden, v.numChannels(), patch, patch);
+        String conv = g.op("Conv", siglip ? in(OnnxSignature.PIXEL_INPUT, patchWeight,
+                        b.weight(prefix + "patch_embedding.bias", hidden)) : in(OnnxSignature.PIXEL_INPUT, patchWeight),
                 ints("kernel_shape", patch, patch), ints("strides", patch, patch));
         String patches = g.op("Transpose", in(g.op("Reshape", in(conv, g.int64s(0, hidden, -1)))), ints("perm", 0, 2, 1));
+        if (siglip) {
+            int count = v.numPatches();
+            String h = g.op("Add", in(patches, b.weightAs(prefix + "position_embedding.weight",
+                    new long[] {count, hidden}, new long[] {1, count, hidden})));
+            h = b.layerNorm("vision_model.post_layernorm", b.encoder(tower, h), hidden, v.layerNormEps());
+            String pooled = b.attentionPool(tower, "vision_model.head.", h);
+            g.opTo(IMAGE_EMBEDS, "Reshape", in(pooled, g.int64s(0, hidden)));
+            g.floatOutput(IMAGE_EMBEDS, "batch", (long) config.projectionDim());
+            return new VitGraph(g.model("vitserve", true), b.supplied, 0, 0);
+        }
         String batch = g.op("Shape", in(OnnxSignature.PIXEL_INPUT), integer("end", 1));
         String clsShape = g.op("Concat", in(batch, g.int64s(1, hidden)), integer("axis", 0));
         String cls = g.op("Expand", in(b.weightAs(prefix + "class_embedding", new long[] {hidden},
@@ -102,8 +120,9 @@ final class ClipGraphBuilder {
         ClipGraphBuilder b = new ClipGraphBuilder(weights, "vitserve-clip-text");
         ClipConfig.Text t = config.text();
         b.checkActivation("text_config", t.hiddenAct());
+        boolean siglip = config.family() == ClipConfig.Family.SIGLIP;
         Tower tower = new Tower("text_model.", t.hiddenSize(), t.numLayers(), t.numHeads(), t.intermediateSize(),
-                t.layerNormEps(), t.hiddenAct(), true);
+                t.layerNormEps(), t.hiddenAct(), !siglip);
         OnnxNodes g = b.g;
         int hidden = t.hiddenSize();
         String prefix = "text_model.embeddings.";
@@ -116,6 +135,14 @@ final class ClipGraphBuilder {
         String h = g.op("Add", in(tokens, positions));
         h = b.encoder(tower, h);
         h = b.layerNorm("text_model.final_layer_norm", h, hidden, t.layerNormEps());
+        if (siglip) {
+            String last = g.op("Gather", in(h, g.int64s(-1)), integer("axis", 1));
+            g.opTo(TEXT_EMBEDS, "Gemm", in(g.op("Reshape", in(last, g.int64s(0, hidden))),
+                    b.weight("text_model.head.weight", config.projectionDim(), hidden),
+                    b.weight("text_model.head.bias", config.projectionDim())), integer("transB", 1));
+            g.floatOutput(TEXT_EMBEDS, "batch", (long) config.projectionDim());
+            return new VitGraph(g.model("vitserve", true), b.supplied, 0, 0);
+        }
         // where each row's end of text is: ArgMax gives the first of equal maxima, as torch.argmax does
         String scored = t.poolsAtLargestId() ? INPUT_IDS
                 : g.op("Equal", in(INPUT_IDS, g.int64s(t.eosTokenId())));
@@ -142,12 +169,53 @@ final class ClipGraphBuilder {
                     layerNorm(prefix + "layer_norm1", h, tower.hidden(), tower.eps()))));
             String up = linear(prefix + "mlp.fc1", layerNorm(prefix + "layer_norm2", attended, tower.hidden(), tower.eps()),
                     tower.intermediate(), tower.hidden());
-            String activated = tower.act().equals("quick_gelu")
-                    ? g.opIn(OnnxNodes.MICROSOFT, "QuickGelu", in(up), real("alpha", 1.702f))
-                    : g.opIn(OnnxNodes.MICROSOFT, "Gelu", in(up));
-            h = g.op("Add", in(attended, linear(prefix + "mlp.fc2", activated, tower.hidden(), tower.intermediate())));
+            h = g.op("Add", in(attended, linear(prefix + "mlp.fc2", activate(tower, up), tower.hidden(),
+                    tower.intermediate())));
         }
         return h;
+    }
+
+    private String activate(Tower tower, String x) {
+        return switch (tower.act()) {
+            case "quick_gelu" -> g.opIn(OnnxNodes.MICROSOFT, "QuickGelu", in(x), real("alpha", 1.702f));
+            // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))): torch's gelu(approximate="tanh")
+            case "gelu_pytorch_tanh" -> g.opIn(OnnxNodes.MICROSOFT, "FastGelu", in(x));
+            default -> g.opIn(OnnxNodes.MICROSOFT, "Gelu", in(x));
+        };
+    }
+
+    /**
+     * SigLIP's multihead attention pooling head over tokens {@code [batch, tokens, hidden]}: {@code [batch, 1, hidden]}.
+     */
+    private String attentionPool(Tower tower, String prefix, String h) throws BackendException {
+        int hidden = tower.hidden();
+        String batch = g.op("Shape", in(h), integer("end", 1));
+        String probe = g.op("Expand", in(weight(prefix + "probe", 1, 1, hidden),
+                g.op("Concat", in(batch, g.int64s(1, hidden)), integer("axis", 0))));
+        String a = prefix + "attention.";
+        FloatBuffer packed = floats(a + "in_proj_weight", 3L * hidden, hidden);
+        FloatBuffer packedBias = floats(a + "in_proj_bias", 3L * hidden);
+        String[] qkv = new String[3];
+        for (int i = 0; i < 3; i++) {
+            String w = part(a + "in_proj_weight." + "qkv".charAt(i), packed, i * hidden * hidden, hidden * hidden,
+                    new long[] {hidden, hidden});
+            String bias = part(a + "in_proj_bias." + "qkv".charAt(i), packedBias, i * hidden, hidden, new long[] {hidden});
+            String x = i == 0 ? probe : h;
+            qkv[i] = g.op("Add", in(g.opIn(OnnxNodes.MICROSOFT, "FusedMatMul", in(x, w), integer("transB", 1)), bias));
+        }
+        String context = g.opIn(OnnxNodes.MICROSOFT, "MultiHeadAttention", in(qkv[0], qkv[1], qkv[2]),
+                integer("num_heads", tower.heads()), real("scale", (float) (1.0 / Math.sqrt(hidden / tower.heads()))));
+        String x = linear(a + "out_proj", context, hidden, hidden);
+        String up = linear(prefix + "mlp.fc1", layerNorm(prefix + "layernorm", x, hidden, tower.eps()),
+                tower.intermediate(), hidden);
+        return g.op("Add", in(x, linear(prefix + "mlp.fc2", activate(tower, up), hidden, tower.intermediate())));
+    }
+
+    /** {@code length} values of a packed tensor from {@code offset}, as an initializer of its own. */
+    private String part(String name, FloatBuffer packed, int offset, int length, long[] dims) {
+        FloatBuffer values = packed.duplicate();
+        values.position(packed.position() + offset).limit(packed.position() + offset + length);
+        return initializer(name, values.slice(), dims);
     }
 
     private String attention(Tower tower, String prefix, String x) throws BackendException {
@@ -178,7 +246,10 @@ final class ClipGraphBuilder {
 
     /** A tensor of the file, checked to have {@code shape}, as an initializer of the same values in {@code dims}. */
     private String weightAs(String name, long[] shape, long[] dims) throws BackendException {
-        FloatBuffer values = floats(name, shape);
+        return initializer(name, floats(name, shape), dims);
+    }
+
+    private String initializer(String name, FloatBuffer values, long[] dims) {
         VitGraph.Weight weight = VitGraph.Weight.floats(values, dims);
         TensorProto.Builder tensor = TensorProto.newBuilder()
                 .setName(name)

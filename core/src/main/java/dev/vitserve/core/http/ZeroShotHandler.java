@@ -5,6 +5,7 @@ import dev.vitserve.core.inference.Embedding;
 import dev.vitserve.core.inference.TextPipeline;
 import dev.vitserve.core.inference.ZeroShotScores;
 import dev.vitserve.core.model.Task;
+import dev.vitserve.core.model.TextTower;
 import dev.vitserve.core.model.WrongTaskException;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.registry.ServingModel;
@@ -18,7 +19,8 @@ import java.util.List;
 /**
  * {@code POST /v1/models/{name}/zero-shot}: the images of the request exactly as classify takes them, each scored
  * against the request's {@code candidate_labels} put in {@code hypothesis_template}, as Hugging Face's
- * zero-shot-image-classification pipeline scores them: the labels sorted by the softmax of {@code logits_per_image}.
+ * zero-shot-image-classification pipeline scores them: the labels sorted by the model's scores of
+ * {@code logits_per_image} ({@link TextTower}: a softmax for CLIP, sigmoids for SigLIP).
  * The image embedding comes from the same path as {@code /embed} (decoding, batching), the texts' from the text tower
  * in one batch.
  */
@@ -39,7 +41,7 @@ final class ZeroShotHandler implements Handler<RoutingContext> {
         if (serving.task() != Task.ZERO_SHOT_IMAGE_CLASSIFICATION || serving.text().isEmpty()) {
             throw new WrongTaskException("model '" + serving.settings().name() + "' is an image classifier with its"
                     + " own labels (" + serving.task().id() + "): it has no text tower for " + what + "; use"
-                    + " /classify, or serve a CLIP model");
+                    + " /classify, or serve a CLIP or SigLIP model");
         }
         return serving.text().get();
     }
@@ -51,7 +53,7 @@ final class ZeroShotHandler implements Handler<RoutingContext> {
         try {
             answered = models.require(ctx).use(serving -> {
                 TextPipeline text = requireZeroShot(serving, "zero-shot classification");
-                double logitScale = serving.model().text().orElseThrow().logitScale();
+                TextTower scoring = serving.model().text().orElseThrow();
                 return reader.read(ctx).compose(images -> {
                     ZeroShotRequest request = ZeroShotRequest.of(ctx, ctx.get(ImageRequestReader.JSON_BODY));
                     Future<TextPipeline.TextEmbeddings> texts = text.embed(request.texts());
@@ -59,7 +61,7 @@ final class ZeroShotHandler implements Handler<RoutingContext> {
                             new RequestPixels(maxRequestPixels),
                             (bytes, allowance) -> serving.pipeline().embed(bytes, allowance, false, start));
                     return Future.all(texts, embedded).map(both -> answer(serving, request, texts.result(),
-                            embedded.result(), logitScale));
+                            embedded.result(), scoring));
                 });
             });
         } catch (RuntimeException e) {
@@ -71,12 +73,12 @@ final class ZeroShotHandler implements Handler<RoutingContext> {
     }
 
     private static JsonObject answer(ServingModel serving, ZeroShotRequest request, TextPipeline.TextEmbeddings texts,
-                                     List<ClassifyHandler.Named<Embedding>> images, double logitScale) {
+                                     List<ClassifyHandler.Named<Embedding>> images, TextTower scoring) {
         JsonArray items = new JsonArray();
         for (ClassifyHandler.Named<Embedding> image : images) {
-            double[] logits = ZeroShotScores.logitsPerImage(image.answer().vector(), texts.vectors(), logitScale);
+            double[] logits = scoring.logits(image.answer().vector(), texts.vectors());
             JsonArray predictions = new JsonArray();
-            for (ZeroShotScores.Scored scored : ZeroShotScores.ranked(request.labels(), logits)) {
+            for (ZeroShotScores.Scored scored : scoring.ranked(request.labels(), logits)) {
                 predictions.add(new JsonObject().put("label", scored.label()).put("score", scored.score()));
             }
             JsonArray rawLogits = new JsonArray();

@@ -112,7 +112,7 @@ final class HubModelFetcher {
         return false;
     }
 
-    /** Whether vitserve builds the network of the downloaded config.json itself (ViT family, CLIP). */
+    /** Whether vitserve builds the network of the downloaded config.json itself (ViT family, CLIP, SigLIP). */
     private static boolean builds(Path config) {
         if (isClip(config)) {
             return true;
@@ -128,7 +128,7 @@ final class HubModelFetcher {
         }
     }
 
-    /** Whether the downloaded config.json is a CLIP model's (then its tokenizer is fetched too). */
+    /** Whether the downloaded config.json is a CLIP or SigLIP model's (then its tokenizer is fetched too). */
     private static boolean isClip(Path config) {
         try {
             com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
@@ -136,11 +136,12 @@ final class HubModelFetcher {
             if (root == null) {
                 return false;
             }
-            if (root.path("model_type").asText("").equals("clip")) {
+            String type = root.path("model_type").asText("");
+            if (type.equals("clip") || type.equals("siglip")) {
                 return true;
             }
             for (com.fasterxml.jackson.databind.JsonNode architecture : root.path("architectures")) {
-                if (architecture.asText().equals("CLIPModel")) {
+                if (architecture.asText().equals("CLIPModel") || architecture.asText().equals("SiglipModel")) {
                     return true;
                 }
             }

@@ -64,6 +64,7 @@ public final class PreprocessorConfig {
         CONVNEXT("ConvNextImageProcessor", "crop_pct", "do_normalize", "image_mean", "image_std"),
         BIT("BitImageProcessor", "do_center_crop", "crop_size", "do_normalize", "image_mean", "image_std"),
         CLIP("CLIPImageProcessor", "do_center_crop", "crop_size", "do_normalize", "image_mean", "image_std"),
+        SIGLIP("SiglipImageProcessor", "do_normalize", "image_mean", "image_std"),
         MOBILEVIT("MobileViTImageProcessor", "do_center_crop", "crop_size", "do_flip_channel_order",
                 "do_reduce_labels"),
         EFFICIENTNET("EfficientNetImageProcessor", "do_center_crop", "crop_size", "do_normalize", "image_mean",
@@ -171,10 +172,11 @@ public final class PreprocessorConfig {
         });
         boolean squareDefault = switch (processor) {
             case VIT, DEIT, BEIT, EFFICIENTNET -> true;
+            case SIGLIP -> false;
             case CONVNEXT, BIT, CLIP, MOBILEVIT -> false;
         };
         PreprocessStep.Size defaultSize = switch (processor) {
-            case VIT -> new Exact(224, 224);
+            case VIT, SIGLIP -> new Exact(224, 224);
             case DEIT, BEIT -> new Exact(256, 256);
             case EFFICIENTNET -> new Exact(346, 346);
             case CONVNEXT -> new ShortestEdge(384);
@@ -182,11 +184,11 @@ public final class PreprocessorConfig {
         };
         ResampleFilter defaultFilter = switch (processor) {
             case VIT, MOBILEVIT -> ResampleFilter.BILINEAR;
-            case DEIT, BEIT, CONVNEXT, BIT, CLIP -> ResampleFilter.BICUBIC;
+            case DEIT, BEIT, CONVNEXT, BIT, CLIP, SIGLIP -> ResampleFilter.BICUBIC;
             case EFFICIENTNET -> ResampleFilter.NEAREST;
         };
         float[][] meanStd = switch (processor) {
-            case VIT, BEIT, CONVNEXT, EFFICIENTNET, MOBILEVIT -> new float[][] {HALF, HALF};
+            case VIT, BEIT, CONVNEXT, EFFICIENTNET, MOBILEVIT, SIGLIP -> new float[][] {HALF, HALF};
             case DEIT -> new float[][] {IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD};
             case BIT, CLIP -> new float[][] {OPENAI_CLIP_MEAN, OPENAI_CLIP_STD};
         };
@@ -236,7 +238,9 @@ public final class PreprocessorConfig {
         Exact fixed = null;
         String variable = null;
         switch (processor) {
-            case VIT -> {
+            case VIT, SIGLIP -> {
+                // SiglipImageProcessor resizes to size["height"], size["width"] as ViT's does (an int size has no
+                // such keys there: refused as ViT refuses a shortest edge)
                 Exact exact = requireExact(size, name, root.get("size"));
                 if (doResize) {
                     steps.add(new Resize(exact, filter));

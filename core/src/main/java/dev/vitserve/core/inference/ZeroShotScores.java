@@ -5,9 +5,10 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * What Hugging Face's zero-shot-image-classification pipeline makes of CLIP's embeddings: {@code logits_per_image}
- * = {@code exp(logit_scale)} times the cosine of the image embedding and each text embedding, the softmax over the
- * labels, and the labels sorted by score, highest first (equal scores keep the request's order).
+ * What Hugging Face's zero-shot-image-classification pipeline makes of a two-tower model's embeddings:
+ * {@code logits_per_image} = {@code exp(logit_scale)} times the cosine of the image embedding and each text embedding
+ * (plus {@code logit_bias} for SigLIP), the softmax over the labels (CLIP) or each logit's sigmoid (SigLIP), and the
+ * labels sorted by score, highest first (equal scores keep the request's order).
  */
 public final class ZeroShotScores {
 
@@ -20,6 +21,11 @@ public final class ZeroShotScores {
 
     /** {@code exp(logitScale) * cos(image, text_i)} for every text. */
     public static double[] logitsPerImage(float[] image, float[][] texts, double logitScale) {
+        return logitsPerImage(image, texts, logitScale, 0);
+    }
+
+    /** {@code exp(logitScale) * cos(image, text_i) + logitBias} for every text. */
+    public static double[] logitsPerImage(float[] image, float[][] texts, double logitScale, double logitBias) {
         double scale = Math.exp(logitScale);
         double imageNorm = norm(image);
         double[] logits = new double[texts.length];
@@ -28,13 +34,29 @@ public final class ZeroShotScores {
             for (int j = 0; j < image.length; j++) {
                 dot += (double) image[j] * texts[i][j];
             }
-            logits[i] = scale * dot / (imageNorm * norm(texts[i]));
+            logits[i] = scale * dot / (imageNorm * norm(texts[i])) + logitBias;
         }
         return logits;
     }
 
     /** The labels with their softmax scores, sorted by score. */
     public static List<Scored> ranked(List<String> labels, double[] logits) {
+        return ranked(labels, logits, ScoreFunction.SOFTMAX);
+    }
+
+    /** The labels with their scores by {@code function} (softmax over the labels, or each one's sigmoid), sorted. */
+    public static List<Scored> ranked(List<String> labels, double[] logits, ScoreFunction function) {
+        if (function == ScoreFunction.SIGMOID) {
+            List<Scored> scored = new ArrayList<>(logits.length);
+            for (int i = 0; i < logits.length; i++) {
+                scored.add(new Scored(labels.get(i), 1 / (1 + Math.exp(-logits[i])), logits[i]));
+            }
+            scored.sort(Comparator.comparingDouble((Scored s) -> -s.score()));
+            return scored;
+        }
+        if (function != ScoreFunction.SOFTMAX) {
+            throw new IllegalArgumentException("zero-shot scores are a softmax or sigmoids, not " + function.id());
+        }
         double max = Double.NEGATIVE_INFINITY;
         for (double logit : logits) {
             max = Math.max(max, logit);

@@ -46,7 +46,7 @@ public final class ModelLoader {
         }
         Path configFile = directory.resolve(CONFIG);
         JsonNode config = readJson(configFile);
-        if (ClipModelLoader.isClip(config)) {
+        if (ClipModelLoader.isClip(config) || ClipModelLoader.isSiglip(config)) {
             return ClipModelLoader.load(directory, name, configFile, config);
         }
         ConfigValues values = values(configFile, config);

@@ -39,11 +39,13 @@ public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final int maxLength;
     private final long padId;
+    private final boolean padToMaxLength;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxLength, long padId) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxLength, long padId, boolean padToMaxLength) {
         this.tokenizer = tokenizer;
         this.maxLength = maxLength;
         this.padId = padId;
+        this.padToMaxLength = padToMaxLength;
     }
 
     /** The ids of a batch of texts, padded to the longest: {@code batchSize} rows of {@code length} ids. */
@@ -63,6 +65,22 @@ public final class TextTokenizer implements AutoCloseable {
      * @throws ModelLoadException when a file is missing or broken, naming it and what to do
      */
     public static TextTokenizer load(Path directory, int positions) throws ModelLoadException {
+        return load(directory, positions, false);
+    }
+
+    /**
+     * Reads the tokenizer of a model folder that is always given texts of one length, as
+     * {@code tokenizer(texts, padding="max_length", max_length=length, truncation=True)} tokenizes them (what the
+     * zero-shot pipeline does for SigLIP, with 64): each text truncated to {@code length} tokens and padded to it.
+     *
+     * @throws ModelLoadException as {@link #load(Path, int)}
+     */
+    public static TextTokenizer loadPadded(Path directory, int length) throws ModelLoadException {
+        return load(directory, length, true);
+    }
+
+    private static TextTokenizer load(Path directory, int positions, boolean padToMaxLength)
+            throws ModelLoadException {
         Path file = directory.resolve(TOKENIZER);
         byte[] bytes;
         try {
@@ -79,7 +97,7 @@ public final class TextTokenizer implements AutoCloseable {
         JsonNode special = optionalJson(directory.resolve(SPECIAL_TOKENS));
         int maxLength = positions;
         JsonNode modelMax = config.path("model_max_length");
-        if (modelMax.isNumber() && modelMax.asDouble() >= 2 && modelMax.asDouble() < NO_LIMIT) {
+        if (!padToMaxLength && modelMax.isNumber() && modelMax.asDouble() >= 2 && modelMax.asDouble() < NO_LIMIT) {
             maxLength = Math.min(maxLength, modelMax.asInt());
         }
         String padToken = tokenText(config.path("pad_token"));
@@ -102,7 +120,7 @@ public final class TextTokenizer implements AutoCloseable {
             throw new ModelLoadException(file + " is not a tokenizer Hugging Face's tokenizers library can read: "
                     + e.getMessage() + "; save it again with a recent transformers (tokenizer.save_pretrained)", e);
         }
-        return new TextTokenizer(tokenizer, maxLength, padId);
+        return new TextTokenizer(tokenizer, maxLength, padId, padToMaxLength);
     }
 
     /** The longest a text gets, special tokens included; longer ones are truncated. */
@@ -121,13 +139,18 @@ public final class TextTokenizer implements AutoCloseable {
         return encoding.getIds();
     }
 
-    /** The ids of several texts, padded with {@link #padId()} to the longest. */
+    /** Whether every batch is padded to {@link #maxLength()} rather than to its longest text. */
+    public boolean padsToMaxLength() {
+        return padToMaxLength;
+    }
+
+    /** The ids of several texts, padded with {@link #padId()} to the longest, or to {@link #maxLength()}. */
     public Tokens encode(List<String> texts) {
         if (texts.isEmpty()) {
             throw new IllegalArgumentException("no texts");
         }
         long[][] rows = new long[texts.size()][];
-        int longest = 0;
+        int longest = padToMaxLength ? maxLength : 0;
         for (int i = 0; i < rows.length; i++) {
             rows[i] = ids(texts.get(i));
             longest = Math.max(longest, rows[i].length);
@@ -200,9 +223,17 @@ public final class TextTokenizer implements AutoCloseable {
                 return added.get("id").asLong();
             }
         }
-        JsonNode id = root.path("model").path("vocab").path(token);
+        JsonNode vocab = root.path("model").path("vocab");
+        JsonNode id = vocab.path(token);
         if (id.canConvertToLong()) {
             return id.asLong();
+        }
+        if (vocab.isArray()) { // a Unigram model's vocabulary: [piece, score] pairs, the id being the position
+            for (int i = 0; i < vocab.size(); i++) {
+                if (token.equals(vocab.get(i).path(0).asText(null))) {
+                    return i;
+                }
+            }
         }
         throw new ModelLoadException(file + " has no token \"" + token + "\", the pad token its configuration names");
     }

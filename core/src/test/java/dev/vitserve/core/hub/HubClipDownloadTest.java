@@ -14,7 +14,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** A CLIP repository's tokenizer files come down with the model; a ViT's download asks for none of them. */
+/**
+ * A CLIP or SigLIP repository's tokenizer files come down with the model; a ViT's download asks for none of them.
+ */
 @Timeout(60)
 class HubClipDownloadTest extends StandInHubTest {
 
@@ -44,5 +46,22 @@ class HubClipDownloadTest extends StandInHubTest {
         hub.repo(CLIP).addFrom(Fixtures.tinyClip(), "config.json", "preprocessor_config.json", "model.safetensors");
         HubException e = assertThrows(HubException.class, () -> support.resolver().resolve(CLIP, "main"));
         assertTrue(e.getMessage().contains("has no tokenizer.json"), e.getMessage());
+    }
+
+    @Test
+    void aSiglipModelsTokenizerFilesAreDownloadedToo() throws Exception {
+        String siglip = "org/tiny-siglip";
+        hub.repo(siglip).addFrom(Fixtures.tinySiglip(), "config.json", "preprocessor_config.json", "model.safetensors",
+                "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json");
+        Path snapshot = support.resolver().resolve(siglip, "main");
+        assertTrue(Files.isRegularFile(snapshot.resolve("tokenizer.json")));
+        assertTrue(Files.isRegularFile(snapshot.resolve("special_tokens_map.json")));
+        LoadedModel model = ModelLoader.load(snapshot, siglip);
+        try {
+            assertEquals(Task.ZERO_SHOT_IMAGE_CLASSIFICATION, model.task());
+            assertEquals(-0.7, model.text().orElseThrow().logitBias(), 1e-6);
+        } finally {
+            model.closeText();
+        }
     }
 }

@@ -115,9 +115,27 @@ class PreprocessorConfigTest {
     }
 
     @Test
+    void siglipImageProcessorResizesBicubicToHeightAndWidthWithHalfMeanAndStd() throws IOException {
+        PreprocessorConfig d = read("{\"image_processor_type\": \"SiglipImageProcessor\"}");
+        assertEquals(PreprocessorConfig.Processor.SIGLIP, d.processor());
+        assertEquals(224, d.height());
+        assertEquals(224, d.width());
+        assertEquals(3, d.resample());
+        assertFalse(d.doCenterCrop());
+        assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f}, d.imageMean());
+        assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f}, d.imageStd());
+        assertEquals(30, read("{\"image_processor_type\": \"SiglipImageProcessorFast\","
+                + " \"size\": {\"height\": 30, \"width\": 30}}").width());
+        assertTrue(failure("{\"image_processor_type\": \"SiglipImageProcessor\", \"size\": 384}").getMessage()
+                .contains("height"));
+        assertTrue(failure("{\"image_processor_type\": \"SiglipImageProcessor\", \"do_center_crop\": true}")
+                .getMessage().contains("do_center_crop"));
+    }
+
+    @Test
     void anUnknownProcessorClassIsRefusedNamingIt() {
-        IOException e = failure("{\"image_processor_type\": \"SiglipImageProcessor\"}");
-        assertTrue(e.getMessage().contains("SiglipImageProcessor") && e.getMessage().contains("ConvNextImageProcessor"),
+        IOException e = failure("{\"image_processor_type\": \"DonutImageProcessor\"}");
+        assertTrue(e.getMessage().contains("DonutImageProcessor") && e.getMessage().contains("ConvNextImageProcessor"),
                 e.getMessage());
         IOException legacy = failure("{\"feature_extractor_type\": \"DetrFeatureExtractor\"}");
         assertTrue(legacy.getMessage().contains("DetrFeatureExtractor"), legacy.getMessage());
