@@ -184,6 +184,48 @@ class ZeroShotTest {
         assertEquals(1.0, Math.sqrt(length), 1e-5);
     }
 
+    /** One series of the onnx server's /metrics for tiny-clip, 0 when it is not there yet. */
+    private static double metric(String name) throws Exception {
+        HttpResponse<Buffer> response = await(client.get(server.port(), "127.0.0.1", "/metrics").send());
+        assertEquals(200, response.statusCode());
+        for (String line : response.bodyAsString().split("\n")) {
+            if (line.startsWith(name + "{") && line.contains("model=\"tiny-clip\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
+    }
+
+    @Test
+    void knownLabelsRunNoTextTowerAndScoreTheSame() throws Exception {
+        String image = Base64.getEncoder().encodeToString(photo("chelsea.png"));
+        // labels no other test sends, so that the first request misses whatever ran before
+        JsonObject body = new JsonObject().put("image", image)
+                .put("candidate_labels", new JsonArray().add("cache probe cat").add("cache probe dog").add("cache probe cat"))
+                .put("hypothesis_template", "a cached photo of a {}");
+        double runs = metric("vitserve_text_inference_seconds_count");
+        double hits = metric("vitserve_text_cache_hits_total");
+        double misses = metric("vitserve_text_cache_misses_total");
+        JsonObject first = ok(await(post("/v1/models/tiny-clip/zero-shot").sendJsonObject(body))).getJsonArray("results")
+                .getJsonObject(0);
+        assertEquals(runs + 1, metric("vitserve_text_inference_seconds_count"), "one text tower run for new labels");
+        assertEquals(misses + 3, metric("vitserve_text_cache_misses_total"));
+        assertEquals(hits, metric("vitserve_text_cache_hits_total"));
+        assertTrue(metric("vitserve_text_cache_size_bytes") > 0);
+        JsonObject second = ok(await(post("/v1/models/tiny-clip/zero-shot").sendJsonObject(body))).getJsonArray("results")
+                .getJsonObject(0);
+        assertEquals(runs + 1, metric("vitserve_text_inference_seconds_count"), "no text tower run for known labels");
+        assertEquals(hits + 3, metric("vitserve_text_cache_hits_total"));
+        assertEquals(misses + 3, metric("vitserve_text_cache_misses_total"));
+        assertEquals(first.getJsonArray("logits_per_image"), second.getJsonArray("logits_per_image"));
+        assertEquals(first.getJsonArray("predictions"), second.getJsonArray("predictions"));
+        // the same label in another template is another text: it runs the tower again
+        ok(await(post("/v1/models/tiny-clip/zero-shot").sendJsonObject(body.copy()
+                .put("candidate_labels", new JsonArray().add("cache probe cat"))
+                .put("hypothesis_template", "another cached photo of a {}"))));
+        assertEquals(runs + 2, metric("vitserve_text_inference_seconds_count"));
+    }
+
     @Test
     void badRequestsAndTheWrongTaskAreClear4xxAndTheServerKeepsServing() throws Exception {
         byte[] bytes = photo("chelsea.png");
