@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The zero-shot routes on the tiny-clip fixture, served by the onnx and the djl backend: {@code /zero-shot} gives the
  * PyTorch port's logits_per_image and pipeline scores (within 1e-4) for every photo and label set, with the labels given as
  * query fields, in a JSON body or as multipart form fields; {@code /embed} and {@code /embed-text} the port's image
- * and text embeddings; bad requests and requests for the wrong task are clear 4xx, and the server keeps serving.
+ * and text embeddings; the Hugging Face route ({@code POST /models/tiny-clip} and {@code POST /}, over plain HTTP and
+ * from {@code @huggingface/inference}) the same scores; bad requests and requests for the wrong task are clear 4xx, and the server keeps serving.
  */
 @ExtendWith(VertxExtension.class)
 class ZeroShotTest {
@@ -184,6 +185,107 @@ class ZeroShotTest {
         assertEquals(1.0, Math.sqrt(length), 1e-5);
     }
 
+    /** Checks a Hugging Face answer, [{label, score}] best first, against the reference of a label set. */
+    private static void matchesHuggingFace(JsonArray answer, JsonObject set, int image, String where) {
+        JsonArray labels = set.getJsonArray("labels");
+        JsonArray expectedScores = set.getJsonArray("scores").getJsonArray(image);
+        assertEquals(labels.size(), answer.size(), where + ": every label, " + answer);
+        double previous = Double.POSITIVE_INFINITY;
+        for (int k = 0; k < answer.size(); k++) {
+            JsonObject p = answer.getJsonObject(k);
+            assertEquals(2, p.size(), where + ": label and score only, " + p);
+            int index = labels.getList().indexOf(p.getString("label"));
+            assertTrue(index >= 0, where + ": " + p);
+            assertEquals(expectedScores.getDouble(index), p.getDouble("score"), 1e-4, where + " " + p);
+            assertTrue(p.getDouble("score") <= previous, where + ": sorted by score");
+            previous = p.getDouble("score");
+        }
+    }
+
+    @Test
+    void theHuggingFaceRouteScoresAsThePortOverPlainHttp() throws Exception {
+        JsonArray images = reference.getJsonArray("images");
+        for (Object setObject : reference.getJsonArray("label_sets")) {
+            JsonObject set = (JsonObject) setObject;
+            JsonObject parameters = new JsonObject().put("candidate_labels", set.getJsonArray("labels"))
+                    .put("hypothesis_template", set.getString("template"));
+            for (int image = 0; image < images.size(); image++) {
+                String base64 = Base64.getEncoder().encodeToString(photo(images.getString(image)));
+                String where = images.getString(image) + " " + set.getJsonArray("labels");
+                HttpResponse<Buffer> named = await(post("/models/tiny-clip").sendJsonObject(new JsonObject()
+                        .put("inputs", base64).put("parameters", parameters)));
+                assertEquals(200, named.statusCode(), named.bodyAsString());
+                matchesHuggingFace(named.bodyAsJsonArray(), set, image, "POST /models/tiny-clip " + where);
+                // the server's default model is tiny-clip: POST / with {"inputs": {"image": ...}}
+                HttpResponse<Buffer> root = await(post("/").sendJsonObject(new JsonObject()
+                        .put("inputs", new JsonObject().put("image", base64)).put("parameters", parameters)));
+                assertEquals(200, root.statusCode(), root.bodyAsString());
+                matchesHuggingFace(root.bodyAsJsonArray(), set, image, "POST / " + where);
+            }
+        }
+        // a raw image body takes the labels from the query
+        JsonObject set = reference.getJsonArray("label_sets").getJsonObject(0);
+        HttpRequest<Buffer> raw = post("/models/tiny-clip").putHeader("Content-Type", "image/png");
+        for (Object label : set.getJsonArray("labels")) {
+            raw.addQueryParam("candidate_labels", (String) label);
+        }
+        raw.addQueryParam("hypothesis_template", set.getString("template"));
+        HttpResponse<Buffer> answer = await(raw.sendBuffer(Buffer.buffer(photo(images.getString(0)))));
+        assertEquals(200, answer.statusCode(), answer.bodyAsString());
+        matchesHuggingFace(answer.bodyAsJsonArray(), set, 0, "raw body");
+        // the REST route's bounds
+        String image = Base64.getEncoder().encodeToString(photo("chelsea.png"));
+        for (Object[] bad : new Object[][] {
+            {new JsonObject(), 400, "no candidate_labels"},
+            {new JsonObject().put("candidate_labels", new JsonArray()), 400, "is empty"},
+            {new JsonObject().put("candidate_labels", new JsonArray(java.util.Collections.nCopies(101, "x"))), 413,
+                "at most 100"},
+            {new JsonObject().put("candidate_labels", new JsonArray().add("x".repeat(301))), 413, "at most 300"},
+            {new JsonObject().put("candidate_labels", new JsonArray().add("cat")).put("hypothesis_template", "no place"),
+                400, "has no {}"}}) {
+            HttpResponse<Buffer> refused = await(post("/models/tiny-clip").sendJsonObject(new JsonObject()
+                    .put("inputs", image).put("parameters", bad[0])));
+            assertEquals(bad[1], refused.statusCode(), refused.bodyAsString());
+            String error = refused.bodyAsJsonObject().getValue("error").toString();
+            assertTrue(error.contains(bad[2].equals("no candidate_labels") ? "candidate_labels" : (String) bad[2]),
+                    refused.bodyAsString());
+        }
+        HttpResponse<Buffer> noLabels = await(post("/models/tiny-clip").putHeader("Content-Type", "image/png")
+                .sendBuffer(Buffer.buffer(photo("chelsea.png"))));
+        assertEquals(400, noLabels.statusCode(), noLabels.bodyAsString());
+        // a classifier at the same door still classifies
+        HttpResponse<Buffer> classified = await(post("/models/tiny-vit").putHeader("Content-Type", "image/png")
+                .sendBuffer(Buffer.buffer(photo("chelsea.png"))));
+        assertEquals(200, classified.statusCode(), classified.bodyAsString());
+    }
+
+    @Test
+    void huggingFacesOwnClientsZeroShotImageClassificationScoresAsThePort() throws Exception {
+        java.nio.file.Path clients = ExternalClient.npmPackages();
+        ExternalClient.scripts("hf-zero-shot.mjs");
+        JsonArray images = reference.getJsonArray("images");
+        for (String endpoint : List.of("http://127.0.0.1:" + server.port() + "/models/tiny-clip",
+                "http://127.0.0.1:" + server.port() + "/")) {
+            for (Object setObject : reference.getJsonArray("label_sets")) {
+                JsonObject set = (JsonObject) setObject;
+                List<String> command = new ArrayList<>(List.of("node", "hf-zero-shot.mjs", endpoint, "-",
+                        set.getJsonArray("labels").encode(), set.getString("template")));
+                for (int image = 0; image < images.size(); image++) {
+                    command.add(Fixtures.tinyClip().resolve("../images").resolve(images.getString(image)).normalize()
+                            .toString());
+                }
+                String output = ExternalClient.run(clients, command);
+                JsonObject answer = new JsonObject(output.lines().reduce((first, last) -> last).orElse("{}"));
+                JsonArray results = answer.getJsonArray("results");
+                assertTrue(results != null && results.size() == images.size(), answer.encode());
+                for (int image = 0; image < images.size(); image++) {
+                    matchesHuggingFace(results.getJsonArray(image), set, image, endpoint + " "
+                            + images.getString(image) + " " + set.getJsonArray("labels"));
+                }
+            }
+        }
+    }
+
     /** One series of the onnx server's /metrics for tiny-clip, 0 when it is not there yet. */
     private static double metric(String name) throws Exception {
         HttpResponse<Buffer> response = await(client.get(server.port(), "127.0.0.1", "/metrics").send());
@@ -259,9 +361,6 @@ class ZeroShotTest {
                 .put("texts", new JsonArray().add("a cat")))), 422, "wrong_task");
         refused(await(post("/v1/models/tiny-clip/classify").putHeader("Content-Type", "image/png")
                 .sendBuffer(Buffer.buffer(bytes))), 422, "wrong_task");
-        HttpResponse<Buffer> huggingFace = await(post("/models/tiny-clip").putHeader("Content-Type", "image/png")
-                .sendBuffer(Buffer.buffer(bytes)));
-        assertEquals(422, huggingFace.statusCode(), huggingFace.bodyAsString());
         HttpResponse<Buffer> oip = await(post("/v2/models/tiny-clip/infer").sendJsonObject(new JsonObject()
                 .put("inputs", new JsonArray().add(new JsonObject().put("name", "image").put("datatype", "BYTES")
                         .put("shape", new JsonArray().add(1)).put("data", new JsonArray().add(image))))));
