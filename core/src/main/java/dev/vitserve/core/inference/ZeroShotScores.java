@@ -33,8 +33,8 @@ public final class ZeroShotScores {
         return logits;
     }
 
-    /** The labels with their softmax scores, sorted by score. */
-    public static List<Scored> ranked(List<String> labels, double[] logits) {
+    /** The softmax of the logits, in their order. */
+    public static double[] softmax(double[] logits) {
         double max = Double.NEGATIVE_INFINITY;
         for (double logit : logits) {
             max = Math.max(max, logit);
@@ -45,9 +45,18 @@ public final class ZeroShotScores {
             e[i] = Math.exp(logits[i] - max);
             sum += e[i];
         }
+        for (int i = 0; i < logits.length; i++) {
+            e[i] /= sum;
+        }
+        return e;
+    }
+
+    /** The labels with their softmax scores, sorted by score. */
+    public static List<Scored> ranked(List<String> labels, double[] logits) {
+        double[] scores = softmax(logits);
         List<Scored> scored = new ArrayList<>(logits.length);
         for (int i = 0; i < logits.length; i++) {
-            scored.add(new Scored(labels.get(i), e[i] / sum, logits[i]));
+            scored.add(new Scored(labels.get(i), scores[i], logits[i]));
         }
         scored.sort(Comparator.comparingDouble((Scored s) -> -s.score()));
         return scored;
