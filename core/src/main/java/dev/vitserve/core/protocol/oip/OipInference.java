@@ -292,6 +292,11 @@ public final class OipInference {
                 image = input;
             }
         }
+        if (image == null && text == null) {
+            return Future.failedFuture(ApiException.badRequest("invalid_tensor", "send an image input ('"
+                    + ModelMetadata.IMAGE + "' or '" + ModelMetadata.PIXEL_VALUES + "'), a '" + ModelMetadata.TEXT
+                    + "' input (the candidate labels), or both"));
+        }
         List<String> available = image != null && text != null ? ModelMetadata.ZERO_SHOT_OUTPUTS
                 : image != null ? List.of(ModelMetadata.IMAGE_EMBEDS) : List.of(ModelMetadata.TEXT_EMBEDS);
         List<RequestedOutput> outputs;
