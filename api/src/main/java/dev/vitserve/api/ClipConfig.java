@@ -33,7 +33,12 @@ public record ClipConfig(VitConfig vision, Text text, int projectionDim, Family 
          * multihead attention pooling {@code head} (no projection); text attending both ways, pooled at the last
          * position, then the linear {@code head}; logits {@code exp(logit_scale) * cos + logit_bias}, sigmoid scores.
          */
-        SIGLIP
+        SIGLIP;
+
+        /** Hugging Face's class name, e.g. {@code CLIPModel}. */
+        public String className() {
+            return this == CLIP ? "CLIPModel" : "SiglipModel";
+        }
     }
 
     /**

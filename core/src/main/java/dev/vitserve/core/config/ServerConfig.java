@@ -202,6 +202,12 @@ public final class ServerConfig {
                     + "it, 503 with Retry-After. Default: 60%% of the JVM's max heap (-Xmx).")
     private Long memoryBudget;
 
+    @Option(names = "--text-cache-size", paramLabel = "SIZE", defaultValue = "16MB", converter = ByteSizeConverter.class,
+            description = "Bytes of text embeddings each zero-shot model keeps, by the exact text (a label in its "
+                    + "template), least recently used out first: a request whose labels are cached runs no text tower. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    private long textCacheSize;
+
     @Option(names = "--max-connections", paramLabel = "N",
             description = "Open connections; past it the connection idle longest is closed to make room, or the new one "
                     + "when none is idle. Default: half the process's file descriptor limit, at most 10000.")
@@ -349,6 +355,7 @@ public final class ServerConfig {
         SettingRange.MAX_RECEIVING_PER_CLIENT.checkFlag(maxReceivingPerClient);
         SettingRange.MAX_URL_FETCHES.checkFlag(maxUrlFetches);
         SettingRange.MEMORY_BUDGET.checkFlag(memoryBudget);
+        SettingRange.TEXT_CACHE_SIZE.checkFlag(textCacheSize);
         SettingRange.MAX_CONNECTIONS.checkFlag(maxConnections);
         SettingRange.MAX_CONNECTIONS_PER_CLIENT.checkFlag(maxConnectionsPerClient);
         SettingRange.DRAIN_TIMEOUT_MS.checkFlag(drainTimeoutMs);
@@ -579,6 +586,11 @@ public final class ServerConfig {
     /** The memory budget in bytes: as given, else {@value dev.vitserve.core.memory.MemoryBudget#HEAP_PERCENT}% of the max heap. */
     public long memoryBudget() {
         return memoryBudget != null ? memoryBudget : dev.vitserve.core.memory.MemoryBudget.fromHeap();
+    }
+
+    /** Bytes of text embeddings each zero-shot model may keep ({@code --text-cache-size}). */
+    public long textCacheSize() {
+        return textCacheSize;
     }
 
     /** Whether {@code --memory-budget} was given (else it follows the heap). */

@@ -24,6 +24,7 @@ public enum SettingRange {
     MAX_RECEIVING_PER_CLIENT("max-receiving-per-client", 1, 65_536, ""),
     MAX_URL_FETCHES("max-url-fetches", 1, 4_096, ""),
     MEMORY_BUDGET("memory-budget", 64L << 20, 1L << 40, "bytes"),
+    TEXT_CACHE_SIZE("text-cache-size", 1L << 20, 4L << 30, "bytes"),
     MAX_CONNECTIONS("max-connections", 1, 1_000_000, ""),
     MAX_CONNECTIONS_PER_CLIENT("max-connections-per-client", 1, 1_000_000, ""),
     PREPROCESS_THREADS("preprocess-threads", 1, 256, ""),

@@ -18,7 +18,7 @@ import java.util.Map;
  * Finds the images in a classify request, whatever form it takes: a raw body
  * ({@code image/*} or {@code application/octet-stream}), multipart with one or more files
  * (any field names), or JSON {@code {"url": ...}}, {@code {"image": "<base64>"}} or
- * {@code {"inputs": "<base64 or url>"}}. URLs are fetched with the {@link UrlFetcher}. A body
+ * {@code {"inputs": "<base64 or url>"}} (or Hugging Face's zero-shot form {@code {"inputs": {"image": ...}}}). URLs are fetched with the {@link UrlFetcher}. A body
  * declared as {@code application/x-www-form-urlencoded} is taken as raw bytes (see {@link FormBody}).
  */
 public final class ImageRequestReader {
@@ -145,8 +145,17 @@ public final class ImageRequestReader {
             return Future.failedFuture(ApiException.badRequest("invalid_json",
                     "give exactly one of \"url\", \"image\" (base64) or \"inputs\" (base64 or url)"));
         }
-        Object value = url != null ? url : image != null ? image : inputs;
         String key = url != null ? "url" : image != null ? "image" : "inputs";
+        if (inputs instanceof JsonObject object) {
+            // Hugging Face's zero-shot form, {"inputs": {"image": "<base64>"}}, which @huggingface/inference sends
+            inputs = object.getValue("image");
+            key = "inputs.image";
+            if (inputs == null) {
+                return Future.failedFuture(ApiException.badRequest("invalid_json",
+                        "\"inputs\" as an object must hold \"image\" (base64 or url)"));
+            }
+        }
+        Object value = url != null ? url : image != null ? image : inputs;
         if (!(value instanceof String text) || text.isBlank()) {
             return Future.failedFuture(ApiException.badRequest("invalid_json", "\"" + key + "\" must be a non-empty string"));
         }

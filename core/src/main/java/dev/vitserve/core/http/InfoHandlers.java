@@ -107,7 +107,7 @@ final class InfoHandlers {
         return new JsonObject()
                 .put("model", serving.model().files().name())
                 .put("path", directory.toString())
-                .put("architecture", shape.architecture().describe())
+                .put("architecture", serving.architecture())
                 .put("task", serving.task().id())
                 .put("labels", serving.model().labels().size())
                 .put("image_size", new JsonObject().put("height", shape.imageHeight()).put("width", shape.imageWidth()))

@@ -5,9 +5,9 @@ import dev.vitserve.core.inference.Embedding;
 import dev.vitserve.core.inference.TextPipeline;
 import dev.vitserve.core.inference.ZeroShotScores;
 import dev.vitserve.core.model.Task;
-import dev.vitserve.core.model.TextTower;
-import dev.vitserve.core.model.WrongTaskException;
 import dev.vitserve.core.protocol.ModelLookup;
+import dev.vitserve.core.protocol.ZeroShot;
+import dev.vitserve.core.protocol.ZeroShotLabels;
 import dev.vitserve.core.registry.ServingModel;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -38,12 +38,7 @@ final class ZeroShotHandler implements Handler<RoutingContext> {
 
     /** The text side of a zero-shot model; a classifier is refused with 422. */
     static TextPipeline requireZeroShot(ServingModel serving, String what) {
-        if (serving.task() != Task.ZERO_SHOT_IMAGE_CLASSIFICATION || serving.text().isEmpty()) {
-            throw new WrongTaskException("model '" + serving.settings().name() + "' is an image classifier with its"
-                    + " own labels (" + serving.task().id() + "): it has no text tower for " + what + "; use"
-                    + " /classify, or serve a CLIP or SigLIP model");
-        }
-        return serving.text().get();
+        return ZeroShot.requireText(serving, what);
     }
 
     @Override
@@ -52,16 +47,14 @@ final class ZeroShotHandler implements Handler<RoutingContext> {
         Future<JsonObject> answered;
         try {
             answered = models.require(ctx).use(serving -> {
-                TextPipeline text = requireZeroShot(serving, "zero-shot classification");
-                TextTower scoring = serving.model().text().orElseThrow();
+                requireZeroShot(serving, "zero-shot classification");
                 return reader.read(ctx).compose(images -> {
-                    ZeroShotRequest request = ZeroShotRequest.of(ctx, ctx.get(ImageRequestReader.JSON_BODY));
-                    Future<TextPipeline.TextEmbeddings> texts = text.embed(request.texts());
+                    ZeroShotLabels labels = ZeroShotRequest.of(ctx, ctx.get(ImageRequestReader.JSON_BODY));
                     Future<List<ClassifyHandler.Named<Embedding>>> embedded = ClassifyHandler.eachImage(serving, images,
                             new RequestPixels(maxRequestPixels),
                             (bytes, allowance) -> serving.pipeline().embed(bytes, allowance, false, start));
-                    return Future.all(texts, embedded).map(both -> answer(serving, request, texts.result(),
-                            embedded.result(), scoring));
+                    return ZeroShot.score(serving, labels, embedded, named -> named.answer().vector())
+                            .map(scored -> answer(serving, scored));
                 });
             });
         } catch (RuntimeException e) {
@@ -72,17 +65,17 @@ final class ZeroShotHandler implements Handler<RoutingContext> {
                 .onFailure(failure -> ErrorResponses.fail(ctx, failure));
     }
 
-    private static JsonObject answer(ServingModel serving, ZeroShotRequest request, TextPipeline.TextEmbeddings texts,
-                                     List<ClassifyHandler.Named<Embedding>> images, TextTower scoring) {
+    private static JsonObject answer(ServingModel serving, ZeroShot.Answer<ClassifyHandler.Named<Embedding>> scored) {
+        TextPipeline.TextEmbeddings texts = scored.texts();
         JsonArray items = new JsonArray();
-        for (ClassifyHandler.Named<Embedding> image : images) {
-            double[] logits = scoring.logits(image.answer().vector(), texts.vectors());
+        for (ZeroShot.Scored<ClassifyHandler.Named<Embedding>> one : scored.images()) {
+            ClassifyHandler.Named<Embedding> image = one.image();
             JsonArray predictions = new JsonArray();
-            for (ZeroShotScores.Scored scored : scoring.ranked(request.labels(), logits)) {
-                predictions.add(new JsonObject().put("label", scored.label()).put("score", scored.score()));
+            for (ZeroShotScores.Scored label : one.ranked()) {
+                predictions.add(new JsonObject().put("label", label.label()).put("score", label.score()));
             }
             JsonArray rawLogits = new JsonArray();
-            for (double logit : logits) {
+            for (double logit : one.logits()) {
                 rawLogits.add(logit);
             }
             items.add(new JsonObject()
@@ -95,8 +88,8 @@ final class ZeroShotHandler implements Handler<RoutingContext> {
         }
         return ClassifyHandler.about(serving)
                 .put("task", Task.ZERO_SHOT_IMAGE_CLASSIFICATION.id())
-                .put("hypothesis_template", request.template())
-                .put("candidate_labels", new JsonArray(request.labels()))
+                .put("hypothesis_template", scored.labels().template())
+                .put("candidate_labels", new JsonArray(scored.labels().labels()))
                 .put("results", items);
     }
 }

@@ -143,6 +143,33 @@ public final class ClassificationPipeline {
         }
     }
 
+    /**
+     * The embedding of one image already preprocessed by the client (a zero-shot model's image tower, which has no
+     * labels of its own), through the scheduler like any other image.
+     *
+     * @param pixels exactly {@link #tensorShape()}{@code .length()} values
+     * @return fails with {@link QueueFullException} on overload
+     */
+    public Future<InferenceResult> embeddingOfTensor(float[] pixels) {
+        Context context = Vertx.currentContext();
+        try {
+            return inferred(scheduler.submit(pixels), context);
+        } catch (QueueFullException e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    /**
+     * The embedding of one encoded image, decoded and preprocessed exactly as {@link #classify} does, with the
+     * engine's answer (queue and inference times).
+     *
+     * @param request the pixel allowance of the request the image is one of, or null for the per-image bound only
+     */
+    public Future<InferenceResult> embeddingResult(byte[] image, RequestPixels request) {
+        Context context = Vertx.currentContext();
+        return prepare(image, request).compose(p -> inferred(p.inference(), context));
+    }
+
     private Future<Prepared> prepare(byte[] image, RequestPixels request) {
         return workers.executeBlocking(() -> {
             applyPriority();

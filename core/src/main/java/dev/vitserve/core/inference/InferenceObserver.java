@@ -22,4 +22,16 @@ public interface InferenceObserver {
     /** An image was refused because the queue was full. */
     default void refused() {
     }
+
+    /** A text request found {@code hits} of its texts in the model's text embedding cache and missed {@code misses}. */
+    default void textCacheLooked(int hits, int misses) {
+    }
+
+    /** The text tower ran once over {@code size} texts, taking {@code nanos}. */
+    default void textRan(int size, long nanos) {
+    }
+
+    /** The text embedding cache holds that many bytes now. */
+    default void textCacheBytes(long bytes) {
+    }
 }

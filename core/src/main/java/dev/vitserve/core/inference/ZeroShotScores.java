@@ -39,20 +39,14 @@ public final class ZeroShotScores {
         return logits;
     }
 
-    /** The labels with their softmax scores, sorted by score. */
-    public static List<Scored> ranked(List<String> labels, double[] logits) {
-        return ranked(labels, logits, ScoreFunction.SOFTMAX);
-    }
-
-    /** The labels with their scores by {@code function} (softmax over the labels, or each one's sigmoid), sorted. */
-    public static List<Scored> ranked(List<String> labels, double[] logits, ScoreFunction function) {
+    /** The scores by {@code function} (softmax over the labels, or each one's sigmoid), in the logits' order. */
+    public static double[] scores(double[] logits, ScoreFunction function) {
+        double[] scores = new double[logits.length];
         if (function == ScoreFunction.SIGMOID) {
-            List<Scored> scored = new ArrayList<>(logits.length);
             for (int i = 0; i < logits.length; i++) {
-                scored.add(new Scored(labels.get(i), 1 / (1 + Math.exp(-logits[i])), logits[i]));
+                scores[i] = 1 / (1 + Math.exp(-logits[i]));
             }
-            scored.sort(Comparator.comparingDouble((Scored s) -> -s.score()));
-            return scored;
+            return scores;
         }
         if (function != ScoreFunction.SOFTMAX) {
             throw new IllegalArgumentException("zero-shot scores are a softmax or sigmoids, not " + function.id());
@@ -62,14 +56,27 @@ public final class ZeroShotScores {
             max = Math.max(max, logit);
         }
         double sum = 0;
-        double[] e = new double[logits.length];
         for (int i = 0; i < logits.length; i++) {
-            e[i] = Math.exp(logits[i] - max);
-            sum += e[i];
+            scores[i] = Math.exp(logits[i] - max);
+            sum += scores[i];
         }
+        for (int i = 0; i < logits.length; i++) {
+            scores[i] /= sum;
+        }
+        return scores;
+    }
+
+    /** The labels with their softmax scores, sorted by score. */
+    public static List<Scored> ranked(List<String> labels, double[] logits) {
+        return ranked(labels, logits, ScoreFunction.SOFTMAX);
+    }
+
+    /** The labels with their scores by {@code function} (softmax over the labels, or each one's sigmoid), sorted. */
+    public static List<Scored> ranked(List<String> labels, double[] logits, ScoreFunction function) {
+        double[] scores = scores(logits, function);
         List<Scored> scored = new ArrayList<>(logits.length);
         for (int i = 0; i < logits.length; i++) {
-            scored.add(new Scored(labels.get(i), e[i] / sum, logits[i]));
+            scored.add(new Scored(labels.get(i), scores[i], logits[i]));
         }
         scored.sort(Comparator.comparingDouble((Scored s) -> -s.score()));
         return scored;

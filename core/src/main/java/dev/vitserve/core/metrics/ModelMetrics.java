@@ -17,7 +17,8 @@ import java.util.function.IntSupplier;
 
 /**
  * One model's meters, each labelled {@code model="<name>"}: decode, preprocess, queue and inference
- * times, batch sizes, queue depth, refusals and load time. {@link #close} removes them when the
+ * times, batch sizes, queue depth, refusals and load time, and for a zero-shot model the text embedding cache's hits,
+ * misses and bytes and the text tower's run times. {@link #close} removes them when the
  * model is unloaded, so the label only ever takes the names of models the server holds.
  */
 public final class ModelMetrics implements InferenceObserver, AutoCloseable {
@@ -31,6 +32,10 @@ public final class ModelMetrics implements InferenceObserver, AutoCloseable {
     private final Timer queueWait;
     private final DistributionSummary batchSize;
     private final Counter refused;
+    private final Counter textCacheHits;
+    private final Counter textCacheMisses;
+    private final Timer textInference;
+    private final java.util.concurrent.atomic.AtomicLong textCacheBytes = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicReference<Double> loadSeconds = new AtomicReference<>(Double.NaN);
 
     ModelMetrics(MeterRegistry registry, String model) {
@@ -45,6 +50,16 @@ public final class ModelMetrics implements InferenceObserver, AutoCloseable {
                 .register(registry));
         this.refused = add(Counter.builder("vitserve.rejected").tags(tags)
                 .description("Images refused because the queue was full").tag("reason", "queue_full")
+                .register(registry));
+        this.textCacheHits = add(Counter.builder("vitserve.text.cache.hits").tags(tags)
+                .description("Texts of zero-shot and embed-text requests found in the text embedding cache")
+                .register(registry));
+        this.textCacheMisses = add(Counter.builder("vitserve.text.cache.misses").tags(tags)
+                .description("Texts of zero-shot and embed-text requests not in the text embedding cache (run through"
+                        + " the text tower)").register(registry));
+        this.textInference = timer("vitserve.text.inference", "Time the text tower takes for one batch of texts");
+        add(Gauge.builder("vitserve.text.cache.size", textCacheBytes, java.util.concurrent.atomic.AtomicLong::get)
+                .tags(tags).baseUnit("bytes").description("Bytes the text embedding cache holds")
                 .register(registry));
         add(Gauge.builder("vitserve.model.load", loadSeconds, seconds -> seconds.get()).tags(tags).baseUnit("seconds")
                 .description("Time it took to load the model (download excluded), NaN until loaded")
@@ -76,6 +91,22 @@ public final class ModelMetrics implements InferenceObserver, AutoCloseable {
     @Override
     public void imageQueued(double queueMs) {
         queueWait.record((long) (queueMs * 1e6), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void textCacheLooked(int hits, int misses) {
+        textCacheHits.increment(hits);
+        textCacheMisses.increment(misses);
+    }
+
+    @Override
+    public void textRan(int size, long nanos) {
+        textInference.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void textCacheBytes(long bytes) {
+        textCacheBytes.set(bytes);
     }
 
     @Override

@@ -44,6 +44,11 @@ public record TextTower(TextTokenizer tokenizer, double logitScale, double logit
         return ZeroShotScores.logitsPerImage(image, texts, logitScale, logitBias);
     }
 
+    /** The pipeline's scores of the logits, in the labels' order. */
+    public double[] scores(double[] logits) {
+        return ZeroShotScores.scores(logits, scores);
+    }
+
     /** The labels with the pipeline's scores of their logits, highest first. */
     public List<ZeroShotScores.Scored> ranked(List<String> labels, double[] logits) {
         return ZeroShotScores.ranked(labels, logits, scores);

@@ -66,6 +66,12 @@ public final class ServingModel {
         return backend;
     }
 
+    /** The architecture as {@code /v1/models} and the OIP metadata say it: CLIPModel, SiglipModel or the classifier's. */
+    public String architecture() {
+        return model.files().clip().map(clip -> clip.family().className())
+                .orElseGet(() -> model.files().config().architecture().describe());
+    }
+
     /**
      * The width of the embeddings the model gives: what its network says (an exported classifier of another
      * architecture), else what its config.json says.

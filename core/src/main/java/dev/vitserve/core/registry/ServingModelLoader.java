@@ -103,7 +103,8 @@ final class ServingModelLoader {
                 TextEncoder encoder = backend.text().orElseThrow(() -> new BackendException("backend "
                         + settings.backend() + " has no text tower for the zero-shot model " + settings.model()
                         + ": serve it with --backend onnx"));
-                text = Optional.of(new TextPipeline(model.text().get().tokenizer(), encoder, preprocessWorkers));
+                text = Optional.of(new TextPipeline(model.text().get().tokenizer(), encoder, preprocessWorkers,
+                        config.textCacheSize(), metrics));
             }
             Preprocessor preprocessor = new Preprocessor(model.preprocessing());
             metrics.loaded((System.nanoTime() - start) / 1e9);

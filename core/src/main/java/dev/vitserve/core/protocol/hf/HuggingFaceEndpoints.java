@@ -4,10 +4,15 @@ import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.http.ImageRequestReader;
 import dev.vitserve.core.http.RequestImage;
-import dev.vitserve.core.inference.Classification;
 import dev.vitserve.core.inference.Postprocessor.Prediction;
 import dev.vitserve.core.inference.ScoreFunction;
+import dev.vitserve.core.inference.Embedding;
+import dev.vitserve.core.inference.ZeroShotScores;
+import dev.vitserve.core.model.Task;
 import dev.vitserve.core.protocol.ModelLookup;
+import dev.vitserve.core.protocol.ZeroShot;
+import dev.vitserve.core.protocol.ZeroShotLabels;
+import dev.vitserve.core.registry.ServingModel;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,7 +25,8 @@ import java.util.Locale;
  * model) and {@code POST /models/{name}} take a raw image body (any or no Content-Type) or JSON
  * {@code {"inputs": "<base64 or URL>", "parameters": {"top_k", "function_to_apply"}}} and answer
  * {@code [{"label", "score"}]} best first, top 5 by default, through the same pipeline as
- * {@code /v1/classify}.
+ * {@code /v1/classify}. A zero-shot model (CLIP) answers the zero-shot-image-classification contract instead: the
+ * labels in {@code parameters}, every label scored ({@link #zeroShot}).
  */
 public final class HuggingFaceEndpoints {
 
@@ -49,23 +55,72 @@ public final class HuggingFaceEndpoints {
 
     private void classify(RoutingContext ctx, String name) {
         long start = System.nanoTime();
-        Future<Classification> classified;
+        Future<JsonArray> answered;
         try {
-            classified = models.require(name).use(serving -> reader.read(ctx)
+            answered = models.require(name).use(serving -> serving.task() == Task.ZERO_SHOT_IMAGE_CLASSIFICATION
+                    ? zeroShot(ctx, serving, start)
+                    : reader.read(ctx)
                     .map(HuggingFaceEndpoints::single)
                     .compose(image -> {
                         // after the read: a JSON body's parameters come from the object it parsed
                         Parameters parameters = parameters(ctx, serving.model().defaultFunction());
                         return serving.pipeline().classify(image.bytes(), parameters.topK(), parameters.function(),
                                 start);
-                    }));
+                    })
+                    .map(result -> answer(result.predictions())));
         } catch (RuntimeException e) {
             ErrorResponses.fail(ctx, e);
             return;
         }
-        classified.onSuccess(result -> ctx.response().putHeader("Content-Type", "application/json")
-                        .end(answer(result.predictions()).encode()))
+        answered.onSuccess(answer -> ctx.response().putHeader("Content-Type", "application/json").end(answer.encode()))
                 .onFailure(failure -> ErrorResponses.fail(ctx, failure));
+    }
+
+    /**
+     * The zero-shot-image-classification pipeline's contract: {@code {"inputs": <base64 or url>} or
+     * {@code {"inputs": {"image": ...}}}, with {@code "parameters": {"candidate_labels": [...],
+     * "hypothesis_template": ...}} (or, for a raw image body, the query's {@code candidate_labels} and
+     * {@code hypothesis_template}); answers every label {@code [{label, score}]}, best first, through the same
+     * zero-shot path as {@code /v1/models/{name}/zero-shot}.
+     */
+    private Future<JsonArray> zeroShot(RoutingContext ctx, ServingModel serving, long start) {
+        ZeroShot.requireText(serving, "zero-shot classification");
+        return reader.read(ctx).map(HuggingFaceEndpoints::single).compose(image -> {
+            ZeroShotLabels labels = labels(ctx);
+            Future<List<Embedding>> embedded = serving.pipeline().embed(image.bytes(), null, false, start)
+                    .map(List::of);
+            return ZeroShot.score(serving, labels, embedded, Embedding::vector).map(scored -> {
+                JsonArray answer = new JsonArray();
+                for (ZeroShotScores.Scored label : scored.images().get(0).ranked()) {
+                    answer.add(new JsonObject().put("label", label.label()).put("score", label.score()));
+                }
+                return answer;
+            });
+        });
+    }
+
+    /** The labels and template of {@code parameters}, else of the query string. */
+    private static ZeroShotLabels labels(RoutingContext ctx) {
+        JsonObject given = jsonParameters(ctx);
+        if (given != null) {
+            Object labels = given.getValue(ZeroShotLabels.LABELS);
+            Object template = given.getValue(ZeroShotLabels.TEMPLATE);
+            if (labels == null) {
+                throw ApiException.badRequest("no_labels", "give the labels to score as \"parameters\": {\""
+                        + ZeroShotLabels.LABELS + "\": [\"cat\", \"dog\"]}");
+            }
+            if (template != null && !(template instanceof String)) {
+                throw ApiException.badRequest("invalid_template", ZeroShotLabels.TEMPLATE + " must be a string");
+            }
+            return ZeroShotLabels.of(ZeroShotLabels.jsonLabels(labels), (String) template);
+        }
+        List<String> labels = ctx.queryParams().getAll(ZeroShotLabels.LABELS);
+        if (labels.isEmpty()) {
+            throw ApiException.badRequest("no_labels", "give the labels to score as JSON {\"inputs\": \"<base64 image>\","
+                    + " \"parameters\": {\"" + ZeroShotLabels.LABELS + "\": [\"cat\", \"dog\"]}}, or with a raw image"
+                    + " body as repeated query fields " + ZeroShotLabels.LABELS + "=cat&" + ZeroShotLabels.LABELS + "=dog");
+        }
+        return ZeroShotLabels.of(labels, ctx.queryParams().get(ZeroShotLabels.TEMPLATE));
     }
 
     private static RequestImage single(List<RequestImage> images) {

@@ -2,6 +2,7 @@ package dev.vitserve.core.protocol.oip;
 
 import com.google.protobuf.ByteString;
 import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.protocol.ZeroShotLabels;
 import dev.vitserve.core.protocol.oip.InferenceRequest.Input;
 import dev.vitserve.core.protocol.oip.InferenceRequest.RequestedOutput;
 import dev.vitserve.core.protocol.oip.InferenceResponse.Output;
@@ -45,7 +46,13 @@ final class GrpcInferenceCodec {
         for (ModelInferRequest.InferRequestedOutputTensor output : request.getOutputsList()) {
             outputs.add(new RequestedOutput(output.getName(), classification(output), true));
         }
-        return new InferenceRequest(request.getId(), inputs, outputs, true);
+        InferParameter template = request.getParametersMap().get(ZeroShotLabels.TEMPLATE);
+        if (template != null && template.getParameterChoiceCase() != InferParameter.ParameterChoiceCase.STRING_PARAM) {
+            throw ApiException.badRequest("invalid_template", "parameter " + ZeroShotLabels.TEMPLATE
+                    + " must be a string_param");
+        }
+        return new InferenceRequest(request.getId(), inputs, outputs, true,
+                template == null ? null : template.getStringParam());
     }
 
     private static Input raw(String name, String datatype, long[] shape, ByteString data) {

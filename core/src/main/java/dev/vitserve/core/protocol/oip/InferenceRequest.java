@@ -9,8 +9,15 @@ import java.util.List;
  * @param id the client's id, echoed back; may be empty
  * @param outputs the outputs asked for; empty means all of them
  * @param binaryByDefault whether the outputs answered when none is named go in REST's binary part
+ * @param template the request's {@code hypothesis_template} parameter for a zero-shot model's {@code text}, or null
  */
-public record InferenceRequest(String id, List<Input> inputs, List<RequestedOutput> outputs, boolean binaryByDefault) {
+public record InferenceRequest(String id, List<Input> inputs, List<RequestedOutput> outputs, boolean binaryByDefault,
+                               String template) {
+
+    /** A request without a template. */
+    public InferenceRequest(String id, List<Input> inputs, List<RequestedOutput> outputs, boolean binaryByDefault) {
+        this(id, inputs, outputs, binaryByDefault, null);
+    }
 
     /**
      * One input tensor.

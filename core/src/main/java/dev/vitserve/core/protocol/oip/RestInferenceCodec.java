@@ -2,6 +2,7 @@ package dev.vitserve.core.protocol.oip;
 
 import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.http.JsonShape;
+import dev.vitserve.core.protocol.ZeroShotLabels;
 import dev.vitserve.core.protocol.oip.InferenceRequest.Input;
 import dev.vitserve.core.protocol.oip.InferenceRequest.RequestedOutput;
 import dev.vitserve.core.protocol.oip.InferenceResponse.Output;
@@ -19,7 +20,8 @@ import java.util.List;
  * Reads and writes the REST form of Open Inference Protocol inference: a JSON body, or a JSON
  * header of {@code Inference-Header-Content-Length} bytes followed by the tensors' binary data
  * (the binary tensor data extension), or with that header 0, one raw encoded image. BYTES in JSON
- * are base64 strings, since image bytes are not text.
+ * are base64 strings, since image bytes are not text, except a zero-shot model's {@code text}, whose elements are the
+ * strings themselves.
  */
 final class RestInferenceCodec {
 
@@ -102,7 +104,12 @@ final class RestInferenceCodec {
             throw ApiException.badRequest("invalid_tensor", "the body has " + (binary.length() - offset)
                     + " bytes of binary data after the inputs' binary_data_size");
         }
-        return new InferenceRequest(id, inputs, outputs(request.getValue("outputs"), binaryDefault), binaryDefault);
+        Object template = parameters.getValue(ZeroShotLabels.TEMPLATE);
+        if (template != null && !(template instanceof String)) {
+            throw ApiException.badRequest("invalid_template", "parameter " + ZeroShotLabels.TEMPLATE + " must be a string");
+        }
+        return new InferenceRequest(id, inputs, outputs(request.getValue("outputs"), binaryDefault), binaryDefault,
+                (String) template);
     }
 
     private static Input binaryInput(String name, String datatype, long[] shape, ByteBuffer data) {
@@ -135,7 +142,7 @@ final class RestInferenceCodec {
             case "BYTES" -> {
                 List<byte[]> elements = new ArrayList<>(flat.size());
                 for (int i = 0; i < flat.size(); i++) {
-                    elements.add(base64(flat.get(i), name, i));
+                    elements.add(name.equals(ModelMetadata.TEXT) ? text(flat.get(i), name, i) : base64(flat.get(i), name, i));
                 }
                 return new Input(name, datatype, shape, null, elements);
             }
@@ -143,6 +150,15 @@ final class RestInferenceCodec {
                 return new Input(name, datatype, shape, null, null);
             }
         }
+    }
+
+    /** A {@code text} element in JSON is the string itself, as the protocol's JSON form carries BYTES. */
+    private static byte[] text(Object element, String name, int index) {
+        if (!(element instanceof String text)) {
+            throw ApiException.badRequest("invalid_tensor", "input '" + name + "': BYTES element " + index
+                    + " must be a string");
+        }
+        return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static byte[] base64(Object element, String name, int index) {
