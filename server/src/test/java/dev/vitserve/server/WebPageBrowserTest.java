@@ -145,6 +145,21 @@ class WebPageBrowserTest {
         assertEquals("onnx", backend.getText().lines().findFirst().orElse(""),
                 "model info: " + driver.findElement(By.id("model-info")).getText());
 
+        // the model panel's two columns: names, values and sub-lines each start at one x
+        JavascriptExecutor panel = (JavascriptExecutor) driver;
+        List<?> lefts = (List<?>) panel.executeScript("const x = (s) => document.querySelector(s).getBoundingClientRect().left;"
+                + " return ['.fact-model dt', '.fact-device dt', '.fact-model dd', '.fact-device dd',"
+                + " '.fact-model .detail', '.fact-device .detail', '.fact-backend dt', '.fact-input dt',"
+                + " '.fact-backend dd', '.fact-input dd', '.fact-backend .detail', '.fact-input .detail'].map(x);");
+        for (int i = 0; i < lefts.size(); i += 2) {
+            assertEquals(((Number) lefts.get(i)).doubleValue(), ((Number) lefts.get(i + 1)).doubleValue(), 0.5,
+                    "model panel column " + (i < 6 ? 1 : 2) + " lines up: " + lefts);
+        }
+        for (int i : new int[] {2, 8}) {
+            assertEquals(((Number) lefts.get(i)).doubleValue(), ((Number) lefts.get(i + 2)).doubleValue(), 0.5,
+                    "a sub-line starts under its value: " + lefts);
+        }
+
         WebElement hint = driver.findElement(By.id("drop-hint"));
         wait.until(d -> hint.getText().contains("up to 3 MB"));
         assertTrue(driver.findElement(By.id("paste-hint")).isDisplayed(), "a desktop gets the Ctrl+V hint");
