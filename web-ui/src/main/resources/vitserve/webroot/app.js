@@ -1,10 +1,17 @@
 // vitserve web page: pick a model, choose, drop or paste a photo (or give its URL) and show the top
-// predictions or the image's embedding. Plain JS, no dependencies; talks to GET v1/models, GET v1/limits,
-// POST v1/models/{name}/classify and POST v1/models/{name}/embed on the same origin.
+// predictions, the scores of labels typed as chips (a zero-shot model such as CLIP) or the image's embedding.
+// Plain JS, no dependencies; talks to GET v1/models, GET v1/limits, POST v1/models/{name}/classify,
+// POST v1/models/{name}/zero-shot and POST v1/models/{name}/embed on the same origin.
 'use strict';
 
 (() => {
   const TOP_K = 5;
+  /** Hugging Face's zero-shot-image-classification pipeline's default template. */
+  const DEFAULT_TEMPLATE = 'This is a photo of {}.';
+  const DEFAULT_LABELS = ['cat', 'dog', 'bird', 'car', 'coffee'];
+  /** The server's limits of a zero-shot request (ZeroShotRequest): labels, characters of a label or the template. */
+  const MAX_LABELS = 100;
+  const MAX_TEXT_CHARS = 300;
 
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -14,6 +21,10 @@
     previewCaption: $('preview-caption'), status: $('status'), results: $('results'), timings: $('timings'),
     modelPicker: $('model-picker'), modelSelect: $('model-select'), modelCount: $('model-count'),
     normalize: $('normalize'), urlSubmitText: $('url-submit-text'),
+    zeroShot: $('zero-shot'), chips: $('chips'), chipsBox: $('chips-box'), labelInput: $('label-input'),
+    labelStatus: $('label-status'), templateInput: $('template-input'), templateReset: $('template-reset'),
+    templateExample: $('template-example'), taskClassify: $('task-classify'), taskZeroShot: $('task-zero-shot'),
+    dropTouchTitle: $('drop-touch-title'),
   };
 
   let inFlight = null;      // AbortController of the running request
@@ -22,6 +33,8 @@
   let modelShown = false;
   let models = [];          // every model of GET v1/models, each with its name and state
   let chosen = null;        // the name of the model picked (the server's default one at first)
+  let lastInput = null;     // the photo or address shown ({file} or {url}), sent again when the model or mode changes
+  let labels = [...DEFAULT_LABELS];  // the zero-shot labels, in the order typed
   const emptyState = els.results.querySelector('.empty');  // the placeholder shown before any result
 
   // ---- small helpers --------------------------------------------------------------------------
@@ -54,11 +67,12 @@
     return Object.assign(new Error(title), { title, detail, code });
   }
 
+  const smoothScroll = () => !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+
   function reveal(el) {
     const r = el.getBoundingClientRect();
     if (r.top < 0 || r.top > window.innerHeight - 80) {
-      const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-      el.scrollIntoView({ block: 'start', behavior: smooth ? 'smooth' : 'auto' });
+      el.scrollIntoView({ block: 'start', behavior: smoothScroll() ? 'smooth' : 'auto' });
     }
   }
 
@@ -67,8 +81,10 @@
   function renderModelInfo(info) {
     const size = info.image_size && info.image_size.width && info.image_size.height
       ? `${info.image_size.width} × ${info.image_size.height} px` : null;
-    const labels = typeof info.labels === 'number' ? `${info.labels.toLocaleString('en')} labels` : null;
-    const embedding = typeof info.hidden_size === 'number' ? `${info.hidden_size}-value embedding` : null;
+    const labels = isZeroShot(info) ? 'zero-shot: labels you type'
+      : typeof info.labels === 'number' ? `${info.labels.toLocaleString('en')} labels` : null;
+    const width = typeof info.embedding_size === 'number' ? info.embedding_size : info.hidden_size;
+    const embedding = typeof width === 'number' ? `${width}-value embedding` : null;
     const shape = [labels, embedding].filter(Boolean).join(' · ') || null;
     const notReady = info.state && info.state !== 'ready';
     const facts = [
@@ -105,6 +121,7 @@
         if (!chosen || !models.some((m) => m.name === chosen)) chosen = info.default || models[0].name;
         renderPicker();
         info = models.find((m) => m.name === chosen);
+        applyModelTask(info);
       }
       if (!info || typeof info !== 'object' || !renderModelInfo(info)) throw new Error('empty');
     } catch (e) {
@@ -128,13 +145,55 @@
   // The routes of the chosen model (the default one's old routes while the list is unknown).
   function endpoint() {
     const base = chosen ? `v1/models/${encodeURIComponent(chosen)}` : 'v1';
-    return task() === 'embed' ? `${base}/embed?normalize=${els.normalize.checked}` : `${base}/classify?top_k=${TOP_K}`;
+    switch (task()) {
+      case 'embed': return `${base}/embed?normalize=${els.normalize.checked}`;
+      case 'zero-shot': return `${base}/zero-shot`;
+      default: return `${base}/classify?top_k=${TOP_K}`;
+    }
   }
 
   function task() {
     const picked = document.querySelector('input[name=task]:checked');
     return picked ? picked.value : 'classify';
   }
+
+  // A model that scores labels given in the request (CLIP): GET v1/models says its task is zero-shot.
+  function isZeroShot(info) {
+    return !!info && typeof info.task === 'string' && info.task.startsWith('zero-shot');
+  }
+
+  // Offers the modes the model has: zero-shot for a CLIP model, classify for a classifier, embeddings for both.
+  // A mode the model lacks is hidden and disabled; when it was the chosen one, the model's own mode takes over.
+  function applyModelTask(info) {
+    if (!info || typeof info.task !== 'string') return;
+    const zeroShot = isZeroShot(info);
+    const offer = (label, on) => {
+      label.hidden = !on;
+      label.querySelector('input').disabled = !on;
+    };
+    offer(els.taskClassify, !zeroShot);
+    offer(els.taskZeroShot, zeroShot);
+    const current = task();
+    if (zeroShot && current === 'classify') pickTask('zero-shot');
+    else if (!zeroShot && current === 'zero-shot') pickTask('classify');
+    showTask();
+  }
+
+  function pickTask(value) {
+    const radio = document.querySelector(`input[name=task][value="${value}"]`);
+    if (radio) radio.checked = true;
+  }
+
+  // What the page says in each mode: the phone's drop title, the placeholder, the button, the busy status.
+  const MODE_TEXT = {
+    classify: { touch: 'Choose a photo to classify', empty: 'Choose, drop or paste a photo to see what the model thinks it shows.',
+      button: 'Classify', busy: 'Classifying' },
+    'zero-shot': { touch: 'Choose a photo to score against the labels',
+      empty: 'Choose, drop or paste a photo to see how well each label fits it.', button: 'Score', busy: 'Scoring the labels for' },
+    embed: { touch: 'Choose a photo to embed', empty: 'Choose, drop or paste a photo to see its embedding.', button: 'Embed',
+      busy: 'Computing the embedding of' },
+  };
+  const modeText = () => MODE_TEXT[task()] || MODE_TEXT.classify;
 
   // The server's limits: the largest file it takes is shown in the hint and checked before sending.
   async function loadLimits() {
@@ -204,6 +263,12 @@
       + 'Classify instead, or pick another model.',
     url_fetch_failed: 'The image at that address couldn\'t be downloaded. Check the address, or upload the file instead.',
     url_timeout: 'Downloading the image from that address took too long. Try again, or upload the file instead.',
+    no_labels: 'Add at least one label to score the photo against.',
+    too_many_labels: `That is more labels than this server scores at once: keep at most ${MAX_LABELS}.`,
+    label_too_long: `A label is longer than this server takes: keep each under ${MAX_TEXT_CHARS} characters.`,
+    template_too_long: `The template is longer than this server takes: keep it under ${MAX_TEXT_CHARS} characters.`,
+    invalid_template: 'The template needs one {} where each label goes, and no other braces.',
+    wrong_task: 'This model doesn\'t do that. Pick another mode or another model.',
   };
 
   // Turns a failed answer into a sentence for people; the server's own message becomes the detail.
@@ -266,14 +331,15 @@
     els.urlSubmit.classList.toggle('is-busy', busy);
     els.resultCard.classList.toggle('is-busy', busy);
     els.results.setAttribute('aria-busy', String(busy));
-    els.status.textContent = busy ? `${task() === 'embed' ? 'Computing the embedding of' : 'Classifying'} ${what}…` : '';
+    els.status.textContent = busy ? `${modeText().busy} ${what}…` : '';
   }
 
-  function renderResults(data, result) {
-    const preds = result.predictions.slice(0, TOP_K);
+  // One row per prediction: its label and score, and a bar as long as the score.
+  function predictionList(preds) {
     const list = node('ol', 'predictions');
     preds.forEach((p, i) => {
       const li = node('li', i === 0 ? 'prediction is-top' : 'prediction');
+      li.dataset.score = String(p.score);  // the server's score, unrounded
       const text = node('div', 'prediction-text');
       const label = p.label !== undefined && p.label !== null ? p.label : `class ${p.index}`;
       text.append(node('span', 'label', label), node('span', 'score', formatPercent(p.score)));
@@ -285,7 +351,30 @@
       li.append(text, bar);
       list.append(li);
     });
-    els.results.replaceChildren(node('h3', 'results-title', `Top ${preds.length} prediction${preds.length === 1 ? '' : 's'}`), list);
+    return list;
+  }
+
+  function renderResults(data, result) {
+    const preds = result.predictions.slice(0, TOP_K);
+    els.results.replaceChildren(node('h3', 'results-title', `Top ${preds.length} prediction${preds.length === 1 ? '' : 's'}`),
+      predictionList(preds));
+    renderTimings(data, result);
+  }
+
+  // Every label with its score, best first (the server sorts them; so does the page, in case it did not).
+  function renderZeroShot(data, result) {
+    const preds = [...result.predictions].sort((a, b) => (Number(b.score) || 0) - (Number(a.score) || 0));
+    const list = predictionList(preds);
+    list.id = 'zero-shot-scores';
+    const title = node('h3', 'results-title', `${preds.length} label${preds.length === 1 ? '' : 's'} by score`);
+    const template = typeof data.hypothesis_template === 'string' ? data.hypothesis_template : null;
+    const parts = [title, list];
+    if (template) {
+      const note = node('p', 'scores-note', 'Each label scored as “');
+      note.append(node('code', null, template), '”; the scores add up to 100 %.');
+      parts.push(note);
+    }
+    els.results.replaceChildren(...parts);
     renderTimings(data, result);
   }
 
@@ -320,11 +409,13 @@
     // The server's steps, and "other": the rest of its total (reading the upload or downloading the
     // URL, handing the image between threads, writing the answer).
     const t = result.timing_ms || {};
+    // A zero-shot answer adds "text": the labels' run through the text tower, beside the image's.
     const steps = ['decode', 'preprocess', 'queue', 'inference'];
     const known = steps.every((k) => typeof t[k] === 'number') && typeof t.total === 'number';
     const times = { ...t, other: known ? Math.max(0, t.total - steps.reduce((sum, k) => sum + t[k], 0)) : undefined };
+    const text = typeof t.text === 'number' ? ['text'] : [];
     const dl = node('dl', 'timing-list');
-    for (const key of [...steps, 'other', 'total']) {
+    for (const key of [...steps, ...text, 'other', 'total']) {
       const item = node('div', key);
       const dd = node('dd', null, formatMs(times[key]));
       dd.dataset.field = key;
@@ -335,6 +426,7 @@
     els.timings.replaceChildren(node('h3', 'results-title', 'Time on the server'), dl,
       node('p', 'timing-note', 'Queue is the wait for the model to be free; inference is the model\'s run '
         + (result.batch_size > 1 ? `for a batch of ${result.batch_size} images` : 'for this image')
+        + (text.length ? '; text is the labels\' run through the text tower, beside the image\'s and not part of the total' : '')
         + '. Other is the rest of the total: reading the upload or downloading the image, passing it between '
         + 'threads, writing the answer. The transfer over the network comes on top.'));
     if (run) els.timings.append(node('p', 'run-info', `Answered by ${run}`));
@@ -349,6 +441,9 @@
     if (!keepPreview) {
       els.preview.hidden = true;
       els.previewImage.removeAttribute('src');
+      lastInput = null;
+      emptyState.textContent = modeText().empty;
+      els.results.replaceChildren(emptyState);
     }
   }
 
@@ -360,20 +455,43 @@
     setBusy(false);
   }
 
-  async function classify(body, contentType, what, fromUrl) {
+  // The request for the input in the chosen mode: a file as it is (classify, embed) or as a multipart upload with
+  // the labels and template as form fields (zero-shot: no query string to outgrow); an address as JSON.
+  function request(input) {
+    const zeroShot = task() === 'zero-shot';
+    const headers = { Accept: 'application/json' };
+    if (input.url) {
+      const json = { url: input.url };
+      if (zeroShot) Object.assign(json, { candidate_labels: labels, hypothesis_template: template() });
+      return { body: JSON.stringify(json), headers: { ...headers, 'Content-Type': 'application/json' } };
+    }
+    if (!zeroShot) {
+      return { body: input.file, headers: { ...headers, 'Content-Type': input.file.type || 'application/octet-stream' } };
+    }
+    const form = new FormData();
+    form.append('image', input.file, input.file.name || 'pasted image');
+    labels.forEach((label) => form.append('candidate_labels', label));
+    form.append('hypothesis_template', template());
+    return { body: form, headers };  // the browser sets multipart/form-data with its boundary
+  }
+
+  // Sends the input ({file} or {url}, and `what` to name it) in the chosen mode and shows the answer.
+  async function classify(input) {
+    const { what } = input;
+    const fromUrl = !!input.url;
+    lastInput = input;
     clearMessages();
     abortRunning();
+    clearResults(true);
+    if (task() === 'zero-shot' && !zeroShotReady()) return;
     const ctrl = new AbortController();
     inFlight = ctrl;
-    clearResults(true);
     setBusy(true, what);
     try {
       let res;
       try {
-        res = await fetch(endpoint(), {
-          method: 'POST', body, signal: ctrl.signal,
-          headers: { 'Content-Type': contentType, Accept: 'application/json' },
-        });
+        const { body, headers } = request(input);
+        res = await fetch(endpoint(), { method: 'POST', body, signal: ctrl.signal, headers });
       } catch (e) {
         if (ctrl.signal.aborted) return;
         throw failure('Couldn\'t reach the vitserve server. Check that it is running and try again.');
@@ -390,13 +508,19 @@
           message ? `Details: ${message} (HTTP ${res.status})` : `HTTP ${res.status} ${res.statusText}`.trim(), err.code);
       }
       const result = data && Array.isArray(data.results) ? data.results[0] : null;
-      const embedding = task() === 'embed';
-      if (!result || !Array.isArray(embedding ? result.embedding : result.predictions)) {
+      const mode = task();
+      if (!result || !Array.isArray(mode === 'embed' ? result.embedding : result.predictions)) {
         throw failure('The server\'s answer couldn\'t be understood.', `HTTP ${res.status}`);
       }
-      if (embedding) renderEmbedding(data, result);
-      else renderResults(data, result);
-      reveal(els.resultCard);
+      if (mode === 'embed') {
+        renderEmbedding(data, result);
+        // on a phone the vector is below the photo: bring it into view, not only the card's top
+        els.results.scrollIntoView({ block: 'nearest', behavior: smoothScroll() ? 'smooth' : 'auto' });
+      } else {
+        if (mode === 'zero-shot') renderZeroShot(data, result);
+        else renderResults(data, result);
+        reveal(els.resultCard);
+      }
     } catch (err) {
       if (ctrl.signal.aborted) return;
       clearResults(true);
@@ -414,9 +538,9 @@
     if (previewUrl) URL.revokeObjectURL(previewUrl);
     previewUrl = URL.createObjectURL(file);
     const name = file.name || 'pasted image';
-    showPreview(previewUrl, `The photo to classify: ${name}`, `${name} · ${formatBytes(file.size)}`, name,
+    showPreview(previewUrl, `The photo: ${name}`, `${name} · ${formatBytes(file.size)}`, name,
       'Your browser can\'t show a preview of this file.');
-    classify(file, file.type || 'application/octet-stream', name, false);
+    classify({ file, what: name });
   }
 
   function handleFile(file) {
@@ -456,29 +580,201 @@
     if (previewUrl) { URL.revokeObjectURL(previewUrl); previewUrl = null; }
     showPreview(null, `The image at ${url.href}`, url.href, `Image from ${url.hostname}`,
       'Images from other sites aren\'t previewed here.');
-    classify(JSON.stringify({ url: url.href }), 'application/json', `the image from ${url.hostname}`, true);
+    classify({ url: url.href, what: `the image from ${url.hostname}` });
   }
+
+  // ---- zero-shot labels and template ----------------------------------------------------------
+
+  const template = () => els.templateInput.value;
+
+  // The template with the label in place of {} (or {0}), {{ and }} standing for braces, as Python's
+  // str.format and the server read it; null when the server would refuse it.
+  function fillTemplate(text, label) {
+    let out = '';
+    let places = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (c === '{' && text.startsWith('{{', i)) { out += '{'; i++; }
+      else if (c === '}' && text.startsWith('}}', i)) { out += '}'; i++; }
+      else if (c === '{' && (text.startsWith('{}', i) || text.startsWith('{0}', i))) {
+        out += label;
+        i += text[i + 1] === '}' ? 1 : 2;
+        places++;
+      } else if (c === '{' || c === '}') return null;
+      else out += c;
+    }
+    return places ? out : null;
+  }
+
+  function announce(text) {
+    els.labelStatus.textContent = text;
+  }
+
+  function renderChips() {
+    const chips = labels.map((label, i) => {
+      const li = node('li', 'chip-item');
+      const chip = node('button', 'chip');
+      chip.type = 'button';
+      chip.dataset.index = String(i);
+      chip.setAttribute('aria-label', `Remove ${label}`);
+      chip.append(node('span', 'chip-text', label));
+      const x = node('span', 'chip-x', '×');
+      x.setAttribute('aria-hidden', 'true');
+      chip.append(x);
+      li.append(chip);
+      return li;
+    });
+    els.chips.replaceChildren(...chips);
+    els.chips.hidden = !labels.length;
+    showTemplateExample();
+  }
+
+  function showTemplateExample() {
+    const filled = fillTemplate(template(), labels[0] || 'cat');
+    const bad = filled === null;
+    if (bad) els.templateInput.setAttribute('aria-invalid', 'true');
+    else els.templateInput.removeAttribute('aria-invalid');
+    els.templateExample.textContent = bad ? 'the template needs one {} and no other braces' : filled;
+    els.templateExample.parentElement.classList.toggle('is-invalid', bad);
+  }
+
+  // Adds the typed labels (a comma separates several); true when the list changed.
+  function addLabels(text) {
+    let added = 0;
+    for (const raw of text.split(',')) {
+      const label = raw.trim();
+      if (!label) continue;
+      if (labels.includes(label)) { announce(`${label} is already a label.`); continue; }
+      if (labels.length >= MAX_LABELS) { announce(`At most ${MAX_LABELS} labels.`); break; }
+      labels.push(label.slice(0, MAX_TEXT_CHARS));
+      added++;
+    }
+    if (!added) return false;
+    renderChips();
+    announce(added === 1 ? `Added ${labels[labels.length - 1]}. ${labels.length} labels.` : `Added ${added} labels. ${labels.length} labels.`);
+    return true;
+  }
+
+  function removeLabel(index) {
+    const [gone] = labels.splice(index, 1);
+    renderChips();
+    announce(`Removed ${gone}. ${labels.length ? `${labels.length} label${labels.length === 1 ? '' : 's'} left.` : 'No labels left.'}`);
+  }
+
+  // Labels or template changed: score the shown photo again.
+  function labelsChanged() {
+    if (lastInput && task() === 'zero-shot') classify(lastInput);
+  }
+
+  // Before a zero-shot request: a label typed but not yet added counts, and an empty list or a refused
+  // template is said here rather than sent.
+  function zeroShotReady() {
+    if (els.labelInput.value.trim()) {
+      addLabels(els.labelInput.value);
+      els.labelInput.value = '';
+    }
+    if (!labels.length) {
+      showError(CODE_MESSAGES.no_labels, 'Type a label and press Enter, or separate several with commas.', 'no_labels');
+      return false;
+    }
+    if (fillTemplate(template(), '') === null) {
+      showError(CODE_MESSAGES.invalid_template, `“${template()}” can't take a label. The default is “${DEFAULT_TEMPLATE}”.`,
+        'invalid_template');
+      return false;
+    }
+    return true;
+  }
+
+  els.labelInput.addEventListener('keydown', (e) => {
+    if (e.isComposing) return;
+    if (e.key === 'Enter' || e.key === ',') {
+      e.preventDefault();
+      if (addLabels(els.labelInput.value)) labelsChanged();
+      els.labelInput.value = '';
+    } else if (e.key === 'Backspace' && !els.labelInput.value && labels.length) {
+      e.preventDefault();
+      removeLabel(labels.length - 1);
+      labelsChanged();
+    }
+  });
+  // Phone keyboards may not report the comma key: split what was typed or pasted at its commas.
+  els.labelInput.addEventListener('input', () => {
+    const value = els.labelInput.value;
+    const cut = value.lastIndexOf(',');
+    if (cut < 0) return;
+    els.labelInput.value = value.slice(cut + 1);
+    if (addLabels(value.slice(0, cut))) labelsChanged();
+  });
+  // A click on a label (or Enter, Space, Backspace or Delete on it) removes it; the keyboard keeps its place:
+  // the next label, the previous one for Backspace, or the field when none is left.
+  function removeChip(chip, back) {
+    const index = Number(chip.dataset.index);
+    removeLabel(index);
+    const left = els.chips.querySelectorAll('button.chip');
+    const next = left[back ? index - 1 : Math.min(index, left.length - 1)];
+    (next || els.labelInput).focus();
+    labelsChanged();
+  }
+  els.chips.addEventListener('click', (e) => {
+    const chip = e.target.closest('button.chip');
+    if (chip) removeChip(chip, false);
+  });
+  els.chips.addEventListener('keydown', (e) => {
+    const chip = e.target.closest('button.chip');
+    if (!chip || (e.key !== 'Backspace' && e.key !== 'Delete')) return;
+    e.preventDefault();
+    removeChip(chip, e.key === 'Backspace');
+  });
+  // A click in the box's free space types in the field.
+  els.chipsBox.addEventListener('click', (e) => {
+    if (e.target === els.chipsBox || e.target === els.chips) els.labelInput.focus();
+  });
+  els.templateInput.addEventListener('input', showTemplateExample);
+  els.templateInput.addEventListener('change', labelsChanged);
+  els.templateInput.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { e.preventDefault(); labelsChanged(); }
+  });
+  els.templateReset.addEventListener('click', () => {
+    if (template() === DEFAULT_TEMPLATE) return;
+    els.templateInput.value = DEFAULT_TEMPLATE;
+    showTemplateExample();
+    labelsChanged();
+  });
+  renderChips();
 
   // ---- wiring ---------------------------------------------------------------------------------
 
+  // Another model: its modes, and the shown photo sent again to it (rather than a blank result card).
   els.modelSelect.addEventListener('change', () => {
     chosen = els.modelSelect.value;
     abortRunning();
     clearMessages();
-    clearResults(false);
     const info = models.find((m) => m.name === chosen);
-    if (info) renderModelInfo(info);
+    if (info) {
+      renderModelInfo(info);
+      applyModelTask(info);
+    }
+    if (lastInput) classify(lastInput);
+    else clearResults(false);
     loadModelInfo();
   });
 
-  const showTask = () => {
-    els.urlSubmitText.textContent = task() === 'embed' ? 'Embed' : 'Classify';
+  function showTask() {
+    const text = modeText();
+    els.urlSubmitText.textContent = text.button;
+    els.dropTouchTitle.textContent = text.touch;
+    if (!lastInput && els.results.contains(emptyState)) emptyState.textContent = text.empty;
     els.normalize.parentElement.hidden = task() !== 'embed';
-  };
+    els.zeroShot.hidden = task() !== 'zero-shot';
+  }
   document.querySelectorAll('input[name=task]').forEach((r) => r.addEventListener('change', () => {
     showTask();
-    clearResults(true);
+    if (lastInput) classify(lastInput);
+    else clearResults(false);
   }));
+  els.normalize.addEventListener('change', () => {
+    if (lastInput && task() === 'embed') classify(lastInput);
+  });
   showTask();
 
   els.fileInput.addEventListener('change', () => {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vitserve.core.TemporaryFolder;
 import dev.vitserve.core.VitServer;
 import dev.vitserve.core.config.ServerConfig;
@@ -13,6 +14,12 @@ import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -38,11 +46,13 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
- * Drives the web page in a real, headless Chromium against the real server running the tiny ViT.
+ * Drives the web page in a real, headless Chromium against the real server running the tiny ViT, a second
+ * classifier and the tiny CLIP (zero-shot).
  * Uses only the browser and driver that Debian installs ({@code /usr/bin/chromium},
  * {@code /usr/bin/chromedriver}); Selenium Manager is never asked to download anything.
  * Skipped when either is missing.
@@ -88,7 +98,8 @@ class WebPageBrowserTest {
             Files.createSymbolicLink(secondModel.path().resolve(file), Fixtures.model("vit-shape-a").resolve(file));
         }
         server = VitServer.start(vertx, ServerConfig.fromArgs(Map.of(),
-                "--model", Fixtures.tinyVit().toString(), "--model", "shapes/a=" + secondModel.path(), "--backend", "onnx",
+                "--model", Fixtures.tinyVit().toString(), "--model", "shapes/a=" + secondModel.path(),
+                "--model", "tiny-clip=" + Fixtures.tinyClip(), "--backend", "onnx",
                 "--host", "127.0.0.1", "--port", "0", "--max-body-size", "3MB")).await();
         pageUrl = "http://127.0.0.1:" + server.port() + "/";
     }
@@ -133,6 +144,21 @@ class WebPageBrowserTest {
         WebElement backend = wait.until(d -> first(d, "#model-info [data-field=backend]"));
         assertEquals("onnx", backend.getText().lines().findFirst().orElse(""),
                 "model info: " + driver.findElement(By.id("model-info")).getText());
+
+        // the model panel's two columns: names, values and sub-lines each start at one x
+        JavascriptExecutor panel = (JavascriptExecutor) driver;
+        List<?> lefts = (List<?>) panel.executeScript("const x = (s) => document.querySelector(s).getBoundingClientRect().left;"
+                + " return ['.fact-model dt', '.fact-device dt', '.fact-model dd', '.fact-device dd',"
+                + " '.fact-model .detail', '.fact-device .detail', '.fact-backend dt', '.fact-input dt',"
+                + " '.fact-backend dd', '.fact-input dd', '.fact-backend .detail', '.fact-input .detail'].map(x);");
+        for (int i = 0; i < lefts.size(); i += 2) {
+            assertEquals(((Number) lefts.get(i)).doubleValue(), ((Number) lefts.get(i + 1)).doubleValue(), 0.5,
+                    "model panel column " + (i < 6 ? 1 : 2) + " lines up: " + lefts);
+        }
+        for (int i : new int[] {2, 8}) {
+            assertEquals(((Number) lefts.get(i)).doubleValue(), ((Number) lefts.get(i + 2)).doubleValue(), 0.5,
+                    "a sub-line starts under its value: " + lefts);
+        }
 
         WebElement hint = driver.findElement(By.id("drop-hint"));
         wait.until(d -> hint.getText().contains("up to 3 MB"));
@@ -198,7 +224,7 @@ class WebPageBrowserTest {
         WebDriverWait wait = new WebDriverWait(driver, WAIT);
         Select picker = wait.until(d -> {
             Select select = new Select(d.findElement(By.id("model-select")));
-            return select.getOptions().size() == 2 ? select : null;
+            return select.getOptions().size() == 3 ? select : null;
         });
         assertEquals("tiny-vit", picker.getFirstSelectedOption().getAttribute("value"), "the default model is chosen");
         picker.selectByValue("shapes/a");
@@ -280,6 +306,160 @@ class WebPageBrowserTest {
     }
 
     @Test
+    void scoresTypedLabelsWithTheZeroShotModelAsTheRestRouteDoes() throws Exception {
+        WebDriver driver = browser(1280, 900);
+        driver.get(pageUrl);
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        Select picker = wait.until(d -> {
+            Select select = new Select(d.findElement(By.id("model-select")));
+            return select.getOptions().size() == 3 ? select : null;
+        });
+        WebElement classifyMode = driver.findElement(By.cssSelector("input[name=task][value=classify]"));
+        WebElement zeroShotMode = driver.findElement(By.cssSelector("input[name=task][value=zero-shot]"));
+        assertTrue(classifyMode.isDisplayed() && classifyMode.isSelected(), "a classifier is classified");
+        assertFalse(zeroShotMode.isDisplayed() || zeroShotMode.isEnabled(), "a classifier offers no zero-shot mode");
+        assertFalse(driver.findElement(By.id("zero-shot")).isDisplayed(), "no labels for a classifier");
+
+        picker.selectByValue("tiny-clip");
+        wait.until(d -> zeroShotMode.isDisplayed() && zeroShotMode.isSelected());
+        assertFalse(classifyMode.isDisplayed() || classifyMode.isEnabled(), "a zero-shot model offers no classify mode");
+        assertTrue(driver.findElement(By.cssSelector("input[name=task][value=embed]")).isDisplayed(), "embeddings stay");
+        wait.until(d -> d.findElement(By.id("model-info")).getText().contains("30 × 30"));
+        String info = driver.findElement(By.id("model-info")).getText();
+        assertTrue(info.contains("zero-shot: labels you type · 12-value embedding"), info);
+        assertEquals("Score", driver.findElement(By.id("url-submit-text")).getText());
+
+        // the default labels and HF's default template, each with a label the page names
+        WebElement field = driver.findElement(By.id("label-input"));
+        assertEquals("label-input", driver.findElement(By.cssSelector("label[for=label-input]")).getAttribute("for"));
+        assertEquals(List.of("cat", "dog", "bird", "car", "coffee"), chips(driver), "the default labels");
+        assertEquals("Remove bird", driver.findElements(By.cssSelector("#chips button.chip")).get(2).getAttribute("aria-label"));
+        WebElement template = driver.findElement(By.id("template-input"));
+        assertEquals("This is a photo of {}.", template.getAttribute("value"));
+        assertEquals("This is a photo of cat.", driver.findElement(By.id("template-example")).getText());
+
+        // remove with a click and with Backspace in the empty field; add with Enter and with commas
+        driver.findElements(By.cssSelector("#chips button.chip")).get(2).click();
+        field.click();
+        field.sendKeys(Keys.BACK_SPACE);
+        assertEquals(List.of("cat", "dog", "car"), chips(driver), "bird clicked away, coffee backspaced");
+        field.sendKeys("teapot", Keys.ENTER);
+        field.sendKeys("rocket,lighthouse, palace ,");
+        field.sendKeys("dog", Keys.ENTER);
+        assertEquals(List.of("cat", "dog", "car", "teapot", "rocket", "lighthouse", "palace"), chips(driver),
+                "added with Enter and commas, the second dog refused");
+        assertEquals("", field.getAttribute("value"));
+        WebElement chip = driver.findElements(By.cssSelector("#chips button.chip")).get(2);
+        chip.sendKeys(Keys.DELETE);
+        assertEquals(List.of("cat", "dog", "teapot", "rocket", "lighthouse", "palace"), chips(driver), "car deleted by key");
+        assertEquals("Remove teapot", driver.switchTo().activeElement().getAttribute("aria-label"),
+                "the keyboard stays on the labels");
+        template.clear();
+        template.sendKeys("a photo of a {}, blurry");
+        assertEquals("a photo of a cat, blurry", driver.findElement(By.id("template-example")).getText());
+
+        upload(driver, Fixtures.image("chelsea.png"));
+        List<WebElement> rows = wait.withMessage(() -> "no scores; #error says: " + driver.findElement(By.id("error")).getText())
+                .until(d -> {
+                    List<WebElement> found = d.findElements(By.cssSelector("#zero-shot-scores .prediction"));
+                    return found.size() == 6 ? found : null;
+                });
+        screenshot(driver, "desktop-zero-shot");
+
+        List<String> labels = List.of("cat", "dog", "teapot", "rocket", "lighthouse", "palace");
+        JsonNode expected = zeroShot(labels, "a photo of a {}, blurry", Fixtures.image("chelsea.png"))
+                .get("results").get(0).get("predictions");
+        assertEquals(labels.size(), expected.size());
+        double previous = 1;
+        for (int i = 0; i < rows.size(); i++) {
+            WebElement row = rows.get(i);
+            double score = Double.parseDouble(row.getAttribute("data-score"));
+            assertEquals(expected.get(i).get("label").asText(), labelOf(row), "label " + i + " in the REST route's order");
+            assertEquals(expected.get(i).get("score").asDouble(), score, 1e-12, "score of " + labelOf(row));
+            assertTrue(score <= previous, "sorted by score: " + labelOf(row));
+            previous = score;
+            Matcher percent = PERCENT.matcher(row.findElement(By.className("score")).getText());
+            assertTrue(percent.matches(), row.getText());
+            if (percent.group(1) == null) {
+                assertEquals(score * 100, Double.parseDouble(percent.group(2)), 0.051, "the percentage of " + labelOf(row));
+            }
+            String bar = row.findElement(By.className("bar-fill")).getAttribute("style");
+            Matcher length = Pattern.compile("--score: ?([0-9.eE+-]+)").matcher(bar);
+            assertTrue(length.find(), "the bar's length: " + bar);
+            assertEquals(score, Double.parseDouble(length.group(1)), 1e-12, "the bar is as long as the score: " + bar);
+        }
+        System.out.printf("zero-shot on chelsea.png: page %s, REST %s%n",
+                rows.stream().map(r -> labelOf(r) + "=" + r.getAttribute("data-score")).toList(), expected);
+        assertTrue(driver.findElement(By.id("results")).getText().contains("a photo of a {}, blurry"), "the template is shown");
+        assertTrue(driver.findElement(By.id("timings")).getText().contains("Text"), "the text tower's time is shown");
+        assertFalse(driver.findElement(By.id("error")).isDisplayed(), "no error shown");
+
+        // a new label scores the shown photo again
+        field.sendKeys("tabby cat", Keys.ENTER);
+        wait.until(d -> d.findElements(By.cssSelector("#zero-shot-scores .prediction")).size() == 7);
+
+        // back to a classifier: the shown photo is classified by it instead of a blank result card
+        picker.selectByValue("tiny-vit");
+        List<WebElement> predictions = wait.until(d -> {
+            List<WebElement> found = d.findElements(By.cssSelector("#results .prediction"));
+            return d.findElements(By.id("zero-shot-scores")).isEmpty() && found.size() == 5 ? found : null;
+        });
+        assertEquals(Fixtures.reference().get("images").get("chelsea.png").get("top").get(0).get("label").asText(),
+                labelOf(predictions.get(0)), "the photo classified by the new model");
+        assertTrue(classifyMode.isSelected() && !zeroShotMode.isDisplayed(), "back in classify mode");
+        assertTrue(driver.findElement(By.id("preview")).isDisplayed(), "the photo is still shown");
+
+        // no labels: said on the page, nothing sent
+        picker.selectByValue("tiny-clip");
+        wait.until(d -> d.findElements(By.cssSelector("#zero-shot-scores .prediction")).size() == 7);
+        field.click();
+        for (int i = 0; i < 7; i++) {
+            field.sendKeys(Keys.BACK_SPACE);
+        }
+        WebElement error = driver.findElement(By.id("error"));
+        wait.until(d -> error.isDisplayed());
+        assertEquals("no_labels", error.getAttribute("data-code"), error.getText());
+        assertHumanSentence(error.getText());
+        assertNoPolicyViolations(driver);
+    }
+
+    @Test
+    void zeroShotAndEmbeddingsFitAPhone() {
+        WebDriver driver = browser(360, 740);
+        driver.get(pageUrl);
+        JavascriptExecutor js = (JavascriptExecutor) driver;
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        Select picker = wait.until(d -> {
+            Select select = new Select(d.findElement(By.id("model-select")));
+            return select.getOptions().size() == 3 ? select : null;
+        });
+        picker.selectByValue("tiny-clip");
+        WebElement title = driver.findElement(By.id("drop-touch-title"));
+        wait.until(d -> title.getText().equals("Choose a photo to score against the labels"));
+        assertNoHorizontalOverflow(js, "zero-shot page");
+        upload(driver, Fixtures.image("coffee.jpg"));
+        wait.until(d -> d.findElements(By.cssSelector("#zero-shot-scores .prediction")).size() == 5);
+        assertNoHorizontalOverflow(js, "zero-shot scores");
+        screenshot(driver, "phone-zero-shot");
+
+        // the shown photo is embedded as soon as the mode changes, and the page scrolls to the vector
+        js.executeScript("window.scrollTo(0, 0)");
+        driver.findElement(By.cssSelector("input[name=task][value=embed]")).click();
+        assertEquals("Choose a photo to embed", title.getText(), "the drop zone says what the photo is for");
+        WebElement values = wait.until(d -> first(d, "#embedding-values"));
+        assertInView(driver, values);
+        assertEquals("12 values, unit length", driver.findElement(By.id("embedding-size")).getText());
+        // and so does a photo chosen in embedding mode
+        js.executeScript("window.scrollTo(0, 0)");
+        upload(driver, Fixtures.image("chelsea.png"));
+        wait.until(ExpectedConditions.stalenessOf(values));
+        assertInView(driver, wait.until(d -> first(d, "#embedding-values")));
+        assertNoHorizontalOverflow(js, "embedding");
+        screenshot(driver, "phone-embedding");
+        assertNoPolicyViolations(driver);
+    }
+
+    @Test
     void fitsAPhoneScreen() {
         WebDriver driver = browser(360, 740);
         driver.get(pageUrl);
@@ -306,6 +486,35 @@ class WebPageBrowserTest {
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
+
+    /** The element comes fully into the window, once the page's smooth scrolling is done. */
+    private static void assertInView(WebDriver driver, WebElement element) {
+        JavascriptExecutor js = (JavascriptExecutor) driver;
+        new WebDriverWait(driver, Duration.ofSeconds(5))
+                .withMessage(() -> "not scrolled into view: " + js.executeScript("return JSON.stringify("
+                        + "[arguments[0].getBoundingClientRect(), window.innerHeight, window.scrollY])", element))
+                .until(d -> (Boolean) js.executeScript("const r = arguments[0].getBoundingClientRect();"
+                        + " return r.top >= 0 && r.bottom <= window.innerHeight;", element));
+    }
+
+    /** The labels the page shows as chips, in order. */
+    private static List<String> chips(WebDriver driver) {
+        return driver.findElements(By.cssSelector("#chips .chip-text")).stream().map(WebElement::getText).toList();
+    }
+
+    /** What {@code POST /v1/models/tiny-clip/zero-shot} answers for the photo, the labels and the template. */
+    private static JsonNode zeroShot(List<String> labels, String template, Path photo) throws Exception {
+        StringBuilder query = new StringBuilder("hypothesis_template=").append(URLEncoder.encode(template, StandardCharsets.UTF_8));
+        for (String label : labels) {
+            query.append("&candidate_labels=").append(URLEncoder.encode(label, StandardCharsets.UTF_8));
+        }
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(pageUrl + "v1/models/tiny-clip/zero-shot?" + query))
+                .header("Content-Type", "image/png")
+                .POST(HttpRequest.BodyPublishers.ofFile(photo)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        return new ObjectMapper().readTree(response.body());
+    }
 
     private WebDriver browser(int width, int height) {
         TemporaryFolder profile;
