@@ -165,8 +165,8 @@ final class ClipModelLoader {
     }
 
     /**
-     * CLIPImageProcessor's settings when they are a resize to an exact size (no center crop, or one that keeps the
-     * whole resized image): vitserve's preprocessing does that; shortest-edge resizing and cropping are refused.
+     * The model's image processor, as for every model (CLIPImageProcessor's shortest-edge resize, BICUBIC and center
+     * crop included), when the tensor it makes has the image tower's size.
      */
     private static PreprocessorConfig preprocessing(Path directory, VitConfig vision) throws ModelLoadException {
         Path file = directory.resolve(ModelLoader.PREPROCESSOR_CONFIG);
@@ -174,39 +174,20 @@ final class ClipModelLoader {
             throw new ModelLoadException(ModelLoader.PREPROCESSOR_CONFIG + " is missing in " + directory
                     + ": vitserve needs it to prepare images exactly as Hugging Face does");
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new ModelLoadException(file + ": not valid JSON (" + e.getMessage() + ")", e);
-        }
-        JsonNode size = root.path("size");
-        if (size.has("shortest_edge") || size.isIntegralNumber()) {
-            throw new ModelLoadException(file + " resizes the shortest edge (" + size + ") and then center-crops, as"
-                    + " CLIPImageProcessor does by default; vitserve resizes to an exact {\"height\", \"width\"} only"
-                    + " so far. To serve this model now, set \"size\": {\"height\": " + vision.imageHeight()
-                    + ", \"width\": " + vision.imageWidth() + "} and \"do_center_crop\": false (non-square photos are"
-                    + " then squeezed rather than cropped), or wait for shortest-edge + crop preprocessing");
-        }
-        boolean crop = root.path("do_center_crop").asBoolean(
-                !"SiglipImageProcessor".equals(root.path("image_processor_type").asText("")));
-        JsonNode cropSize = root.path("crop_size");
-        if (crop && !(cropSize.path("height").asInt(-1) == size.path("height").asInt(-2)
-                && cropSize.path("width").asInt(-1) == size.path("width").asInt(-2))) {
-            throw new ModelLoadException(file + " center-crops (do_center_crop, crop_size " + cropSize + ") what it"
-                    + " resizes to " + size + "; vitserve does not crop yet: set \"do_center_crop\": false or a"
-                    + " crop_size equal to size");
-        }
         PreprocessorConfig preprocessing;
         try {
             preprocessing = PreprocessorConfig.read(file);
         } catch (IOException | IllegalArgumentException e) {
             throw new ModelLoadException(e.getMessage(), e);
         }
-        if (!preprocessing.doResize() || preprocessing.height() != vision.imageHeight()
-                || preprocessing.width() != vision.imageWidth()) {
-            throw new ModelLoadException(file + " does not resize to the image tower's " + vision.imageWidth() + "x"
-                    + vision.imageHeight() + " (vision_config.image_size)");
+        if (preprocessing.fixedSize().isEmpty()) {
+            throw new ModelLoadException(file + ": " + preprocessing.variableSizeReason()
+                    + "; vitserve serves a model one fixed input size (set do_center_crop, or size {height, width})");
+        }
+        if (preprocessing.height() != vision.imageHeight() || preprocessing.width() != vision.imageWidth()) {
+            throw new ModelLoadException(file + " makes " + preprocessing.width() + "x" + preprocessing.height()
+                    + " images, not the image tower's " + vision.imageWidth() + "x" + vision.imageHeight()
+                    + " (vision_config.image_size)");
         }
         return preprocessing;
     }

@@ -54,18 +54,31 @@ class ClipModelLoaderTest {
     }
 
     @Test
-    void shortestEdgeAndCenterCropAreRefusedSayingWhatToDo(@TempDir Path dir) throws Exception {
+    void clipsOwnShortestEdgeCropAndBicubicAreServedAndASizeTheTowerCannotTakeIsRefused(@TempDir Path dir)
+            throws Exception {
         copy(dir);
         Path pre = dir.resolve("preprocessor_config.json");
         String original = Files.readString(pre);
+        // CLIPImageProcessor's defaults as the Hub's checkpoints ship them: shortest edge, BICUBIC, center crop
+        Files.writeString(pre, original.replaceFirst("\"size\": \\{[^}]*\\}", "\"size\": {\"shortest_edge\": 30}")
+                .replace("\"do_center_crop\": false", "\"do_center_crop\": true")
+                .replaceFirst("\"crop_size\": \\{[^}]*\\}", "\"crop_size\": {\"height\": 30, \"width\": 30}")
+                .replaceFirst("\"resample\": \\d", "\"resample\": 3"));
+        LoadedModel served = ModelLoader.load(dir, "c");
+        try {
+            assertTrue(served.preprocessing().doCenterCrop());
+            assertEquals(30, served.preprocessing().height());
+        } finally {
+            served.closeText();
+        }
+        // without the crop the tensor would follow each photo's aspect ratio
         Files.writeString(pre, original.replaceFirst("\"size\": \\{[^}]*\\}", "\"size\": {\"shortest_edge\": 30}"));
         ModelLoadException edge = assertThrows(ModelLoadException.class, () -> ModelLoader.load(dir, "c"));
-        assertTrue(edge.getMessage().contains("shortest edge") && edge.getMessage().contains("do_center_crop"),
-                edge.getMessage());
+        assertTrue(edge.getMessage().contains("do_center_crop"), edge.getMessage());
         Files.writeString(pre, original.replace("\"do_center_crop\": false", "\"do_center_crop\": true")
                 .replaceFirst("\"crop_size\": \\{[^}]*\\}", "\"crop_size\": {\"height\": 24, \"width\": 24}"));
         ModelLoadException crop = assertThrows(ModelLoadException.class, () -> ModelLoader.load(dir, "c"));
-        assertTrue(crop.getMessage().contains("center-crops"), crop.getMessage());
+        assertTrue(crop.getMessage().contains("makes 24x24 images, not the image tower's 30x30"), crop.getMessage());
     }
 
     @Test
