@@ -2,16 +2,13 @@ package dev.vitserve.backend.djl;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
@@ -27,7 +24,7 @@ import java.util.List;
  * the MLP; then the pooler's LayerNorm of the mean of the patch tokens (mean pooling) or the class token through the
  * final LayerNorm, which is the embedding the classifier reads. Stateless and without autograd, as {@link VitNetwork}.
  */
-final class BeitNetwork implements TorchNetwork, TorchNetwork.Runner {
+final class BeitNetwork extends StatelessNetwork {
 
     /**
      * One layer; the query rows of {@code qkvWeight} and {@code qkvBias} carry the attention scale, the key rows of
@@ -42,7 +39,6 @@ final class BeitNetwork implements TorchNetwork, TorchNetwork.Runner {
 
     private static final String PREFIX = Beit.PREFIX;
 
-    private final NDManager manager;
     private final Beit beit;
     private final long hidden;
     private final long heads;
@@ -64,7 +60,7 @@ final class BeitNetwork implements TorchNetwork, TorchNetwork.Runner {
     private final NDArray classifierBias;
 
     private BeitNetwork(WeightReader reader, VitConfig config) throws BackendException {
-        this.manager = reader.manager();
+        super(reader.manager());
         this.beit = (Beit) config.architecture();
         this.hidden = config.hiddenSize();
         this.heads = config.numHeads();
@@ -111,14 +107,9 @@ final class BeitNetwork implements TorchNetwork, TorchNetwork.Runner {
      */
     static BeitNetwork build(VitConfig config, ModelWeights weights, Device device) throws BackendException {
         VitNetwork.requireGelu(config, weights);
-        NDManager manager = NDManager.newBaseManager(device, PyTorchRuntime.ENGINE_NAME);
-        try {
-            return new BeitNetwork(new WeightReader(weights, config, manager, PREFIX + "embeddings.*, " + PREFIX
-                    + "encoder.*, " + PREFIX + "layernorm.* or " + PREFIX + "pooler.layernorm.*, classifier.*"), config);
-        } catch (BackendException | RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        return build(device, manager -> new BeitNetwork(new WeightReader(weights, config, manager, PREFIX
+                + "embeddings.*, " + PREFIX + "encoder.*, " + PREFIX + "layernorm.* or " + PREFIX
+                + "pooler.layernorm.*, classifier.*"), config));
     }
 
     private long[] attentionBiasShape() {
@@ -138,7 +129,7 @@ final class BeitNetwork implements TorchNetwork, TorchNetwork.Runner {
         NDArray qkvWeight = fuse(reader.read(attention + "query.weight", hidden, hidden).muli(scale),
                 reader.read(attention + "key.weight", hidden, hidden), reader.read(attention + "value.weight", hidden, hidden));
         NDArray qkvBias = fuse(reader.read(attention + "query.bias", hidden).muli(scale),
-                manager.zeros(new Shape(hidden)), reader.read(attention + "value.bias", hidden));
+                manager().zeros(new Shape(hidden)), reader.read(attention + "value.bias", hidden));
         NDArray bias = sharedBias;
         if (beit.relativePositionBias()) {
             float[] own = bias(reader, attention + "relative_position_bias.relative_position_bias_table");
@@ -163,45 +154,8 @@ final class BeitNetwork implements TorchNetwork, TorchNetwork.Runner {
                 beit.layerScale() ? reader.read(prefix + "lambda_2", hidden) : null);
     }
 
-    private static NDArray fuse(NDArray query, NDArray key, NDArray value) {
-        NDArray fused = NDArrays.concat(new NDList(query, key, value), 0);
-        query.close();
-        key.close();
-        value.close();
-        return fused;
-    }
-
     @Override
-    public NDManager manager() {
-        return manager;
-    }
-
-    @Override
-    public Runner newRunner() {
-        return this;
-    }
-
-    @Override
-    public boolean embeds() {
-        return true;
-    }
-
-    @Override
-    public NDList run(NDArray pixels) {
-        boolean gradMode = JniUtils.isGradMode();
-        if (gradMode) {
-            JniUtils.setGradMode(false);
-        }
-        try {
-            return forward(pixels);
-        } finally {
-            if (gradMode) {
-                JniUtils.setGradMode(true);
-            }
-        }
-    }
-
-    private NDList forward(NDArray pixels) {
+    NDList forward(NDArray pixels) {
         NDArray states;
         try (NDScope stage = new NDScope()) {
             states = embed(pixels);
@@ -267,10 +221,5 @@ final class BeitNetwork implements TorchNetwork, TorchNetwork.Runner {
 
     private NDArray norm(NDArray input, NDArray weight, NDArray bias) {
         return LayerNorm.layerNorm(input, new Shape(hidden), weight, bias, eps).singletonOrThrow();
-    }
-
-    @Override
-    public void close() {
-        manager.close();
     }
 }

@@ -2,16 +2,13 @@ package dev.vitserve.backend.djl;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
@@ -27,7 +24,7 @@ import java.util.List;
  * feed-forward (MLP with GELU, or SwiGLU); the final LayerNorm, and the classifier on the class token beside the mean
  * of the patch tokens, which is also the embedding. Stateless and without autograd, as {@link VitNetwork}.
  */
-final class Dinov2Network implements TorchNetwork, TorchNetwork.Runner {
+final class Dinov2Network extends StatelessNetwork {
 
     /** One layer; the query rows of {@code qkvWeight} and {@code qkvBias} carry the attention scale. */
     private record Layer(NDArray norm1Weight, NDArray norm1Bias, NDArray qkvWeight, NDArray qkvBias,
@@ -36,7 +33,6 @@ final class Dinov2Network implements TorchNetwork, TorchNetwork.Runner {
                          NDArray outWeight, NDArray outBias, NDArray scale2) {
     }
 
-    private final NDManager manager;
     private final Dinov2 dinov2;
     private final long hidden;
     private final long heads;
@@ -58,7 +54,7 @@ final class Dinov2Network implements TorchNetwork, TorchNetwork.Runner {
     private final NDArray classifierBias;
 
     private Dinov2Network(WeightReader reader, VitConfig config) throws BackendException {
-        this.manager = reader.manager();
+        super(reader.manager());
         this.dinov2 = (Dinov2) config.architecture();
         this.hidden = config.hiddenSize();
         this.heads = config.numHeads();
@@ -101,14 +97,8 @@ final class Dinov2Network implements TorchNetwork, TorchNetwork.Runner {
     static Dinov2Network build(VitConfig config, ModelWeights weights, Device device) throws BackendException {
         VitNetwork.requireGelu(config, weights);
         String base = ((Dinov2) config.architecture()).prefix();
-        NDManager manager = NDManager.newBaseManager(device, PyTorchRuntime.ENGINE_NAME);
-        try {
-            return new Dinov2Network(new WeightReader(weights, config, manager, base + "embeddings.*, " + base
-                    + "encoder.layer.N.*, " + base + "layernorm.*, classifier.*"), config);
-        } catch (BackendException | RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        return build(device, manager -> new Dinov2Network(new WeightReader(weights, config, manager, base
+                + "embeddings.*, " + base + "encoder.layer.N.*, " + base + "layernorm.*, classifier.*"), config));
     }
 
     private Layer layer(WeightReader reader, VitConfig config, String prefix) throws BackendException {
@@ -136,45 +126,8 @@ final class Dinov2Network implements TorchNetwork, TorchNetwork.Runner {
                 reader.read(prefix + "layer_scale2.lambda1", hidden));
     }
 
-    private static NDArray fuse(NDArray query, NDArray key, NDArray value) {
-        NDArray fused = NDArrays.concat(new NDList(query, key, value), 0);
-        query.close();
-        key.close();
-        value.close();
-        return fused;
-    }
-
     @Override
-    public NDManager manager() {
-        return manager;
-    }
-
-    @Override
-    public Runner newRunner() {
-        return this;
-    }
-
-    @Override
-    public boolean embeds() {
-        return true;
-    }
-
-    @Override
-    public NDList run(NDArray pixels) {
-        boolean gradMode = JniUtils.isGradMode();
-        if (gradMode) {
-            JniUtils.setGradMode(false);
-        }
-        try {
-            return forward(pixels);
-        } finally {
-            if (gradMode) {
-                JniUtils.setGradMode(true);
-            }
-        }
-    }
-
-    private NDList forward(NDArray pixels) {
+    NDList forward(NDArray pixels) {
         NDArray states;
         try (NDScope stage = new NDScope()) {
             states = embed(pixels);
@@ -242,10 +195,5 @@ final class Dinov2Network implements TorchNetwork, TorchNetwork.Runner {
 
     private NDArray norm(NDArray input, NDArray weight, NDArray bias) {
         return LayerNorm.layerNorm(input, new Shape(hidden), weight, bias, eps).singletonOrThrow();
-    }
-
-    @Override
-    public void close() {
-        manager.close();
     }
 }

@@ -4,14 +4,12 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
@@ -27,7 +25,7 @@ import java.util.List;
  * forward, the padding cut; the MLP; patch merging between stages; the final LayerNorm and the mean of all tokens,
  * which is the embedding the classifier reads. Stateless and without autograd, as {@link VitNetwork}.
  */
-final class SwinNetwork implements TorchNetwork, TorchNetwork.Runner {
+final class SwinNetwork extends StatelessNetwork {
 
     /**
      * One block; the query rows of {@code qkvWeight} and {@code qkvBias} carry the attention scale; {@code bias} is
@@ -43,7 +41,6 @@ final class SwinNetwork implements TorchNetwork, TorchNetwork.Runner {
 
     private static final String PREFIX = Swin.PREFIX;
 
-    private final NDManager manager;
     private final Swin swin;
     private final long patch;
     private final int imageHeight;
@@ -60,7 +57,7 @@ final class SwinNetwork implements TorchNetwork, TorchNetwork.Runner {
     private final NDArray classifierBias;
 
     private SwinNetwork(WeightReader reader, VitConfig config) throws BackendException {
-        this.manager = reader.manager();
+        super(reader.manager());
         this.swin = (Swin) config.architecture();
         this.patch = config.patchSize();
         this.imageHeight = config.imageHeight();
@@ -98,15 +95,9 @@ final class SwinNetwork implements TorchNetwork, TorchNetwork.Runner {
      */
     static SwinNetwork build(VitConfig config, ModelWeights weights, Device device) throws BackendException {
         VitNetwork.requireGelu(config, weights);
-        NDManager manager = NDManager.newBaseManager(device, PyTorchRuntime.ENGINE_NAME);
-        try {
-            return new SwinNetwork(new WeightReader(weights, config, manager, PREFIX + "embeddings.*, " + PREFIX
-                    + "encoder.layers.N.blocks.M.*, " + PREFIX + "encoder.layers.N.downsample.*, " + PREFIX
-                    + "layernorm.*, classifier.*"), config);
-        } catch (BackendException | RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        return build(device, manager -> new SwinNetwork(new WeightReader(weights, config, manager, PREFIX
+                + "embeddings.*, " + PREFIX + "encoder.layers.N.blocks.M.*, " + PREFIX
+                + "encoder.layers.N.downsample.*, " + PREFIX + "layernorm.*, classifier.*"), config));
     }
 
     private Block block(WeightReader reader, VitConfig config, Swin.Block shape, boolean merges) throws BackendException {
@@ -138,45 +129,8 @@ final class SwinNetwork implements TorchNetwork, TorchNetwork.Runner {
                 merges ? reader.read(merge + "reduction.weight", 2 * dim, 4 * dim) : null);
     }
 
-    private static NDArray fuse(NDArray query, NDArray key, NDArray value) {
-        NDArray fused = NDArrays.concat(new NDList(query, key, value), 0);
-        query.close();
-        key.close();
-        value.close();
-        return fused;
-    }
-
     @Override
-    public NDManager manager() {
-        return manager;
-    }
-
-    @Override
-    public Runner newRunner() {
-        return this;
-    }
-
-    @Override
-    public boolean embeds() {
-        return true;
-    }
-
-    @Override
-    public NDList run(NDArray pixels) {
-        boolean gradMode = JniUtils.isGradMode();
-        if (gradMode) {
-            JniUtils.setGradMode(false);
-        }
-        try {
-            return forward(pixels);
-        } finally {
-            if (gradMode) {
-                JniUtils.setGradMode(true);
-            }
-        }
-    }
-
-    private NDList forward(NDArray pixels) {
+    NDList forward(NDArray pixels) {
         NDArray states;
         try (NDScope stage = new NDScope()) {
             states = embed(pixels);
@@ -307,10 +261,5 @@ final class SwinNetwork implements TorchNetwork, TorchNetwork.Runner {
 
     private static NDArray norm(NDArray input, NDArray weight, NDArray bias, long width, float eps) {
         return LayerNorm.layerNorm(input, new Shape(width), weight, bias, eps).singletonOrThrow();
-    }
-
-    @Override
-    public void close() {
-        manager.close();
     }
 }

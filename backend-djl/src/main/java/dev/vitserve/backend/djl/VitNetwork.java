@@ -10,7 +10,6 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
@@ -21,12 +20,11 @@ import dev.vitserve.api.VitConfig;
  * operations from its safetensors weights, for any {@link VitConfig}. The weights live in one manager for the network's lifetime; the
  * forward pass is stateless, so it runs from several threads at once, and it records no autograd graph.
  */
-final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
+final class VitNetwork extends StatelessNetwork {
 
     /** The only {@code hidden_act} supported: exact erf GELU, which is what PyTorch's gelu (and DJL's) computes. */
     static final String GELU = "gelu";
 
-    private final NDManager manager;
     private final VitParameters parameters;
     private final long hidden;
     private final long heads;
@@ -37,7 +35,7 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
     private final int headTokens;
 
     private VitNetwork(NDManager manager, VitParameters parameters, VitConfig config) {
-        this.manager = manager;
+        super(manager);
         this.parameters = parameters;
         this.hidden = config.hiddenSize();
         this.heads = config.numHeads();
@@ -55,13 +53,7 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
      */
     static VitNetwork build(VitConfig config, ModelWeights weights, Device device) throws BackendException {
         requireGelu(config, weights);
-        NDManager manager = NDManager.newBaseManager(device, PyTorchRuntime.ENGINE_NAME);
-        try {
-            return new VitNetwork(manager, VitParameters.load(config, weights, manager), config);
-        } catch (BackendException | RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        return build(device, manager -> new VitNetwork(manager, VitParameters.load(config, weights, manager), config));
     }
 
     /** Refuses an activation other than exact GELU, the only one the networks here are built with. */
@@ -73,48 +65,14 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
         }
     }
 
-    @Override
-    public NDManager manager() {
-        return manager;
-    }
-
-    /** The network itself: its forward pass keeps no state between calls. */
-    @Override
-    public Runner newRunner() {
-        return this;
-    }
-
-    @Override
-    public boolean embeds() {
-        return true;
-    }
-
-    /**
-     * The logits of a batch and its embeddings. Gradient recording is switched off for the calling thread during the call (no weight
-     * requires a gradient either, so no graph could be recorded), then restored.
-     */
-    @Override
-    public NDList run(NDArray pixels) {
-        boolean gradMode = JniUtils.isGradMode();
-        if (gradMode) {
-            JniUtils.setGradMode(false);
-        }
-        try {
-            return forward(pixels);
-        } finally {
-            if (gradMode) {
-                JniUtils.setGradMode(true);
-            }
-        }
-    }
-
     /**
      * Embeddings, then the encoder layers, then the final LayerNorm of the class token (the image's embedding)
      * and the classifier on it. Each stage runs in an
      * {@link NDScope} that closes its intermediate arrays as soon as the stage is done, so a call holds about one
      * layer's activations at a time.
      */
-    private NDList forward(NDArray pixels) {
+    @Override
+    NDList forward(NDArray pixels) {
         NDArray states;
         try (NDScope stage = new NDScope()) {
             states = embed(pixels);
@@ -196,10 +154,5 @@ final class VitNetwork implements TorchNetwork, TorchNetwork.Runner {
     /** {@code input W^T + b} in one op (PyTorch's linear), with the weight as stored, {@code [out, in]}. */
     private static NDArray linear(NDArray input, NDArray weight, NDArray bias) {
         return Linear.linear(input, weight, bias).singletonOrThrow();
-    }
-
-    @Override
-    public void close() {
-        manager.close();
     }
 }

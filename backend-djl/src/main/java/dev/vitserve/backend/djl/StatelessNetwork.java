@@ -1,0 +1,91 @@
+package dev.vitserve.backend.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.vitserve.api.BackendException;
+
+/**
+ * The plumbing every network built here from DJL NDArray ops shares: the weights' manager, the network as its own
+ * runner (the forward pass keeps no state, so it runs from several threads at once), logits and embeddings, no autograd.
+ */
+abstract class StatelessNetwork implements TorchNetwork, TorchNetwork.Runner {
+
+    /** Builds a network whose weights it reads into the given manager. */
+    @FunctionalInterface
+    interface Builder<N> {
+        N build(NDManager manager) throws BackendException;
+    }
+
+    private final NDManager manager;
+
+    StatelessNetwork(NDManager manager) {
+        this.manager = manager;
+    }
+
+    /** Opens a manager on the device for a network's weights and builds it there; closes the manager if that fails. */
+    static <N> N build(Device device, Builder<N> builder) throws BackendException {
+        NDManager manager = NDManager.newBaseManager(device, PyTorchRuntime.ENGINE_NAME);
+        try {
+            return builder.build(manager);
+        } catch (BackendException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** The query, key and value weights (or biases) stacked along the first axis; closes the three parts. */
+    static NDArray fuse(NDArray query, NDArray key, NDArray value) {
+        NDArray fused = NDArrays.concat(new NDList(query, key, value), 0);
+        query.close();
+        key.close();
+        value.close();
+        return fused;
+    }
+
+    @Override
+    public final NDManager manager() {
+        return manager;
+    }
+
+    /** The network itself: its forward pass keeps no state between calls. */
+    @Override
+    public final Runner newRunner() {
+        return this;
+    }
+
+    @Override
+    public final boolean embeds() {
+        return true;
+    }
+
+    /**
+     * The logits of a batch and its embeddings. Gradient recording is switched off for the calling thread during the
+     * call (no weight requires a gradient either, so no graph could be recorded), then restored.
+     */
+    @Override
+    public final NDList run(NDArray pixels) {
+        boolean gradMode = JniUtils.isGradMode();
+        if (gradMode) {
+            JniUtils.setGradMode(false);
+        }
+        try {
+            return forward(pixels);
+        } finally {
+            if (gradMode) {
+                JniUtils.setGradMode(true);
+            }
+        }
+    }
+
+    /** The logits {@code [N, numLabels]} and the embeddings of a batch, made in the pixels' manager. */
+    abstract NDList forward(NDArray pixels);
+
+    @Override
+    public final void close() {
+        manager.close();
+    }
+}
