@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.vitserve.api.Backend;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.ClipConfig;
@@ -19,8 +18,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,31 +25,20 @@ import org.slf4j.LoggerFactory;
  * A CLIP model in DJL's PyTorch engine, built from {@code model.safetensors} ({@link ClipNetwork}): image runs give
  * no logits and the projected image embedding as the embedding; {@link #text} the projected text embeddings.
  */
-final class ClipDjlBackend implements Backend, TextEncoder {
+final class ClipDjlBackend extends PyTorchBackend implements TextEncoder {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClipDjlBackend.class);
 
-    private final String modelName;
     private final ClipConfig config;
     private final ClipNetwork network;
-    private final Path weightsFile;
-    private final Device device;
-    private final String engine;
-    private final NetworkBuild build;
     /** Each calling thread's direct buffer for pixels (PyTorch wraps it without a copy; see DjlBackend). */
     private final ThreadLocal<ByteBuffer> staging = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
-    private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed;
 
     private ClipDjlBackend(String modelName, ClipConfig config, ClipNetwork network, Path weightsFile, Device device,
                            String engine, NetworkBuild build) {
-        this.modelName = modelName;
+        super(modelName, weightsFile, device, engine, build);
         this.config = config;
         this.network = network;
-        this.weightsFile = weightsFile;
-        this.device = device;
-        this.engine = engine;
-        this.build = build;
     }
 
     /**
@@ -132,18 +118,13 @@ final class ClipDjlBackend implements Backend, TextEncoder {
         T run();
     }
 
+    /** A run while the backend is open; whatever fails in it (a closed backend too) as a BackendException. */
     private <T> T guarded(Run<T> run, int batchSize) throws BackendException {
-        lifecycle.readLock().lock();
         try {
-            if (closed) {
-                throw new IllegalStateException("the DJL backend of " + modelName + " is closed");
-            }
-            return run.run();
+            return whileOpen(run::run);
         } catch (RuntimeException e) {
-            throw new BackendException("PyTorch failed on a batch of " + batchSize + " for " + modelName + ": "
+            throw new BackendException("PyTorch failed on a batch of " + batchSize + " for " + modelName() + ": "
                     + e.getMessage(), e);
-        } finally {
-            lifecycle.readLock().unlock();
         }
     }
 
@@ -163,35 +144,7 @@ final class ClipDjlBackend implements Backend, TextEncoder {
     }
 
     @Override
-    public Device device() {
-        return device;
-    }
-
-    @Override
-    public Path weightsFile() {
-        return weightsFile;
-    }
-
-    @Override
-    public String engine() {
-        return engine;
-    }
-
-    @Override
-    public NetworkBuild build() {
-        return build;
-    }
-
-    @Override
-    public void close() {
-        lifecycle.writeLock().lock();
-        try {
-            if (!closed) {
-                closed = true;
-                network.close();
-            }
-        } finally {
-            lifecycle.writeLock().unlock();
-        }
+    void closeNetwork() {
+        network.close();
     }
 }

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.TranslateException;
-import dev.vitserve.api.Backend;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
 import dev.vitserve.api.Device;
@@ -19,9 +18,6 @@ import dev.vitserve.api.VitConfig;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.file.Path;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,33 +26,21 @@ import org.slf4j.LoggerFactory;
  * network is shared; each calling thread gets its own runner (TorchScript predictors are not thread-safe) and staging
  * buffer, and every call's arrays live in a manager closed after it.
  */
-public final class DjlBackend implements Backend {
+public final class DjlBackend extends PyTorchBackend {
 
     private static final Logger LOG = LoggerFactory.getLogger(DjlBackend.class);
 
-    private final String modelName;
     private final VitConfig config;
     private final TorchNetwork network;
-    private final Path weightsFile;
     /** The network as messages name it. */
     private final String networkName;
-    private final Device device;
-    private final String engine;
-    /** Set once the network is loaded and checked. */
-    private NetworkBuild build = NetworkBuild.fp32(0);
     private final ThreadLocal<Worker> worker = new ThreadLocal<>();
-    /** Calls hold the read lock, {@link #close()} the write lock: nothing is closed under a running call. */
-    private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed;
 
     private DjlBackend(ModelFiles files, TorchNetwork network, TorchNetworkSource source, Device device, String engine) {
-        this.modelName = files.name();
+        super(files.name(), source.weightsFile(), device, engine, NetworkBuild.fp32(0));
         this.config = files.config();
         this.network = network;
-        this.weightsFile = source.weightsFile();
         this.networkName = source.describe();
-        this.device = device;
-        this.engine = engine;
     }
 
     /**
@@ -85,9 +69,9 @@ public final class DjlBackend implements Backend {
             backend.close();
             throw e;
         }
-        backend.build = NetworkBuild.fp32((System.nanoTime() - start) / 1_000_000);
-        LOG.info("{} loaded {} ({}: {}) on {} in {} ms [{}]", backend.engine, files.name(), source.kind(),
-                source.weightsFile(), device, backend.build.loadMillis(), choice.reason());
+        backend.built(NetworkBuild.fp32((System.nanoTime() - start) / 1_000_000));
+        LOG.info("{} loaded {} ({}: {}) on {} in {} ms [{}]", backend.engine(), files.name(), source.kind(),
+                source.weightsFile(), device, backend.build().loadMillis(), choice.reason());
         return backend;
     }
 
@@ -111,15 +95,7 @@ public final class DjlBackend implements Backend {
     @Override
     public Logits infer(PixelBatch batch) throws BackendException {
         config.requireImageShape(batch);
-        lifecycle.readLock().lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException("the DJL backend of " + modelName + " is closed");
-            }
-            return run(batch);
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return whileOpen(() -> run(batch));
     }
 
     private Logits run(PixelBatch batch) throws BackendException {
@@ -133,7 +109,7 @@ public final class DjlBackend implements Backend {
             return new Logits(logits, batch.batchSize(), config.numLabels(), embeddings,
                     embeddings == null ? 0 : config.embeddingSize());
         } catch (TranslateException | RuntimeException e) {
-            throw new BackendException("PyTorch failed on a batch of " + batch.batchSize() + " for " + modelName + ": "
+            throw new BackendException("PyTorch failed on a batch of " + batch.batchSize() + " for " + modelName() + ": "
                     + e.getMessage(), e);
         }
     }
@@ -188,37 +164,8 @@ public final class DjlBackend implements Backend {
         }
     }
 
-
     @Override
-    public Device device() {
-        return device;
-    }
-
-    @Override
-    public Path weightsFile() {
-        return weightsFile;
-    }
-
-    @Override
-    public String engine() {
-        return engine;
-    }
-
-    @Override
-    public NetworkBuild build() {
-        return build;
-    }
-
-    @Override
-    public void close() {
-        lifecycle.writeLock().lock();
-        try {
-            if (!closed) {
-                closed = true;
-                network.close();
-            }
-        } finally {
-            lifecycle.writeLock().unlock();
-        }
+    void closeNetwork() {
+        network.close();
     }
 }
