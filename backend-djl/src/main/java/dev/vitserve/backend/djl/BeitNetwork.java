@@ -99,15 +99,9 @@ final class BeitNetwork extends StatelessNetwork {
         classifierBias = reader.read("classifier.bias", config.numLabels());
     }
 
-    /**
-     * Reads the weights onto a device and builds the network.
-     *
-     * @throws BackendException when config.json asks for an activation other than gelu, or a tensor is missing or
-     *     has the wrong shape (the message names it)
-     */
+    /** Reads the weights onto a device and builds the network, as {@link StatelessNetwork#build} says. */
     static BeitNetwork build(VitConfig config, ModelWeights weights, Device device) throws BackendException {
-        VitNetwork.requireGelu(config, weights);
-        return build(device, manager -> new BeitNetwork(new WeightReader(weights, config, manager, PREFIX
+        return build(config, weights, device, manager -> new BeitNetwork(new WeightReader(weights, config, manager, PREFIX
                 + "embeddings.*, " + PREFIX + "encoder.*, " + PREFIX + "layernorm.* or " + PREFIX
                 + "pooler.layernorm.*, classifier.*"), config));
     }
@@ -156,16 +150,10 @@ final class BeitNetwork extends StatelessNetwork {
 
     @Override
     NDList forward(NDArray pixels) {
-        NDArray states;
-        try (NDScope stage = new NDScope()) {
-            states = embed(pixels);
-            NDScope.unregister(states);
-        }
+        NDArray states = stage(() -> embed(pixels));
         for (Layer layer : layers) {
-            try (NDScope stage = new NDScope()) {
-                states = encoderLayer(states, layer);
-                NDScope.unregister(states);
-            }
+            NDArray input = states;
+            states = stage(() -> encoderLayer(input, layer));
         }
         try (NDScope stage = new NDScope()) {
             long n = states.getShape().get(0);

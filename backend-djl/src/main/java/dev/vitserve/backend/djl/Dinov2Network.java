@@ -88,16 +88,10 @@ final class Dinov2Network extends StatelessNetwork {
         classifierBias = reader.read("classifier.bias", config.numLabels());
     }
 
-    /**
-     * Reads the weights onto a device and builds the network.
-     *
-     * @throws BackendException when config.json asks for an activation other than gelu, or a tensor is missing or
-     *     has the wrong shape (the message names it)
-     */
+    /** Reads the weights onto a device and builds the network, as {@link StatelessNetwork#build} says. */
     static Dinov2Network build(VitConfig config, ModelWeights weights, Device device) throws BackendException {
-        VitNetwork.requireGelu(config, weights);
         String base = ((Dinov2) config.architecture()).prefix();
-        return build(device, manager -> new Dinov2Network(new WeightReader(weights, config, manager, base
+        return build(config, weights, device, manager -> new Dinov2Network(new WeightReader(weights, config, manager, base
                 + "embeddings.*, " + base + "encoder.layer.N.*, " + base + "layernorm.*, classifier.*"), config));
     }
 
@@ -128,16 +122,10 @@ final class Dinov2Network extends StatelessNetwork {
 
     @Override
     NDList forward(NDArray pixels) {
-        NDArray states;
-        try (NDScope stage = new NDScope()) {
-            states = embed(pixels);
-            NDScope.unregister(states);
-        }
+        NDArray states = stage(() -> embed(pixels));
         for (Layer layer : layers) {
-            try (NDScope stage = new NDScope()) {
-                states = encoderLayer(states, layer);
-                NDScope.unregister(states);
-            }
+            NDArray input = states;
+            states = stage(() -> encoderLayer(input, layer));
         }
         try (NDScope stage = new NDScope()) {
             long n = states.getShape().get(0);

@@ -5,8 +5,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.vitserve.api.BackendException;
+import dev.vitserve.api.ModelWeights;
+import dev.vitserve.api.VitConfig;
+import java.util.function.Supplier;
 
 /**
  * The plumbing every network built here from DJL NDArray ops shares: the weights' manager, the network as its own
@@ -20,20 +24,51 @@ abstract class StatelessNetwork implements TorchNetwork, TorchNetwork.Runner {
         N build(NDManager manager) throws BackendException;
     }
 
+    /** The only {@code hidden_act} supported: exact erf GELU, which is what PyTorch's gelu (and DJL's) computes. */
+    static final String GELU = "gelu";
+
     private final NDManager manager;
 
     StatelessNetwork(NDManager manager) {
         this.manager = manager;
     }
 
-    /** Opens a manager on the device for a network's weights and builds it there; closes the manager if that fails. */
-    static <N> N build(Device device, Builder<N> builder) throws BackendException {
+    /**
+     * Opens a manager on the device for a network's weights and builds it there; closes the manager if that fails.
+     *
+     * @throws BackendException when config.json asks for an activation other than gelu, or a tensor is missing or
+     *     has the wrong shape (the message names it)
+     */
+    static <N> N build(VitConfig config, ModelWeights weights, Device device, Builder<N> builder)
+            throws BackendException {
+        requireGelu(config, weights);
         NDManager manager = NDManager.newBaseManager(device, PyTorchRuntime.ENGINE_NAME);
         try {
             return builder.build(manager);
         } catch (BackendException | RuntimeException e) {
             manager.close();
             throw e;
+        }
+    }
+
+    /** Refuses an activation other than exact GELU, the only one the networks here are built with. */
+    static void requireGelu(VitConfig config, ModelWeights weights) throws BackendException {
+        if (!GELU.equals(config.hiddenAct())) {
+            throw new BackendException("config.json has hidden_act '" + config.hiddenAct() + "', but the "
+                    + config.architecture().className() + " the DJL backend builds from " + weights.file().getFileName()
+                    + " supports only '" + GELU + "' (exact erf GELU, as Hugging Face's checkpoints use)");
+        }
+    }
+
+    /**
+     * One stage of a forward pass in its own {@link NDScope}: the arrays made on the way are closed when it is done,
+     * all but the one it returns.
+     */
+    static NDArray stage(Supplier<NDArray> stage) {
+        try (NDScope scope = new NDScope()) {
+            NDArray result = stage.get();
+            NDScope.unregister(result);
+            return result;
         }
     }
 

@@ -87,15 +87,9 @@ final class SwinNetwork extends StatelessNetwork {
         classifierBias = reader.read("classifier.bias", config.numLabels());
     }
 
-    /**
-     * Reads the weights onto a device and builds the network.
-     *
-     * @throws BackendException when config.json asks for an activation other than gelu, or a tensor is missing or
-     *     has the wrong shape (the message names it)
-     */
+    /** Reads the weights onto a device and builds the network, as {@link StatelessNetwork#build} says. */
     static SwinNetwork build(VitConfig config, ModelWeights weights, Device device) throws BackendException {
-        VitNetwork.requireGelu(config, weights);
-        return build(device, manager -> new SwinNetwork(new WeightReader(weights, config, manager, PREFIX
+        return build(config, weights, device, manager -> new SwinNetwork(new WeightReader(weights, config, manager, PREFIX
                 + "embeddings.*, " + PREFIX + "encoder.layers.N.blocks.M.*, " + PREFIX
                 + "encoder.layers.N.downsample.*, " + PREFIX + "layernorm.*, classifier.*"), config));
     }
@@ -131,19 +125,13 @@ final class SwinNetwork extends StatelessNetwork {
 
     @Override
     NDList forward(NDArray pixels) {
-        NDArray states;
-        try (NDScope stage = new NDScope()) {
-            states = embed(pixels);
-            NDScope.unregister(states);
-        }
+        NDArray states = stage(() -> embed(pixels));
         for (Block block : blocks) {
-            try (NDScope stage = new NDScope()) {
-                states = block(states, block);
-                if (block.reduction() != null) {
-                    states = merge(states, block);
-                }
-                NDScope.unregister(states);
-            }
+            NDArray input = states;
+            states = stage(() -> {
+                NDArray output = block(input, block);
+                return block.reduction() != null ? merge(output, block) : output;
+            });
         }
         try (NDScope stage = new NDScope()) {
             long features = swin.numFeatures();

@@ -22,9 +22,6 @@ import dev.vitserve.api.VitConfig;
  */
 final class VitNetwork extends StatelessNetwork {
 
-    /** The only {@code hidden_act} supported: exact erf GELU, which is what PyTorch's gelu (and DJL's) computes. */
-    static final String GELU = "gelu";
-
     private final VitParameters parameters;
     private final long hidden;
     private final long heads;
@@ -45,24 +42,9 @@ final class VitNetwork extends StatelessNetwork {
         this.headTokens = parameters.distillationWeight != null ? 2 : 1;
     }
 
-    /**
-     * Reads the weights onto a device and builds the network.
-     *
-     * @throws BackendException when config.json asks for an activation other than gelu, or a tensor is missing or
-     *     has the wrong shape (the message names it)
-     */
+    /** Reads the weights onto a device and builds the network, as {@link StatelessNetwork#build} says. */
     static VitNetwork build(VitConfig config, ModelWeights weights, Device device) throws BackendException {
-        requireGelu(config, weights);
-        return build(device, manager -> new VitNetwork(manager, VitParameters.load(config, weights, manager), config));
-    }
-
-    /** Refuses an activation other than exact GELU, the only one the networks here are built with. */
-    static void requireGelu(VitConfig config, ModelWeights weights) throws BackendException {
-        if (!GELU.equals(config.hiddenAct())) {
-            throw new BackendException("config.json has hidden_act '" + config.hiddenAct() + "', but the "
-                    + config.architecture().className() + " the DJL backend builds from " + weights.file().getFileName()
-                    + " supports only '" + GELU + "' (exact erf GELU, as Hugging Face's checkpoints use)");
-        }
+        return build(config, weights, device, manager -> new VitNetwork(manager, VitParameters.load(config, weights, manager), config));
     }
 
     /**
@@ -73,17 +55,13 @@ final class VitNetwork extends StatelessNetwork {
      */
     @Override
     NDList forward(NDArray pixels) {
-        NDArray states;
-        try (NDScope stage = new NDScope()) {
-            states = embed(pixels);
-            NDScope.unregister(states);
-        }
+        NDArray states = stage(() -> embed(pixels));
         for (int i = 0; i < parameters.layers.size(); i++) {
-            try (NDScope stage = new NDScope()) {
-                // only the head tokens' outputs feed the classifier: the last layer computes just those rows
-                states = encoderLayer(states, parameters.layers.get(i), i == parameters.layers.size() - 1);
-                NDScope.unregister(states);
-            }
+            NDArray input = states;
+            VitParameters.Layer layer = parameters.layers.get(i);
+            // only the head tokens' outputs feed the classifier: the last layer computes just those rows
+            boolean last = i == parameters.layers.size() - 1;
+            states = stage(() -> encoderLayer(input, layer, last));
         }
         try (NDScope stage = new NDScope()) {
             long n = states.getShape().get(0);
