@@ -39,7 +39,15 @@ import picocli.CommandLine.Option;
 public final class Benchmark implements Callable<Integer> {
 
     /** The parts that can be run. */
-    enum Part { ENGINE, WEIGHTS, PRECISION, PREPROCESS, BESIDE, HTTP, SOAK }
+    enum Part { ENGINE, WEIGHTS, PRECISION, PREPROCESS, BESIDE, HTTP, SOAK, ZERO_SHOT }
+
+    /** Part names as written on the command line: {@code zero-shot} for {@link Part#ZERO_SHOT}. */
+    static final class PartConverter implements CommandLine.ITypeConverter<Part> {
+        @Override
+        public Part convert(String value) {
+            return Part.valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        }
+    }
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder to measure.")
     Path model;
@@ -55,10 +63,12 @@ public final class Benchmark implements Callable<Integer> {
     Path photo;
 
     @Option(names = "--parts", split = ",", defaultValue = "engine,precision,preprocess,beside,http",
+            converter = PartConverter.class,
             description = "Parts to run: engine, weights (network built from model.safetensors against the exported "
                     + "file), precision (fp32 against int8 in alternating rounds, and their accuracy on a trained model), "
                     + "preprocess, beside (the engine slowed by preprocessing beside it, per thread priority), "
-                    + "http, soak. Default: ${DEFAULT-VALUE}.")
+                    + "http, soak, zero-shot (a CLIP model against a ViT of its image tower, see --zero-shot-models). "
+                    + "Default: ${DEFAULT-VALUE}.")
     Set<Part> parts = EnumSet.noneOf(Part.class);
 
     @Option(names = "--batches", split = ",", defaultValue = "1,2,4,8", description = "Engine batch sizes.")
@@ -97,6 +107,20 @@ public final class Benchmark implements Callable<Integer> {
             description = "A really trained model with labelled validation images (val-images/<index>_<label>.png), "
                     + "whose accuracy the precision part measures in fp32 and int8. Default: ${DEFAULT-VALUE}.")
     Path trainedModel;
+
+    @Option(names = "--zero-shot-models", defaultValue = "/tmp/vitserve-zero-shot-bench", paramLabel = "DIR",
+            description = "Folder with clip/ (a CLIPModel) and vit/ (a ViTForImageClassification of the same image "
+                    + "network) for the zero-shot part, as testkit/tools/zero-shot-bench-models.py makes them. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Path zeroShotModels;
+
+    @Option(names = "--zero-shot-rounds", defaultValue = "3",
+            description = "Rounds of the zero-shot part (classify, cached labels, new labels in turns). Default: ${DEFAULT-VALUE}.")
+    int zeroShotRounds;
+
+    @Option(names = "--zero-shot-seconds", defaultValue = "8",
+            description = "Measuring time of each case in each zero-shot round. Default: ${DEFAULT-VALUE}.")
+    double zeroShotSeconds;
 
     @Option(names = "--beside-inferences", defaultValue = "60",
             description = "Inferences of each case of the beside part. Default: ${DEFAULT-VALUE}.")
@@ -173,6 +197,9 @@ public final class Benchmark implements Callable<Integer> {
             }
             if (parts.contains(Part.BESIDE)) {
                 beside(engine, loaded, images);
+            }
+            if (parts.contains(Part.ZERO_SHOT)) {
+                zeroShot(engineThreads, images.get("600x400 JPEG"));
             }
             if (parts.contains(Part.HTTP) || parts.contains(Part.SOAK)) {
                 List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--backend", backend,
@@ -255,6 +282,30 @@ public final class Benchmark implements Callable<Integer> {
             figures.put("precision.accuracy.fp32", summary.accuracy().fp32());
             figures.put("precision.accuracy.int8", summary.accuracy().int8());
             figures.put("precision.agreement", summary.accuracy().agreement());
+        }
+    }
+
+    private void zeroShot(int engineThreads, Path image) throws Exception {
+        Path clip = zeroShotModels.resolve("clip");
+        Path vit = zeroShotModels.resolve("vit");
+        if (!Files.isDirectory(clip) || !Files.isDirectory(vit)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), zeroShotModels + " has no clip/ and vit/: "
+                    + "make them with /usr/bin/python3 testkit/tools/zero-shot-bench-models.py --out " + zeroShotModels);
+        }
+        List<String> args = new ArrayList<>(List.of("--model", "vit=" + vit, "--model", "clip=" + clip,
+                "--backend", backend, "--threads", String.valueOf(engineThreads), "--device", "cpu"));
+        args.addAll(serverArgs);
+        System.out.println("Z. Zero-shot (CLIP " + clip + ") against classify (ViT " + vit + ", the same image network),"
+                + " one server, 1 client, 600x400 JPEG as base64 JSON, " + zeroShotRounds + " rounds of "
+                + zeroShotSeconds + " s per case; latency medians");
+        try (ServerUnderTest server = ServerUnderTest.start(args)) {
+            ZeroShotBenchmark.Summary s = ZeroShotBenchmark.run(server.port(), "vit", "clip", image, zeroShotRounds,
+                    zeroShotSeconds, Math.max(3, Math.min(warmupSeconds, 10)));
+            figures.put("zeroshot.cached.ratio", s.cachedRatio());
+            figures.put("zeroshot.new.ratio", s.newRatio());
+            System.out.printf(Locale.ROOT, "   medians over rounds: classify %.1f ms, zero-shot cached %.1f ms (%.3fx, goal <= 1.1),"
+                    + " zero-shot 10 new labels %.1f ms (%.3fx)%n%n", s.classifyMs(), s.cachedMs(), s.cachedRatio(),
+                    s.newMs(), s.newRatio());
         }
     }
 
@@ -474,6 +525,13 @@ public final class Benchmark implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "   CPU time taken by the host (steal), worst part or step: %.1f%%%s%n", worstSteal,
                     worstSteal > StolenTime.NOISY_PERCENT ? ": the host was busy, so these ratios are not comparable"
                             + " with a quiet machine's; run again later" : "");
+        }
+        Double zeroShotCached = figures.get("zeroshot.cached.ratio");
+        if (zeroShotCached != null) {
+            System.out.printf(Locale.ROOT, "   zero-shot, 10 cached labels / classify (median of rounds): %.3f   (goal <= 1.1)%n",
+                    zeroShotCached);
+            System.out.printf(Locale.ROOT, "   zero-shot, 10 new labels / classify (median of rounds):    %.3f   (reported)%n",
+                    figures.get("zeroshot.new.ratio"));
         }
         Double best = figures.get("engine.best");
         Double pairedRatio = figures.get("paired.throughput.ratio");
