@@ -17,7 +17,6 @@ import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.api.PixelBatch;
 import dev.vitserve.api.Precision;
 import dev.vitserve.api.TextEncoder;
-import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -91,7 +90,7 @@ final class ClipOnnxBackend implements Backend, TextEncoder {
         try {
             text = OnnxBackend.createSession(environment, textGraph, options, choice);
         } catch (BackendException | RuntimeException e) {
-            closeQuietly(vision);
+            OnnxBackend.closeQuietly(vision);
             throw e;
         }
         Device device = choice.isGpu()
@@ -161,10 +160,7 @@ final class ClipOnnxBackend implements Backend, TextEncoder {
                     throw new BackendException("output " + outputName + " of CLIP model " + modelName + " is not a ["
                             + batchSize + ", " + config.projectionDim() + "] tensor");
                 }
-                FloatBuffer buffer = values.getFloatBuffer();
-                float[] array = new float[buffer.remaining()];
-                buffer.get(array);
-                return array;
+                return OnnxBackend.floats(values);
             } catch (OrtException e) {
                 throw new BackendException("ONNX Runtime failed on a batch of " + batchSize + " for " + modelName + ": "
                         + e.getMessage(), e);
@@ -205,19 +201,12 @@ final class ClipOnnxBackend implements Backend, TextEncoder {
         try {
             if (!closed) {
                 closed = true;
-                closeQuietly(vision);
-                closeQuietly(text);
+                OnnxBackend.closeQuietly(vision);
+                OnnxBackend.closeQuietly(text);
             }
         } finally {
             lifecycle.writeLock().unlock();
         }
     }
 
-    private static void closeQuietly(OrtSession session) {
-        try {
-            session.close();
-        } catch (OrtException e) {
-            LOG.warn("closing the ONNX Runtime session failed: {}", e.getMessage());
-        }
-    }
 }

@@ -233,7 +233,8 @@ public final class OnnxBackend implements Backend {
         return floats(tensor);
     }
 
-    private static float[] floats(OnnxTensor tensor) {
+    /** The values of a float tensor, copied out. */
+    static float[] floats(OnnxTensor tensor) {
         FloatBuffer values = tensor.getFloatBuffer();
         float[] array = new float[values.remaining()];
         values.get(array);
@@ -283,7 +284,8 @@ public final class OnnxBackend implements Backend {
         }
     }
 
-    private static void closeQuietly(OrtSession session) {
+    /** Closes a session, logging rather than throwing when ONNX Runtime fails to. */
+    static void closeQuietly(OrtSession session) {
         try {
             session.close();
         } catch (OrtException e) {

@@ -103,7 +103,8 @@ public final class ModelResolver {
         }
     }
 
-    private static boolean looksLikePath(String model) {
+    /** Whether a model name is written as a path (absolute, ./, ~, backslashes, or more than one /), not a Hub id. */
+    public static boolean looksLikePath(String model) {
         return model.startsWith("/") || model.startsWith(".") || model.startsWith("~") || model.contains("\\")
                 || model.chars().filter(c -> c == '/').count() > 1;
     }

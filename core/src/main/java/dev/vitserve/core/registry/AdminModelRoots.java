@@ -1,6 +1,7 @@
 package dev.vitserve.core.registry;
 
 import dev.vitserve.core.config.ModelSettings;
+import dev.vitserve.core.hub.ModelResolver;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -38,8 +39,7 @@ public final class AdminModelRoots {
      */
     public ModelSettings confine(ModelSettings settings) {
         String model = settings.model();
-        boolean path = model.startsWith("/") || model.startsWith(".") || model.startsWith("~") || model.contains("\\")
-                || model.chars().filter(c -> c == '/').count() > 1;
+        boolean path = ModelResolver.looksLikePath(model);
         List<Path> candidates = new ArrayList<>();
         try {
             Path given = Path.of(model);
