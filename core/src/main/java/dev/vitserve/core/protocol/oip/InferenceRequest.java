@@ -1,5 +1,6 @@
 package dev.vitserve.core.protocol.oip;
 
+import dev.vitserve.core.http.ApiException;
 import java.util.List;
 
 /**
@@ -26,6 +27,21 @@ public record InferenceRequest(String id, List<Input> inputs, List<RequestedOutp
      * @param elements the elements of a BYTES tensor; null for other datatypes
      */
     public record Input(String name, String datatype, long[] shape, float[] floats, List<byte[]> elements) {
+
+        /**
+         * Refuses NaN and infinite values (a JSON 1e39 is infinite as FP32): the network would answer NaN logits.
+         * Checked here, where every codec builds its inputs on a worker, not on the event loop.
+         */
+        public Input {
+            if (floats != null) {
+                for (int i = 0; i < floats.length; i++) {
+                    if (!Float.isFinite(floats[i])) {
+                        throw ApiException.badRequest("invalid_tensor", "input '" + name + "': element " + i + " is "
+                                + floats[i] + " as FP32; pixel values must be finite numbers");
+                    }
+                }
+            }
+        }
     }
 
     /**

@@ -87,17 +87,6 @@ public final class OipInference {
         return inputs.get(0);
     }
 
-    /** Refuses NaN and infinite values (a JSON 1e39 is infinite as FP32): the network would answer NaN logits. */
-    private static void expectFinite(Input input) {
-        float[] values = input.floats();
-        for (int i = 0; i < values.length; i++) {
-            if (!Float.isFinite(values[i])) {
-                throw ApiException.badRequest("invalid_tensor", "input '" + input.name() + "': element " + i + " is "
-                        + values[i] + " as FP32; pixel values must be finite numbers");
-            }
-        }
-    }
-
     private List<Future<InferenceResult>> run(Input input, ClassificationPipeline pipeline) {
         return run(input, pipeline, pipeline::logitsOfTensor, pipeline::logits);
     }
@@ -119,7 +108,6 @@ public final class OipInference {
                 }
                 int n = batch(shape[0]);
                 expectCount(input, input.floats().length);
-                expectFinite(input);
                 List<Future<InferenceResult>> results = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     results.add(tensor.apply(
