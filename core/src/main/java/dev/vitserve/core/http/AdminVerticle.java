@@ -9,6 +9,8 @@ import dev.vitserve.core.config.ModelSettings;
 import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.protocol.oip.OipModelRepository;
+import dev.vitserve.core.protocol.oip.OipRepositoryHandlers;
+import dev.vitserve.core.protocol.rest.InfoHandlers;
 import dev.vitserve.core.registry.ModelEntry;
 import dev.vitserve.core.registry.ModelService;
 import io.vertx.core.Future;

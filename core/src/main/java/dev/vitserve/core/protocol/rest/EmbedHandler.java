@@ -1,5 +1,8 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
+import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.ErrorResponses;
+import dev.vitserve.core.http.ImageRequestReader;
 import dev.vitserve.core.image.RequestPixels;
 import dev.vitserve.core.inference.Embedding;
 import dev.vitserve.core.protocol.ModelLookup;
@@ -18,14 +21,14 @@ import java.util.Locale;
  * its embedding, the final-layernormed class token the classifier reads ({@code ?normalize=true} for
  * unit length).
  */
-final class EmbedHandler implements Handler<RoutingContext> {
+public final class EmbedHandler implements Handler<RoutingContext> {
 
     private final ModelLookup models;
     private final ImageRequestReader reader;
     private final long maxRequestPixels;
 
     /** A handler reading images with {@code reader}, all of a request's images together at most {@code maxRequestPixels}. */
-    EmbedHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
+    public EmbedHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
         this.models = models;
         this.reader = reader;
         this.maxRequestPixels = maxRequestPixels;

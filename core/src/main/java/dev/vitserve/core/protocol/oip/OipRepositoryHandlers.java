@@ -1,7 +1,8 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.oip;
 
+import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.protocol.ModelLookup;
-import dev.vitserve.core.protocol.oip.OipModelRepository;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -14,19 +15,19 @@ import io.vertx.ext.web.RoutingContext;
  * "<JSON of per-model settings>"}}} optional) and {@code .../unload}, each answered once done. The work
  * is {@link OipModelRepository}'s, as over gRPC; errors are {@code {"error": "..."}}.
  */
-final class OipRepositoryHandlers {
+public final class OipRepositoryHandlers {
 
     /** The routes' model path, {@code /v2/repository/models/{name}}. */
-    static final String MODEL = "^/v2/repository/models/(?<" + ModelLookup.NAME + ">[^?#]+?)";
+    public static final String MODEL = "^/v2/repository/models/(?<" + ModelLookup.NAME + ">[^?#]+?)";
 
     private final OipModelRepository repository;
 
-    OipRepositoryHandlers(OipModelRepository repository) {
+    public OipRepositoryHandlers(OipModelRepository repository) {
         this.repository = repository;
     }
 
     /** Every model with its state; {@code {"ready": true}} keeps only those ready. */
-    void index(RoutingContext ctx) {
+    public void index(RoutingContext ctx) {
         boolean onlyReady;
         try {
             onlyReady = body(ctx, "{\"ready\": true}").getBoolean("ready", false);
@@ -46,7 +47,7 @@ final class OipRepositoryHandlers {
     }
 
     /** Loads the repository's folder of that name, or reloads the model of that name; 200 once it is ready. */
-    void load(RoutingContext ctx) {
+    public void load(RoutingContext ctx) {
         String settings;
         try {
             JsonObject parameters = body(ctx, "{\"parameters\": {\"config\": \"{\\\"threads\\\": 2}\"}}")
@@ -65,7 +66,7 @@ final class OipRepositoryHandlers {
     }
 
     /** Unloads the model; 200 once its engine is freed. */
-    void unload(RoutingContext ctx) {
+    public void unload(RoutingContext ctx) {
         answer(ctx, repository.unload(ModelLookup.decoded(ctx.pathParam(ModelLookup.NAME))));
     }
 

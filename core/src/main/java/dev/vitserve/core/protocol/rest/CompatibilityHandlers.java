@@ -1,5 +1,10 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
+import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.BodyReader;
+import dev.vitserve.core.http.ErrorResponses;
+import dev.vitserve.core.http.ImageRequestReader;
+import dev.vitserve.core.http.RequestImage;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.inference.Classification;
 import io.vertx.core.Future;
@@ -14,17 +19,17 @@ import java.util.function.Supplier;
  * multipart field {@code image}, both giving {@code {"predicted_class": "<top label>"}}, on the default
  * model. The POST also takes the photo as the raw body, as {@code /v1/classify} does.
  */
-final class CompatibilityHandlers {
+public final class CompatibilityHandlers {
 
     private final ModelLookup models;
     private final ImageRequestReader reader;
 
-    CompatibilityHandlers(ModelLookup models, ImageRequestReader reader) {
+    public CompatibilityHandlers(ModelLookup models, ImageRequestReader reader) {
         this.models = models;
         this.reader = reader;
     }
 
-    void byUrl(RoutingContext ctx) {
+    public void byUrl(RoutingContext ctx) {
         String url = ctx.request().getParam("image_url");
         if (url == null || url.isBlank()) {
             ErrorResponses.send(ctx, ApiException.badRequest("missing_parameter", "the query parameter image_url is required"));
@@ -33,7 +38,7 @@ final class CompatibilityHandlers {
         answer(ctx, () -> reader.fetch(ctx, url));
     }
 
-    void byUpload(RoutingContext ctx) {
+    public void byUpload(RoutingContext ctx) {
         if (ImageRequestReader.isRawBody(ImageRequestReader.mediaType(ctx.request().getHeader("Content-Type")))) {
             answer(ctx, () -> reader.rawBody(ctx));
             return;

@@ -1,5 +1,7 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
+import dev.vitserve.core.http.ErrorResponses;
+import dev.vitserve.core.http.ImageRequestReader;
 import dev.vitserve.core.inference.Embedding;
 import dev.vitserve.core.inference.TextPipeline;
 import dev.vitserve.core.protocol.ModelLookup;
@@ -15,12 +17,12 @@ import java.util.List;
  * (CLIP's {@code get_text_features}), in the space of the image embeddings {@code /embed} gives;
  * {@code ?normalize=true} for unit length. A classifier is refused with 422.
  */
-final class TextEmbedHandler implements Handler<RoutingContext> {
+public final class TextEmbedHandler implements Handler<RoutingContext> {
 
     private final ModelLookup models;
     private final ImageRequestReader reader;
 
-    TextEmbedHandler(ModelLookup models, ImageRequestReader reader) {
+    public TextEmbedHandler(ModelLookup models, ImageRequestReader reader) {
         this.models = models;
         this.reader = reader;
     }

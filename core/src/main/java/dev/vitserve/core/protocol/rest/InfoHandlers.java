@@ -1,5 +1,6 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
+import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.api.VitConfig;
 import dev.vitserve.core.ServerState;
@@ -17,13 +18,13 @@ import java.nio.file.Path;
  * {@code GET /v1/models}, {@code GET /v1/models/{name}}, {@code /v1/limits}, {@code /health/live} and
  * {@code /health/ready}.
  */
-final class InfoHandlers {
+public final class InfoHandlers {
 
     private final ServerState state;
     private final ModelLookup models;
     private final JsonObject limits;
 
-    InfoHandlers(ServerState state, ServerConfig config, ModelLookup models) {
+    public InfoHandlers(ServerState state, ServerConfig config, ModelLookup models) {
         this.state = state;
         this.models = models;
         this.limits = new JsonObject()
@@ -34,15 +35,15 @@ final class InfoHandlers {
     }
 
     /** What this server accepts, so that a client (the page) can say so before sending. */
-    void limits(RoutingContext ctx) {
+    public void limits(RoutingContext ctx) {
         json(ctx, 200, limits);
     }
 
-    void live(RoutingContext ctx) {
+    public void live(RoutingContext ctx) {
         json(ctx, 200, new JsonObject().put("status", "live"));
     }
 
-    void ready(RoutingContext ctx) {
+    public void ready(RoutingContext ctx) {
         if (state.ready()) {
             json(ctx, 200, new JsonObject().put("status", "ready"));
         } else {
@@ -55,7 +56,7 @@ final class InfoHandlers {
      * Every model with its state, and at the top level the default model's description as a
      * one-model server has always answered it.
      */
-    void models(RoutingContext ctx) {
+    public void models(RoutingContext ctx) {
         JsonObject body = new JsonObject();
         ModelEntry defaultModel = state.models().defaultModel();
         if (defaultModel != null) {
@@ -70,7 +71,7 @@ final class InfoHandlers {
     }
 
     /** {@code GET /v1/models/{name}}: one model, its state and, once loaded, what it is. */
-    void model(RoutingContext ctx) {
+    public void model(RoutingContext ctx) {
         ModelEntry entry;
         try {
             entry = models.require(ctx);
@@ -82,7 +83,7 @@ final class InfoHandlers {
     }
 
     /** A model's name, state (with what it is doing, or why it failed) and, once loaded, its description. */
-    static JsonObject describe(ModelEntry entry) {
+    public static JsonObject describe(ModelEntry entry) {
         JsonObject json = new JsonObject()
                 .put("name", entry.name())
                 .put("state", entry.state().id())

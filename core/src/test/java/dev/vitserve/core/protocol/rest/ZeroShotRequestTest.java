@@ -1,5 +1,6 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
+import dev.vitserve.core.http.ApiException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

@@ -1,5 +1,9 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
+import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.ErrorResponses;
+import dev.vitserve.core.http.ImageRequestReader;
+import dev.vitserve.core.http.RequestImage;
 import dev.vitserve.core.image.ImageDecodeException;
 import dev.vitserve.core.image.RequestPixels;
 import dev.vitserve.core.inference.Classification;
@@ -21,7 +25,7 @@ import java.util.function.BiFunction;
  * {@code POST /v1/models/{name}/classify} and {@code POST /v1/classify} (the default model, or
  * {@code ?model=NAME}): every image of the request, classified, in order.
  */
-final class ClassifyHandler implements Handler<RoutingContext> {
+public final class ClassifyHandler implements Handler<RoutingContext> {
 
     static final int DEFAULT_TOP_K = 5;
 
@@ -30,7 +34,7 @@ final class ClassifyHandler implements Handler<RoutingContext> {
     private final long maxRequestPixels;
 
     /** A handler reading images with {@code reader}, all of a request's images together at most {@code maxRequestPixels}. */
-    ClassifyHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
+    public ClassifyHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
         this.models = models;
         this.reader = reader;
         this.maxRequestPixels = maxRequestPixels;

@@ -1,5 +1,7 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
+import dev.vitserve.core.http.ErrorResponses;
+import dev.vitserve.core.http.ImageRequestReader;
 import dev.vitserve.core.image.RequestPixels;
 import dev.vitserve.core.inference.Embedding;
 import dev.vitserve.core.inference.TextPipeline;
@@ -24,13 +26,13 @@ import java.util.List;
  * The image embedding comes from the same path as {@code /embed} (decoding, batching), the texts' from the text tower
  * in one batch.
  */
-final class ZeroShotHandler implements Handler<RoutingContext> {
+public final class ZeroShotHandler implements Handler<RoutingContext> {
 
     private final ModelLookup models;
     private final ImageRequestReader reader;
     private final long maxRequestPixels;
 
-    ZeroShotHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
+    public ZeroShotHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
         this.models = models;
         this.reader = reader;
         this.maxRequestPixels = maxRequestPixels;
