@@ -4,10 +4,14 @@ import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.protocol.ModelLookup;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.function.UnaryOperator;
 
 /**
  * The Open Inference Protocol's model repository extension over REST on the management listener:
@@ -18,7 +22,7 @@ import io.vertx.ext.web.RoutingContext;
 public final class OipRepositoryHandlers {
 
     /** The routes' model path, {@code /v2/repository/models/{name}}. */
-    public static final String MODEL = "^/v2/repository/models/(?<" + ModelLookup.NAME + ">[^?#]+?)";
+    static final String MODEL = "^/v2/repository/models/(?<" + ModelLookup.NAME + ">[^?#]+?)";
 
     private final OipModelRepository repository;
 
@@ -26,8 +30,18 @@ public final class OipRepositoryHandlers {
         this.repository = repository;
     }
 
+    /** Mounts the three routes on the management {@code router}, each {@code guarded} and its body read by {@code body}. */
+    public void mount(Router router, UnaryOperator<Route> guarded, Handler<RoutingContext> body) {
+        guarded.apply(router.post("/v2/repository/index").handler(ErrorResponses.PLAIN_ERRORS_HANDLER))
+                .handler(body).handler(this::index);
+        guarded.apply(router.postWithRegex(MODEL + "/load$").handler(ErrorResponses.PLAIN_ERRORS_HANDLER))
+                .handler(body).handler(this::load);
+        guarded.apply(router.postWithRegex(MODEL + "/unload$").handler(ErrorResponses.PLAIN_ERRORS_HANDLER))
+                .handler(body).handler(this::unload);
+    }
+
     /** Every model with its state; {@code {"ready": true}} keeps only those ready. */
-    public void index(RoutingContext ctx) {
+    void index(RoutingContext ctx) {
         boolean onlyReady;
         try {
             onlyReady = body(ctx, "{\"ready\": true}").getBoolean("ready", false);
@@ -47,7 +61,7 @@ public final class OipRepositoryHandlers {
     }
 
     /** Loads the repository's folder of that name, or reloads the model of that name; 200 once it is ready. */
-    public void load(RoutingContext ctx) {
+    void load(RoutingContext ctx) {
         String settings;
         try {
             JsonObject parameters = body(ctx, "{\"parameters\": {\"config\": \"{\\\"threads\\\": 2}\"}}")
@@ -66,7 +80,7 @@ public final class OipRepositoryHandlers {
     }
 
     /** Unloads the model; 200 once its engine is freed. */
-    public void unload(RoutingContext ctx) {
+    void unload(RoutingContext ctx) {
         answer(ctx, repository.unload(ModelLookup.decoded(ctx.pathParam(ModelLookup.NAME))));
     }
 

@@ -25,7 +25,7 @@ import java.util.function.BiFunction;
  * {@code POST /v1/models/{name}/classify} and {@code POST /v1/classify} (the default model, or
  * {@code ?model=NAME}): every image of the request, classified, in order.
  */
-public final class ClassifyHandler implements Handler<RoutingContext> {
+final class ClassifyHandler implements Handler<RoutingContext> {
 
     static final int DEFAULT_TOP_K = 5;
 
@@ -34,7 +34,7 @@ public final class ClassifyHandler implements Handler<RoutingContext> {
     private final long maxRequestPixels;
 
     /** A handler reading images with {@code reader}, all of a request's images together at most {@code maxRequestPixels}. */
-    public ClassifyHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
+    ClassifyHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
         this.models = models;
         this.reader = reader;
         this.maxRequestPixels = maxRequestPixels;

@@ -19,17 +19,17 @@ import java.util.function.Supplier;
  * multipart field {@code image}, both giving {@code {"predicted_class": "<top label>"}}, on the default
  * model. The POST also takes the photo as the raw body, as {@code /v1/classify} does.
  */
-public final class CompatibilityHandlers {
+final class CompatibilityHandlers {
 
     private final ModelLookup models;
     private final ImageRequestReader reader;
 
-    public CompatibilityHandlers(ModelLookup models, ImageRequestReader reader) {
+    CompatibilityHandlers(ModelLookup models, ImageRequestReader reader) {
         this.models = models;
         this.reader = reader;
     }
 
-    public void byUrl(RoutingContext ctx) {
+    void byUrl(RoutingContext ctx) {
         String url = ctx.request().getParam("image_url");
         if (url == null || url.isBlank()) {
             ErrorResponses.send(ctx, ApiException.badRequest("missing_parameter", "the query parameter image_url is required"));
@@ -38,7 +38,7 @@ public final class CompatibilityHandlers {
         answer(ctx, () -> reader.fetch(ctx, url));
     }
 
-    public void byUpload(RoutingContext ctx) {
+    void byUpload(RoutingContext ctx) {
         if (ImageRequestReader.isRawBody(ImageRequestReader.mediaType(ctx.request().getHeader("Content-Type")))) {
             answer(ctx, () -> reader.rawBody(ctx));
             return;

@@ -21,14 +21,14 @@ import java.util.Locale;
  * its embedding, the final-layernormed class token the classifier reads ({@code ?normalize=true} for
  * unit length).
  */
-public final class EmbedHandler implements Handler<RoutingContext> {
+final class EmbedHandler implements Handler<RoutingContext> {
 
     private final ModelLookup models;
     private final ImageRequestReader reader;
     private final long maxRequestPixels;
 
     /** A handler reading images with {@code reader}, all of a request's images together at most {@code maxRequestPixels}. */
-    public EmbedHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
+    EmbedHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
         this.models = models;
         this.reader = reader;
         this.maxRequestPixels = maxRequestPixels;

@@ -1,10 +1,10 @@
 package dev.vitserve.core.protocol.rest;
 
-import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.api.VitConfig;
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.config.ServerConfig;
+import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.image.PreprocessorConfig;
 import dev.vitserve.core.registry.ModelEntry;
@@ -24,7 +24,7 @@ public final class InfoHandlers {
     private final ModelLookup models;
     private final JsonObject limits;
 
-    public InfoHandlers(ServerState state, ServerConfig config, ModelLookup models) {
+    InfoHandlers(ServerState state, ServerConfig config, ModelLookup models) {
         this.state = state;
         this.models = models;
         this.limits = new JsonObject()
@@ -35,15 +35,15 @@ public final class InfoHandlers {
     }
 
     /** What this server accepts, so that a client (the page) can say so before sending. */
-    public void limits(RoutingContext ctx) {
+    void limits(RoutingContext ctx) {
         json(ctx, 200, limits);
     }
 
-    public void live(RoutingContext ctx) {
+    void live(RoutingContext ctx) {
         json(ctx, 200, new JsonObject().put("status", "live"));
     }
 
-    public void ready(RoutingContext ctx) {
+    void ready(RoutingContext ctx) {
         if (state.ready()) {
             json(ctx, 200, new JsonObject().put("status", "ready"));
         } else {
@@ -56,7 +56,7 @@ public final class InfoHandlers {
      * Every model with its state, and at the top level the default model's description as a
      * one-model server has always answered it.
      */
-    public void models(RoutingContext ctx) {
+    void models(RoutingContext ctx) {
         JsonObject body = new JsonObject();
         ModelEntry defaultModel = state.models().defaultModel();
         if (defaultModel != null) {
@@ -71,7 +71,7 @@ public final class InfoHandlers {
     }
 
     /** {@code GET /v1/models/{name}}: one model, its state and, once loaded, what it is. */
-    public void model(RoutingContext ctx) {
+    void model(RoutingContext ctx) {
         ModelEntry entry;
         try {
             entry = models.require(ctx);

@@ -17,12 +17,12 @@ import java.util.List;
  * (CLIP's {@code get_text_features}), in the space of the image embeddings {@code /embed} gives;
  * {@code ?normalize=true} for unit length. A classifier is refused with 422.
  */
-public final class TextEmbedHandler implements Handler<RoutingContext> {
+final class TextEmbedHandler implements Handler<RoutingContext> {
 
     private final ModelLookup models;
     private final ImageRequestReader reader;
 
-    public TextEmbedHandler(ModelLookup models, ImageRequestReader reader) {
+    TextEmbedHandler(ModelLookup models, ImageRequestReader reader) {
         this.models = models;
         this.reader = reader;
     }

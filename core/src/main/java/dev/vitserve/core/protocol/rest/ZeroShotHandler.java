@@ -26,13 +26,13 @@ import java.util.List;
  * The image embedding comes from the same path as {@code /embed} (decoding, batching), the texts' from the text tower
  * in one batch.
  */
-public final class ZeroShotHandler implements Handler<RoutingContext> {
+final class ZeroShotHandler implements Handler<RoutingContext> {
 
     private final ModelLookup models;
     private final ImageRequestReader reader;
     private final long maxRequestPixels;
 
-    public ZeroShotHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
+    ZeroShotHandler(ModelLookup models, ImageRequestReader reader, long maxRequestPixels) {
         this.models = models;
         this.reader = reader;
         this.maxRequestPixels = maxRequestPixels;
