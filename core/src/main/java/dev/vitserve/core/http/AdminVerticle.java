@@ -9,6 +9,8 @@ import dev.vitserve.core.config.ModelSettings;
 import dev.vitserve.core.config.ServerConfig;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.protocol.oip.OipModelRepository;
+import dev.vitserve.core.protocol.oip.OipRepositoryHandlers;
+import dev.vitserve.core.protocol.rest.InfoHandlers;
 import dev.vitserve.core.registry.ModelEntry;
 import dev.vitserve.core.registry.ModelService;
 import io.vertx.core.Future;
@@ -69,12 +71,7 @@ public final class AdminVerticle extends VerticleBase {
         guarded(router.deleteWithRegex(MODEL + "$"), key).handler(this::unload);
         OipRepositoryHandlers repository = new OipRepositoryHandlers(
                 new OipModelRepository(vertx, config, service, models));
-        guarded(router.post("/v2/repository/index").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), key)
-                .handler(body).handler(repository::index);
-        guarded(router.postWithRegex(OipRepositoryHandlers.MODEL + "/load$").handler(ErrorResponses.PLAIN_ERRORS_HANDLER),
-                key).handler(body).handler(repository::load);
-        guarded(router.postWithRegex(OipRepositoryHandlers.MODEL + "/unload$")
-                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), key).handler(body).handler(repository::unload);
+        repository.mount(router, route -> guarded(route, key), body);
         Buffer openApi = ApiVerticle.classpathFile("vitserve/admin-openapi.json");
         router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end(openApi));
         ErrorResponses.install(router, OIP_PATHS);

@@ -12,6 +12,7 @@ import dev.vitserve.core.protocol.oip.OipGrpcService;
 import dev.vitserve.core.protocol.oip.OipInference;
 import dev.vitserve.core.protocol.oip.OipModelRepository;
 import dev.vitserve.core.protocol.oip.OipRestEndpoints;
+import dev.vitserve.core.protocol.rest.RestDoor;
 import dev.vitserve.core.registry.ModelService;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -40,9 +41,11 @@ import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Serves the REST API, the original service's endpoint, the OpenAPI description and the web
- * page. Its handlers only parse and route: decoding, preprocessing and inference happen on
- * worker threads.
+ * The API listener: builds the transport (limits, the API key, body reading) and asks each protocol's
+ * {@link Door} (vitserve's REST API, Hugging Face's, the OIP's) to mount its routes, then serves the
+ * OpenAPI description, the metrics and the web page; and the OIP's gRPC listener. It is the one place of
+ * {@code http} that knows the doors of {@code protocol}. Handlers only parse and route: decoding,
+ * preprocessing and inference happen on worker threads.
  */
 public final class ApiVerticle extends VerticleBase {
 
@@ -59,9 +62,6 @@ public final class ApiVerticle extends VerticleBase {
 
     /** The protocol paths whose 404 and 405 answers are {"error": "..."} as their clients expect. */
     static final Pattern PLAIN_ERROR_PATHS = Pattern.compile("^/(v2(/.*)?|models/.*)$");
-
-    /** {@code /v1/models/{name}}, the name capturing every character up to the route's last part (it may hold /). */
-    static final String MODEL = "^/v1/models/(?<" + ModelLookup.NAME + ">[^?#]+?)";
 
     private final ServerConfig config;
     private final ServerState state;
@@ -127,17 +127,10 @@ public final class ApiVerticle extends VerticleBase {
     private Router router(ImageRequestReader reader) {
         Router router = transport.router();
         BodyReader body = new BodyReader(config.maxBodySize(), config.maxFiles());
-        FormBody formBody = new FormBody();
         ModelLookup models = new ModelLookup(state);
-        InfoHandlers info = new InfoHandlers(state, config, models);
-        ClassifyHandler classify = new ClassifyHandler(models, reader, config.maxRequestPixels());
-        EmbedHandler embed = new EmbedHandler(models, reader, config.maxRequestPixels());
-        ZeroShotHandler zeroShot = new ZeroShotHandler(models, reader, config.maxRequestPixels());
-        TextEmbedHandler embedText = new TextEmbedHandler(models, reader);
-        CompatibilityHandlers compatibility = new CompatibilityHandlers(models, reader);
-        HuggingFaceEndpoints huggingFace = new HuggingFaceEndpoints(models, reader);
         OipInference oipInference = new OipInference(config.maxFiles(), config.maxRequestPixels());
-        OipRestEndpoints oip = new OipRestEndpoints(models, oipInference, VersionProvider.version());
+        List<Door> doors = List.of(new RestDoor(state, config, models, reader), new HuggingFaceEndpoints(models, reader),
+                new OipRestEndpoints(models, oipInference, VersionProvider.version()));
         Buffer openApi = classpathFile("vitserve/openapi.json");
 
         limiter = new RequestLimiter(config.maxRequests(), config.maxBodySize(), state);
@@ -161,42 +154,8 @@ public final class ApiVerticle extends VerticleBase {
                     .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
                     .allowedHeaders(Set.of("Content-Type", "Authorization")).maxAgeSeconds(600));
         }
-        router.get("/health/live").handler(info::live);
-        router.get("/health/ready").handler(info::ready);
-        guarded(router.get("/v1/models"), apiKey, null).handler(info::models);
-        guarded(router.get("/v1/limits"), apiKey, null).handler(info::limits);
-        guarded(router.getWithRegex(MODEL + "$").setName("/v1/models/{name}"), apiKey, null).handler(info::model);
-        readsBody(guarded(router.postWithRegex(MODEL + "/classify$").setName("/v1/models/{name}/classify"), apiKey, null)
-                .handler(formBody), body).handler(classify);
-        readsBody(guarded(router.post("/v1/classify"), apiKey, null).handler(formBody), body).handler(classify);
-        readsBody(guarded(router.postWithRegex(MODEL + "/embed$").setName("/v1/models/{name}/embed"), apiKey, null)
-                .handler(formBody), body).handler(embed);
-        readsBody(guarded(router.post("/v1/embed"), apiKey, null).handler(formBody), body).handler(embed);
-        readsBody(guarded(router.postWithRegex(MODEL + "/zero-shot$").setName("/v1/models/{name}/zero-shot"), apiKey,
-                null).handler(formBody), body).handler(zeroShot);
-        readsBody(guarded(router.postWithRegex(MODEL + "/embed-text$").setName("/v1/models/{name}/embed-text"), apiKey,
-                null).handler(formBody), body).handler(embedText);
-        guarded(router.get("/predict_image_class"), apiKey, limiter).handler(compatibility::byUrl);
-        readsBody(guarded(router.post("/predict_image_class"), apiKey, null).handler(formBody), body)
-                .handler(compatibility::byUpload);
-        FormBodyRefusal noForms = new FormBodyRefusal(config.maxBodySize());
-        readsBody(guarded(router.post("/").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(noForms), body)
-                .handler(huggingFace::classifyDefault);
-        readsBody(guarded(router.postWithRegex("^/models/(?<name>.+)$").setName("/models/{name}")
-                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(noForms), body)
-                .handler(huggingFace::classifyNamed);
-        router.get("/v2/health/live").handler(oip::live);
-        router.get("/v2/health/ready").handler(oip::ready);
-        guarded(router.get("/v2").handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(oip::serverMetadata);
-        guarded(router.getWithRegex(OipRestEndpoints.READY_PATH).setName("/v2/models/{name}/ready")
-                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null)
-                .handler(oip::modelReady);
-        guarded(router.getWithRegex(OipRestEndpoints.METADATA_PATH).setName("/v2/models/{name}")
-                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null)
-                .handler(oip::modelMetadata);
-        readsBody(guarded(router.postWithRegex(OipRestEndpoints.INFER_PATH).setName("/v2/models/{name}/infer")
-                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(noForms), body)
-                .handler(oip::infer);
+        DoorRoutes routes = new DoorRoutes(apiKey, limiter, receiving, body, config.maxBodySize());
+        doors.forEach(door -> door.mount(router, routes));
         router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
         router.get("/openapi.json").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/json").end(openApi));
@@ -205,25 +164,6 @@ public final class ApiVerticle extends VerticleBase {
         ErrorResponses.install(router, PLAIN_ERROR_PATHS);
         ServerMetrics.countRoutes(router.getRoutes().stream().map(Route::getName).filter(Objects::nonNull).toList());
         return router;
-    }
-
-    /** The API key check, when there is one, and the admission limit run before any work is done for the request. */
-    private static Route guarded(Route route, ApiKeyCheck apiKey, RequestLimiter limiter) {
-        if (apiKey != null) {
-            route.handler(apiKey);
-        }
-        if (limiter != null) {
-            route.handler(limiter);
-        }
-        return route;
-    }
-
-    /**
-     * The body of a route's requests is read within the receiving bounds, after the checks already on the
-     * route (the API key...), and only a request whose body is complete takes one of the --max-requests slots.
-     */
-    private Route readsBody(Route route, BodyReader body) {
-        return route.handler(receiving).handler(body).handler(limiter);
     }
 
     private void commonHeaders(RoutingContext ctx) {

@@ -16,13 +16,13 @@ import java.util.List;
  * limit, the request is answered with a 413 at once and the rest of its body thrown away; a body
  * that ends before its closing boundary is a 400. Other bodies go to Vert.x's {@link BodyHandler}.
  */
-final class BodyReader implements Handler<RoutingContext> {
+public final class BodyReader implements Handler<RoutingContext> {
 
     /** Where the files of a multipart body are kept in the routing context, as a {@code List<Upload>}. */
-    static final String UPLOADS = "vitserve.uploads";
+    public static final String UPLOADS = "vitserve.uploads";
 
     /** One file of a multipart body. */
-    record Upload(String field, String fileName, byte[] bytes) {
+    public record Upload(String field, String fileName, byte[] bytes) {
     }
 
     private final BodyHandler bodyHandler;

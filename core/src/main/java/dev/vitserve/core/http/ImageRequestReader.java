@@ -60,7 +60,7 @@ public final class ImageRequestReader {
     }
 
     /** Whether the body is one image as it is: no Content-Type, image/* or octet-stream (which {@link FormBody} leaves a form as). */
-    static boolean isRawBody(String type) {
+    public static boolean isRawBody(String type) {
         return type.isEmpty() || type.startsWith("image/") || type.equals("application/octet-stream");
     }
 
@@ -68,7 +68,7 @@ public final class ImageRequestReader {
      * The body as one image. A body declared as a form (curl's {@code --data-binary} without
      * {@code -H}) is taken when its bytes are an image, since the bytes decide the format.
      */
-    Future<RequestImage> rawBody(RoutingContext ctx) {
+    public Future<RequestImage> rawBody(RoutingContext ctx) {
         byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
         if (body.length == 0) {
             return Future.failedFuture(ApiException.badRequest("empty_body",
@@ -84,7 +84,7 @@ public final class ImageRequestReader {
     }
 
     /** The uploaded files of a multipart body, in order, after checking how many there are. */
-    Future<List<RequestImage>> uploads(List<BodyReader.Upload> uploads) {
+    public Future<List<RequestImage>> uploads(List<BodyReader.Upload> uploads) {
         if (uploads.isEmpty()) {
             return Future.failedFuture(ApiException.badRequest("no_file", "the multipart body holds no file"));
         }
@@ -108,7 +108,7 @@ public final class ImageRequestReader {
     }
 
     /** A JSON body's object, parsed on a worker as {@link #read} parses it; fails with a 4xx when it is not one. */
-    Future<JsonObject> object(RoutingContext ctx) {
+    public Future<JsonObject> object(RoutingContext ctx) {
         String type = mediaType(ctx.request().getHeader("Content-Type"));
         if (!type.equals("application/json") && !type.endsWith("+json")) {
             return Future.failedFuture(new ApiException(415, "unsupported_media_type", "Content-Type '" + type
@@ -175,7 +175,7 @@ public final class ImageRequestReader {
      * {@code --max-requests} slot (it takes one again when the image has come, 503 when none is free); the bytes
      * fetched are held in the request's memory ({@link RequestMemory}) until it ends.
      */
-    Future<RequestImage> fetch(RoutingContext ctx, String url) {
+    public Future<RequestImage> fetch(RoutingContext ctx, String url) {
         RequestLimiter.Slot slot = RequestLimiter.slot(ctx);
         if (slot != null) {
             slot.suspend();
@@ -212,7 +212,8 @@ public final class ImageRequestReader {
         }
     }
 
-    static String mediaType(String contentType) {
+    /** The media type of a Content-Type header, lower case without parameters ("" when there is none). */
+    public static String mediaType(String contentType) {
         if (contentType == null) {
             return "";
         }

@@ -1,6 +1,8 @@
 package dev.vitserve.core.protocol.hf;
 
 import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.Door;
+import dev.vitserve.core.http.DoorRoutes;
 import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.http.ImageRequestReader;
 import dev.vitserve.core.http.RequestImage;
@@ -16,6 +18,7 @@ import dev.vitserve.core.registry.ServingModel;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.Locale;
@@ -28,7 +31,7 @@ import java.util.Locale;
  * {@code /v1/classify}. A zero-shot model (CLIP) answers the zero-shot-image-classification contract instead: the
  * labels in {@code parameters}, every label scored ({@link #zeroShot}).
  */
-public final class HuggingFaceEndpoints {
+public final class HuggingFaceEndpoints implements Door {
 
     private static final int DEFAULT_TOP_K = 5;
 
@@ -38,6 +41,13 @@ public final class HuggingFaceEndpoints {
     public HuggingFaceEndpoints(ModelLookup models, ImageRequestReader reader) {
         this.models = models;
         this.reader = reader;
+    }
+
+    @Override
+    public void mount(Router router, DoorRoutes routes) {
+        routes.readsRaw(router.post("/").handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::classifyDefault);
+        routes.readsRaw(router.postWithRegex("^/models/(?<name>.+)$").setName("/models/{name}")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::classifyNamed);
     }
 
     /** {@code POST /}: the default model. */

@@ -1,12 +1,15 @@
 package dev.vitserve.core.protocol.oip;
 
 import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.Door;
+import dev.vitserve.core.http.DoorRoutes;
 import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.registry.ModelEntry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 
@@ -16,7 +19,7 @@ import java.util.List;
  * Model names may contain '/' ({@code /v2/models/google/vit-base-patch16-224/infer}); the
  * {@code /versions/1} forms are accepted.
  */
-public final class OipRestEndpoints {
+public final class OipRestEndpoints implements Door {
 
     /** A model's path: its name, then optionally {@code /versions/{v}}; the name never ends in /ready or /infer. */
     private static final String MODEL = "^/v2/models/(?<name>.+?)(?:/versions/(?<version>[^/]+))?";
@@ -38,6 +41,19 @@ public final class OipRestEndpoints {
         this.models = models;
         this.inference = inference;
         this.version = version;
+    }
+
+    @Override
+    public void mount(Router router, DoorRoutes routes) {
+        router.get("/v2/health/live").handler(this::live);
+        router.get("/v2/health/ready").handler(this::ready);
+        routes.guarded(router.get("/v2").handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::serverMetadata);
+        routes.guarded(router.getWithRegex(READY_PATH).setName("/v2/models/{name}/ready")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::modelReady);
+        routes.guarded(router.getWithRegex(METADATA_PATH).setName("/v2/models/{name}")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::modelMetadata);
+        routes.readsRaw(router.postWithRegex(INFER_PATH).setName("/v2/models/{name}/infer")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::infer);
     }
 
     /** {@code GET /v2}. */

@@ -1,8 +1,9 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.inference.ZeroShotScores;
 import java.util.List;
 import org.junit.jupiter.api.Test;

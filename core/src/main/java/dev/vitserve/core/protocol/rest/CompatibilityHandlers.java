@@ -1,5 +1,10 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
+import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.BodyReader;
+import dev.vitserve.core.http.ErrorResponses;
+import dev.vitserve.core.http.ImageRequestReader;
+import dev.vitserve.core.http.RequestImage;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.inference.Classification;
 import io.vertx.core.Future;

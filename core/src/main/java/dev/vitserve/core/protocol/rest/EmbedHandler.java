@@ -1,5 +1,8 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
+import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.ErrorResponses;
+import dev.vitserve.core.http.ImageRequestReader;
 import dev.vitserve.core.image.RequestPixels;
 import dev.vitserve.core.inference.Embedding;
 import dev.vitserve.core.protocol.ModelLookup;

@@ -1,5 +1,6 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
+import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.protocol.ZeroShotLabels;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

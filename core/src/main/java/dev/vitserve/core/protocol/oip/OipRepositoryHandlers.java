@@ -1,12 +1,17 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.oip;
 
+import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.protocol.ModelLookup;
-import dev.vitserve.core.protocol.oip.OipModelRepository;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.function.UnaryOperator;
 
 /**
  * The Open Inference Protocol's model repository extension over REST on the management listener:
@@ -14,15 +19,25 @@ import io.vertx.ext.web.RoutingContext;
  * "<JSON of per-model settings>"}}} optional) and {@code .../unload}, each answered once done. The work
  * is {@link OipModelRepository}'s, as over gRPC; errors are {@code {"error": "..."}}.
  */
-final class OipRepositoryHandlers {
+public final class OipRepositoryHandlers {
 
     /** The routes' model path, {@code /v2/repository/models/{name}}. */
     static final String MODEL = "^/v2/repository/models/(?<" + ModelLookup.NAME + ">[^?#]+?)";
 
     private final OipModelRepository repository;
 
-    OipRepositoryHandlers(OipModelRepository repository) {
+    public OipRepositoryHandlers(OipModelRepository repository) {
         this.repository = repository;
+    }
+
+    /** Mounts the three routes on the management {@code router}, each {@code guarded} and its body read by {@code body}. */
+    public void mount(Router router, UnaryOperator<Route> guarded, Handler<RoutingContext> body) {
+        guarded.apply(router.post("/v2/repository/index").handler(ErrorResponses.PLAIN_ERRORS_HANDLER))
+                .handler(body).handler(this::index);
+        guarded.apply(router.postWithRegex(MODEL + "/load$").handler(ErrorResponses.PLAIN_ERRORS_HANDLER))
+                .handler(body).handler(this::load);
+        guarded.apply(router.postWithRegex(MODEL + "/unload$").handler(ErrorResponses.PLAIN_ERRORS_HANDLER))
+                .handler(body).handler(this::unload);
     }
 
     /** Every model with its state; {@code {"ready": true}} keeps only those ready. */

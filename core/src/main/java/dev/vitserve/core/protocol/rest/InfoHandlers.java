@@ -1,9 +1,10 @@
-package dev.vitserve.core.http;
+package dev.vitserve.core.protocol.rest;
 
 import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.api.VitConfig;
 import dev.vitserve.core.ServerState;
 import dev.vitserve.core.config.ServerConfig;
+import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.image.PreprocessorConfig;
 import dev.vitserve.core.registry.ModelEntry;
@@ -17,7 +18,7 @@ import java.nio.file.Path;
  * {@code GET /v1/models}, {@code GET /v1/models/{name}}, {@code /v1/limits}, {@code /health/live} and
  * {@code /health/ready}.
  */
-final class InfoHandlers {
+public final class InfoHandlers {
 
     private final ServerState state;
     private final ModelLookup models;
@@ -82,7 +83,7 @@ final class InfoHandlers {
     }
 
     /** A model's name, state (with what it is doing, or why it failed) and, once loaded, its description. */
-    static JsonObject describe(ModelEntry entry) {
+    public static JsonObject describe(ModelEntry entry) {
         JsonObject json = new JsonObject()
                 .put("name", entry.name())
                 .put("state", entry.state().id())
