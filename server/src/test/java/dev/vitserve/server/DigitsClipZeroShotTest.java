@@ -19,13 +19,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The trained digits CLIP served on each backend: {@code /zero-shot} on every one of the 300 validation digits with the
  * labels "zero".."nine" and the template "a photo of the digit {}." is at least 90% accurate, and every answer has the
- * PyTorch port's prediction and scores (within 1e-4).
+ * PyTorch port's prediction and scores (within 1e-4); through {@code @huggingface/inference}'s
+ * zeroShotImageClassification the same predictions and accuracy.
  */
 class DigitsClipZeroShotTest {
 
@@ -98,6 +100,37 @@ class DigitsClipZeroShotTest {
             System.out.printf("digits-clip zero-shot accuracy (%s): %.4f%n", backend, accuracy);
             assertTrue(accuracy >= 0.90, backend + " accuracy " + accuracy);
             assertEquals(reference.getDouble("accuracy"), accuracy, 1e-9, backend + " accuracy equals the port's");
+        }
+    }
+
+    @Test
+    void huggingFacesOwnClientGetsThePortsPredictionsOnTheValidationDigits() throws Exception {
+        java.nio.file.Path clients = ExternalClient.npmPackages();
+        ExternalClient.scripts("hf-zero-shot.mjs");
+        List<Fixtures.LabelledImage> images = Fixtures.digitsValidation();
+        JsonArray expected = reference.getJsonArray("images");
+        try (RunningServer server = RunningServer.startModel(vertx, Fixtures.digitsClip(), "onnx", "--device", "cpu",
+                "--warmup-inferences", "1")) {
+            List<String> command = new ArrayList<>(List.of("node", "hf-zero-shot.mjs",
+                    "http://127.0.0.1:" + server.port() + "/models/digits-clip", "-",
+                    reference.getJsonArray("labels").encode(), reference.getString("template")));
+            images.forEach(image -> command.add(image.file().toString()));
+            String output = ExternalClient.run(clients, command);
+            JsonObject answer = new JsonObject(output.lines().reduce((first, last) -> last).orElse("{}"));
+            JsonArray results = answer.getJsonArray("results");
+            assertTrue(results != null && results.size() == images.size(), answer.encode());
+            int correct = 0;
+            for (int i = 0; i < images.size(); i++) {
+                JsonObject top = results.getJsonArray(i).getJsonObject(0);
+                assertEquals(expected.getJsonObject(i).getString("prediction"), top.getString("label"),
+                        images.get(i).file().getFileName().toString());
+                if (top.getString("label").equals(expected.getJsonObject(i).getString("label"))) {
+                    correct++;
+                }
+            }
+            double accuracy = correct / (double) images.size();
+            System.out.printf("digits-clip zero-shot accuracy (@huggingface/inference, onnx): %.4f%n", accuracy);
+            assertTrue(accuracy >= 0.90, "accuracy " + accuracy);
         }
     }
 }
