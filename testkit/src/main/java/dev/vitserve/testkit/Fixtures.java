@@ -125,6 +125,15 @@ public final class Fixtures {
         return root().resolve("digits-vit");
     }
 
+    /**
+     * The trained digits CLIP ({@code digits-clip}: HF CLIPModel layout, 32 px, patch 8, hidden 64, 2 layers per tower)
+     * with its tokenizer files and reference-zero-shot.json (the port's answers on {@link #digitsValidation()}), made by
+     * {@code testkit/tools/make-digits-clip.py}.
+     */
+    public static Path digitsClip() {
+        return root().resolve("digits-clip");
+    }
+
     /** A validation image of the digits ViT and the digit it shows. */
     public record LabelledImage(Path file, String label) {
     }
