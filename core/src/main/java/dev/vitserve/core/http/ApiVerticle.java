@@ -8,6 +8,7 @@ import dev.vitserve.core.metrics.ServerMetrics;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.protocol.hf.HuggingFaceEndpoints;
 import dev.vitserve.core.protocol.oip.GrpcRepositoryCalls;
+import dev.vitserve.core.protocol.oip.InferBodyType;
 import dev.vitserve.core.protocol.oip.OipGrpcService;
 import dev.vitserve.core.protocol.oip.OipInference;
 import dev.vitserve.core.protocol.oip.OipModelRepository;
@@ -195,7 +196,7 @@ public final class ApiVerticle extends VerticleBase {
                 .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null)
                 .handler(oip::modelMetadata);
         readsBody(guarded(router.postWithRegex(OipRestEndpoints.INFER_PATH).setName("/v2/models/{name}/infer")
-                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(noForms), body)
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), apiKey, null).handler(new InferBodyType()), body)
                 .handler(oip::infer);
         router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
         router.get("/openapi.json").handler(ctx -> ctx.response()

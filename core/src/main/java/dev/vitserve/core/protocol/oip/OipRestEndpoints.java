@@ -124,6 +124,9 @@ public final class OipRestEndpoints {
     private String model(RoutingContext ctx) {
         String name = ctx.pathParam("name");
         String version = ctx.pathParam("version");
+        if (!models.knows(name)) {
+            notOffered(ctx, name);
+        }
         if (version != null && !version.equals(ModelMetadata.VERSION)) {
             if (!models.knows(name)) {
                 models.require(name);
@@ -132,6 +135,27 @@ public final class OipRestEndpoints {
                     + "'; vitserve serves version " + ModelMetadata.VERSION);
         }
         return name;
+    }
+
+    /**
+     * Refuses, with a 404 that says the resource is not offered, a path that names a known model then a sub-resource
+     * vitserve does not serve ({@code /v2/models/tiny-vit/config}), or Triton's {@code /v2/models/stats}, rather than
+     * reading the path as an unknown model's name.
+     */
+    private void notOffered(RoutingContext ctx, String name) {
+        String path = ctx.request().path();
+        if (name.equals("stats")) {
+            throw new ApiException(404, "not_offered", "'" + path + "' (statistics) is not offered by vitserve; "
+                    + "its figures are at /metrics on the management listener");
+        }
+        for (int slash = name.lastIndexOf('/'); slash > 0; slash = name.lastIndexOf('/', slash - 1)) {
+            String model = name.substring(0, slash).replaceFirst("/versions/[^/]+$", "");
+            if (models.knows(model)) {
+                throw new ApiException(404, "not_offered", "'" + path + "' is not offered by vitserve: for model '"
+                        + model + "' it serves GET /v2/models/" + model + " (metadata), GET .../ready and POST "
+                        + ".../infer, each also under /versions/" + ModelMetadata.VERSION);
+            }
+        }
     }
 
     private static JsonArray tensors(List<ModelMetadata.Tensor> tensors) {
