@@ -274,6 +274,63 @@ class OipRestTest {
         }
     }
 
+    /** tritonclient's request compression: the whole body gzip- or zlib-compressed, and Content-Encoding set. */
+    static Buffer compressed(String encoding, byte[] body, long zeros) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (java.io.OutputStream compressing = encoding.equals("gzip") ? new java.util.zip.GZIPOutputStream(out)
+                : new java.util.zip.DeflaterOutputStream(out)) {
+            compressing.write(body);
+            byte[] block = new byte[1 << 20];
+            for (long left = zeros; left > 0; left -= block.length) {
+                compressing.write(block, 0, (int) Math.min(left, block.length));
+            }
+        }
+        return Buffer.buffer(out.toByteArray());
+    }
+
+    @Test
+    void compressedBodiesAreInflatedWithinTheBodyLimitAndBadOnesRefused() throws Exception {
+        float[] expected = classifyLogits(photo);
+        byte[] json = new JsonObject().put("inputs", new JsonArray().add(new JsonObject().put("name", "image")
+                .put("datatype", "BYTES").put("shape", new JsonArray(List.of(1)))
+                .put("data", new JsonArray().add(Base64.getEncoder().encodeToString(photo))))).toBuffer().getBytes();
+        byte[] images = lengthPrefixed(List.of(photo));
+        Buffer header = inputs(binaryInput("image", "BYTES", List.of(1L), images.length)).toBuffer();
+        byte[] binary = header.copy().appendBytes(images).getBytes();
+        for (String encoding : List.of("gzip", "deflate")) {
+            HttpResponse<Buffer> byJson = server.client.post(INFER).putHeader("Content-Type", "application/json")
+                    .putHeader("Content-Encoding", encoding).sendBuffer(compressed(encoding, json, 0))
+                    .await(30, TimeUnit.SECONDS);
+            assertEquals(200, byJson.statusCode(), encoding + ": " + byJson.bodyAsString());
+            assertArrayEquals(expected, floats(byJson.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0)
+                    .getJsonArray("data")), 1e-6f, encoding);
+            HttpResponse<Buffer> byBinary = server.client.post(INFER).putHeader("Content-Encoding", encoding)
+                    .putHeader("Inference-Header-Content-Length", String.valueOf(header.length()))
+                    .sendBuffer(compressed(encoding, binary, 0)).await(30, TimeUnit.SECONDS);
+            assertEquals(200, byBinary.statusCode(), encoding + ": " + byBinary.bodyAsString());
+            assertArrayEquals(expected, floats(byBinary.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0)
+                    .getJsonArray("data")), 1e-6f, encoding + " binary");
+        }
+        // a bomb: 1 GB of zeros in about 1 MB, refused at the body limit
+        Buffer bomb = compressed("gzip", json, 1L << 30);
+        assertTrue(bomb.length() < 2 << 20, "the bomb is small: " + bomb.length());
+        String inflates = assertPlainError(server.client.post(INFER).putHeader("Content-Encoding", "gzip")
+                .sendBuffer(bomb).await(60, TimeUnit.SECONDS), 413);
+        assertTrue(inflates.contains("inflates past") && inflates.contains("--max-body-size"), inflates);
+        // a truncated gzip body
+        Buffer whole = compressed("gzip", json, 0);
+        String truncated = assertPlainError(server.client.post(INFER).putHeader("Content-Encoding", "gzip")
+                .sendBuffer(whole.getBuffer(0, whole.length() - 20)).await(30, TimeUnit.SECONDS), 400);
+        assertTrue(truncated.contains("not valid gzip"), truncated);
+        // an encoding not offered
+        String unknown = assertPlainError(server.client.post(INFER).putHeader("Content-Encoding", "br")
+                .sendBuffer(Buffer.buffer(json)).await(30, TimeUnit.SECONDS), 415);
+        assertTrue(unknown.contains("'br'") && unknown.contains("gzip, deflate"), unknown);
+        // the server serves on
+        HttpResponse<Buffer> after = server.client.post(INFER).sendBuffer(Buffer.buffer(json)).await(30, TimeUnit.SECONDS);
+        assertEquals(200, after.statusCode(), after.bodyAsString());
+    }
+
     private static float[] floats(JsonArray data) {
         float[] values = new float[data.size()];
         for (int i = 0; i < values.length; i++) {
