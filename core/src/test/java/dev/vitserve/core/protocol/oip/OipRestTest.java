@@ -329,6 +329,14 @@ class OipRestTest {
         // the server serves on
         HttpResponse<Buffer> after = server.client.post(INFER).sendBuffer(Buffer.buffer(json)).await(30, TimeUnit.SECONDS);
         assertEquals(200, after.statusCode(), after.bodyAsString());
+        // an answer compressed when asked, as tritonclient's response_compression_algorithm asks
+        HttpResponse<Buffer> gzipped = server.client.post(INFER).putHeader("Accept-Encoding", "gzip")
+                .sendBuffer(Buffer.buffer(json)).await(30, TimeUnit.SECONDS);
+        assertEquals("gzip", gzipped.getHeader("Content-Encoding"));
+        try (java.io.InputStream in = new java.util.zip.GZIPInputStream(
+                new java.io.ByteArrayInputStream(gzipped.body().getBytes()))) {
+            assertEquals(after.bodyAsJsonObject(), new JsonObject(Buffer.buffer(in.readAllBytes())));
+        }
     }
 
     private static float[] floats(JsonArray data) {
