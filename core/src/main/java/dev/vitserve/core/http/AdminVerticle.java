@@ -7,9 +7,11 @@ import dev.vitserve.core.ServerState;
 import dev.vitserve.core.config.ConfigException;
 import dev.vitserve.core.config.ModelSettings;
 import dev.vitserve.core.config.ServerConfig;
+import dev.vitserve.core.config.VersionProvider;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.protocol.oip.OipModelRepository;
 import dev.vitserve.core.protocol.oip.OipRepositoryHandlers;
+import dev.vitserve.core.protocol.oip.OipRestEndpoints;
 import dev.vitserve.core.protocol.rest.InfoHandlers;
 import dev.vitserve.core.registry.ModelEntry;
 import dev.vitserve.core.registry.ModelService;
@@ -69,6 +71,10 @@ public final class AdminVerticle extends VerticleBase {
         guarded(router.postWithRegex(MODEL + "/reload$"), key).handler(body).handler(this::reload);
         guarded(router.getWithRegex(MODEL + "$"), key).handler(this::describe);
         guarded(router.deleteWithRegex(MODEL + "$"), key).handler(this::unload);
+        // tritonclient's is_server_live() and is_server_ready() on this listener, as on the API's
+        OipRestEndpoints health = new OipRestEndpoints(models, null, VersionProvider.version());
+        router.get("/v2/health/live").handler(health::live);
+        router.get("/v2/health/ready").handler(health::ready);
         OipRepositoryHandlers repository = new OipRepositoryHandlers(
                 new OipModelRepository(vertx, config, service, models));
         repository.mount(router, route -> guarded(route, key), body);

@@ -107,6 +107,8 @@ public final class ApiVerticle extends VerticleBase {
                 // HTTP/1.1 only in clear text: answers to an h2c upgrade request (the JDK HttpClient's default) arrive
                 // garbled in clients about one time in seven when large, so the upgrade is declined; HTTP/2 is on TLS
                 .setHttp2ClearTextEnabled(false)
+                // answers gzip- or deflate-compressed when the request's Accept-Encoding asks
+                .setCompressionSupported(true)
                 .setMaxFormFields(config.maxFiles() + 16)
                 .setMaxFormAttributeSize(8192);
         router = router(reader);

@@ -14,7 +14,8 @@ import java.util.List;
  * read here: its files are kept in memory, bounded by the body limit as a raw body is, so an upload
  * never leaves a file or a descriptor behind; past {@code --max-files} files, or past the body
  * limit, the request is answered with a 413 at once and the rest of its body thrown away; a body
- * that ends before its closing boundary is a 400. Other bodies go to Vert.x's {@link BodyHandler}.
+ * that ends before its closing boundary is a 400. A body with a Content-Encoding is read and inflated within the
+ * same limit by {@link CompressedBodyReader}. Other bodies go to Vert.x's {@link BodyHandler}.
  */
 public final class BodyReader implements Handler<RoutingContext> {
 
@@ -26,6 +27,7 @@ public final class BodyReader implements Handler<RoutingContext> {
     }
 
     private final BodyHandler bodyHandler;
+    private final CompressedBodyReader compressedBody;
     private final long maxBodySize;
     private final int maxFiles;
 
@@ -33,11 +35,14 @@ public final class BodyReader implements Handler<RoutingContext> {
         this.maxBodySize = maxBodySize;
         this.maxFiles = maxFiles;
         this.bodyHandler = BodyHandler.create(false).setBodyLimit(maxBodySize);
+        this.compressedBody = new CompressedBodyReader(maxBodySize);
     }
 
     @Override
     public void handle(RoutingContext ctx) {
-        if (ImageRequestReader.mediaType(ctx.request().getHeader("Content-Type")).equals("multipart/form-data")) {
+        if (CompressedBodyReader.compressed(ctx)) {
+            compressedBody.read(ctx);
+        } else if (ImageRequestReader.mediaType(ctx.request().getHeader("Content-Type")).equals("multipart/form-data")) {
             new MultipartRead(ctx).start();
         } else {
             bodyHandler.handle(ctx);

@@ -46,6 +46,14 @@ public final class DoorRoutes {
         return readsBody(guarded(route).handler(noForms));
     }
 
+    /**
+     * Guarded, {@code bodyType} run before the body is read (a platform handler that may say how to read it, e.g.
+     * as raw bytes whatever the Content-Type), the body read, then admitted.
+     */
+    public Route readsAs(Route route, io.vertx.ext.web.handler.PlatformHandler bodyType) {
+        return readsBody(guarded(route).handler(bodyType));
+    }
+
     private Route readsBody(Route route) {
         return route.handler(receiving).handler(body).handler(limiter);
     }

@@ -14,6 +14,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -128,6 +129,16 @@ class OipRepositoryTest {
     }
 
     @Test
+    void theManagementListenerAnswersTritonsHealthCalls() throws Exception {
+        for (String path : List.of("/v2/health/live", "/v2/health/ready")) {
+            HttpResponse<Buffer> answer = admin.get(server.server.adminPort(), "127.0.0.1", path).send()
+                    .await(60, TimeUnit.SECONDS);
+            assertEquals(200, answer.statusCode(), path + ": " + answer.bodyAsString());
+            assertEquals(new JsonObject().put(path.endsWith("live") ? "live" : "ready", true), answer.bodyAsJsonObject());
+        }
+    }
+
+    @Test
     void refusalsAreThePlainErrorsOfTheProtocol() throws Exception {
         HttpResponse<Buffer> unknown = post("/v2/repository/models/nope/load", null, KEY);
         assertEquals(404, unknown.statusCode());
@@ -151,6 +162,13 @@ class OipRepositoryTest {
         assertEquals(401, noKey.statusCode());
         assertTrue(noKey.bodyAsJsonObject().containsKey("error"), noKey.bodyAsString());
         assertEquals(401, post("/v2/repository/models/shape-a/unload", null, "wrong").statusCode());
+        // every refusal of this listener's /v2 routes is the protocol's {"error": "..."}, never {"error": {...}}
+        for (HttpResponse<Buffer> refused : List.of(unknown, traversal, unloadUnknown, defaultModel, badBody, noKey,
+                post("/v2/repository/models/shape-a/unload", null, "wrong"), post("/v2/nothing", null, KEY),
+                admin.get(server.server.adminPort(), "127.0.0.1", "/v2/repository/index").send().await(60, TimeUnit.SECONDS))) {
+            dev.vitserve.core.testing.PlainErrors.assertPlainError(refused, refused.statusCode());
+            assertTrue(refused.statusCode() >= 400 && refused.statusCode() < 500, refused.bodyAsString());
+        }
         assertEquals("READY", indexEntry(null, "shape-a").getString("state"), "a refused call changes nothing");
     }
 }

@@ -1,19 +1,14 @@
 package dev.vitserve.core.protocol.oip;
 
 import com.google.protobuf.CodedInputStream;
+import dev.vitserve.core.compression.BoundedInflater;
 import com.google.protobuf.DiscardUnknownFieldsParser;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.grpc.common.GrpcStatus;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.Set;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.InflaterInputStream;
 
 /**
  * Reads a request message as it arrived (its grpc-encoding, its bytes), on a worker thread: inflates it when
@@ -38,7 +33,7 @@ final class GrpcMessages {
             bytes = payload.getBytes();
             length = bytes.length;
         } else {
-            Inflated inflated = inflate(encoding, payload.getBytes(), maxMessageSize);
+            BoundedInflater.Inflated inflated = inflate(encoding, payload.getBytes(), maxMessageSize);
             bytes = inflated.bytes();
             length = inflated.size();
         }
@@ -53,34 +48,14 @@ final class GrpcMessages {
         }
     }
 
-    /** The bytes inflated so far, read without a copy. */
-    private static final class Inflated extends ByteArrayOutputStream {
-        Inflated(int size) {
-            super(size);
-        }
-
-        byte[] bytes() {
-            return buf;
-        }
-    }
-
-    private static Inflated inflate(String encoding, byte[] compressed, long maxMessageSize) {
-        Inflated out = new Inflated((int) Math.min(Math.max(compressed.length * 4L, 1024), maxMessageSize));
-        try (InputStream in = encoding.equals("gzip") ? new GZIPInputStream(new ByteArrayInputStream(compressed))
-                : new InflaterInputStream(new ByteArrayInputStream(compressed))) {
-            byte[] chunk = new byte[64 * 1024];
-            long total = 0;
-            for (int read = in.read(chunk); read >= 0; read = in.read(chunk)) {
-                total += read;
-                if (total > maxMessageSize) {
-                    throw new GrpcRefusal(GrpcStatus.RESOURCE_EXHAUSTED, "the " + encoding + " message inflates past "
-                            + maxMessageSize + " bytes, the bound (--max-body-size)");
-                }
-                out.write(chunk, 0, read);
-            }
-        } catch (IOException e) {
+    private static BoundedInflater.Inflated inflate(String encoding, byte[] compressed, long maxMessageSize) {
+        try {
+            return BoundedInflater.inflate(encoding, compressed, 0, compressed.length, maxMessageSize);
+        } catch (BoundedInflater.TooLarge e) {
+            throw new GrpcRefusal(GrpcStatus.RESOURCE_EXHAUSTED, "the " + encoding + " message inflates past "
+                    + maxMessageSize + " bytes, the bound (--max-body-size)");
+        } catch (BoundedInflater.Malformed e) {
             throw new GrpcRefusal(GrpcStatus.INVALID_ARGUMENT, "the message is not valid " + encoding + " data");
         }
-        return out;
     }
 }

@@ -52,8 +52,8 @@ public final class OipRestEndpoints implements Door {
                 .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::modelReady);
         routes.guarded(router.getWithRegex(METADATA_PATH).setName("/v2/models/{name}")
                 .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::modelMetadata);
-        routes.readsRaw(router.postWithRegex(INFER_PATH).setName("/v2/models/{name}/infer")
-                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::infer);
+        routes.readsAs(router.postWithRegex(INFER_PATH).setName("/v2/models/{name}/infer")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER), new InferBodyType()).handler(this::infer);
     }
 
     /** {@code GET /v2}. */
@@ -140,6 +140,9 @@ public final class OipRestEndpoints implements Door {
     private String model(RoutingContext ctx) {
         String name = ctx.pathParam("name");
         String version = ctx.pathParam("version");
+        if (!models.knows(name)) {
+            notOffered(ctx, name);
+        }
         if (version != null && !version.equals(ModelMetadata.VERSION)) {
             if (!models.knows(name)) {
                 models.require(name);
@@ -148,6 +151,27 @@ public final class OipRestEndpoints implements Door {
                     + "'; vitserve serves version " + ModelMetadata.VERSION);
         }
         return name;
+    }
+
+    /**
+     * Refuses, with a 404 that says the resource is not offered, a path that names a known model then a sub-resource
+     * vitserve does not serve ({@code /v2/models/tiny-vit/config}), or Triton's {@code /v2/models/stats}, rather than
+     * reading the path as an unknown model's name.
+     */
+    private void notOffered(RoutingContext ctx, String name) {
+        String path = ctx.request().path();
+        if (name.equals("stats")) {
+            throw new ApiException(404, "not_offered", "'" + path + "' (statistics) is not offered by vitserve; "
+                    + "its figures are at /metrics on the management listener");
+        }
+        for (int slash = name.lastIndexOf('/'); slash > 0; slash = name.lastIndexOf('/', slash - 1)) {
+            String model = name.substring(0, slash).replaceFirst("/versions/[^/]+$", "");
+            if (models.knows(model)) {
+                throw new ApiException(404, "not_offered", "'" + path + "' is not offered by vitserve: for model '"
+                        + model + "' it serves GET /v2/models/" + model + " (metadata), GET .../ready and POST "
+                        + ".../infer, each also under /versions/" + ModelMetadata.VERSION);
+            }
+        }
     }
 
     private static JsonArray tensors(List<ModelMetadata.Tensor> tensors) {

@@ -100,6 +100,13 @@ class OipRestTest {
         assertTrue(assertPlainError(server.get("/v2/models/tiny-vit/versions/2"), 404).contains("version '2'"));
         assertTrue(assertPlainError(server.get("/v2/models/tiny-vit/infer"), 405).contains("not allowed"));
         assertTrue(assertPlainError(server.get("/v2/nothing/here"), 404).contains("no such resource"));
+        // Triton's sub-resources vitserve does not serve: not offered, never read as a model named 'tiny-vit/config'
+        for (String path : List.of("/v2/models/tiny-vit/config", "/v2/models/tiny-vit/stats", "/v2/models/tiny-vit/foo",
+                "/v2/models/tiny-vit/versions/1/config", "/v2/models/stats")) {
+            String error = assertPlainError(server.get(path), 404);
+            assertTrue(error.contains("'" + path + "'") && error.contains("not offered") && !error.contains("unknown model"),
+                    path + ": " + error);
+        }
     }
 
     @Test
@@ -231,15 +238,113 @@ class OipRestTest {
         errors.add(assertPlainError(oip.post(INFER, Buffer.buffer("{\"inputs\": [{\"name\": \"image\", \"datatype\": \"BYTES\", "
                 + "\"shape\": -1, \"data\": [\"AAAA\"]}]}"), null), 400));
         errors.add(assertPlainError(oip.post(INFER, Buffer.buffer(new byte[5 << 20]), null), 413));
-        // a form, as curl -d sends without -H
+        // a form type, as curl -d sends without -H: read as the protocol's JSON all the same
         errors.add(assertPlainError(server.client.post(INFER).putHeader("Content-Type", "application/x-www-form-urlencoded")
-                .sendBuffer(Buffer.buffer("{\"inputs\": []}")).await(30, TimeUnit.SECONDS), 415));
+                .sendBuffer(Buffer.buffer("{\"inputs\": []}")).await(30, TimeUnit.SECONDS), 400));
         for (String error : errors) {
             assertTrue(!error.contains("Exception") && error.length() > 15, error);
         }
         assertEquals(10, outputs(oip.postBinary(INFER, inputs(binaryInput("image", "BYTES", List.of(1L), images.length)),
                 images)).get(0).floats().length);
         assertEquals(200, server.postImage("/v1/classify", photo, "image/jpeg").statusCode());
+    }
+
+    @Test
+    void anyContentTypeCarriesTheJsonOrBinaryBodyAsTritonTakesIt() throws Exception {
+        float[] expected = classifyLogits(photo);
+        Buffer json = new JsonObject().put("inputs", new JsonArray().add(new JsonObject().put("name", "image")
+                .put("datatype", "BYTES").put("shape", new JsonArray(List.of(1)))
+                .put("data", new JsonArray().add(Base64.getEncoder().encodeToString(photo))))).toBuffer();
+        byte[] images = lengthPrefixed(List.of(photo));
+        Buffer header = inputs(binaryInput("image", "BYTES", List.of(1L), images.length)).toBuffer();
+        Buffer binary = header.copy().appendBytes(images);
+        for (String type : List.of("application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                "text/plain", "application/json", "application/octet-stream")) {
+            HttpResponse<Buffer> byJson = server.client.post(INFER).putHeader("Content-Type", type)
+                    .sendBuffer(json).await(30, TimeUnit.SECONDS);
+            assertEquals(200, byJson.statusCode(), type + ": " + byJson.bodyAsString());
+            assertArrayEquals(expected, floats(byJson.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0)
+                    .getJsonArray("data")), 1e-6f, type);
+            HttpResponse<Buffer> byBinary = server.client.post(INFER).putHeader("Content-Type", type)
+                    .putHeader("Inference-Header-Content-Length", String.valueOf(header.length()))
+                    .sendBuffer(binary).await(30, TimeUnit.SECONDS);
+            assertEquals(200, byBinary.statusCode(), type + ": " + byBinary.bodyAsString());
+            assertArrayEquals(expected, floats(byBinary.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0)
+                    .getJsonArray("data")), 1e-6f, type + " binary");
+        }
+    }
+
+    /** tritonclient's request compression: the whole body gzip- or zlib-compressed, and Content-Encoding set. */
+    static Buffer compressed(String encoding, byte[] body, long zeros) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (java.io.OutputStream compressing = encoding.equals("gzip") ? new java.util.zip.GZIPOutputStream(out)
+                : new java.util.zip.DeflaterOutputStream(out)) {
+            compressing.write(body);
+            byte[] block = new byte[1 << 20];
+            for (long left = zeros; left > 0; left -= block.length) {
+                compressing.write(block, 0, (int) Math.min(left, block.length));
+            }
+        }
+        return Buffer.buffer(out.toByteArray());
+    }
+
+    @Test
+    void compressedBodiesAreInflatedWithinTheBodyLimitAndBadOnesRefused() throws Exception {
+        float[] expected = classifyLogits(photo);
+        byte[] json = new JsonObject().put("inputs", new JsonArray().add(new JsonObject().put("name", "image")
+                .put("datatype", "BYTES").put("shape", new JsonArray(List.of(1)))
+                .put("data", new JsonArray().add(Base64.getEncoder().encodeToString(photo))))).toBuffer().getBytes();
+        byte[] images = lengthPrefixed(List.of(photo));
+        Buffer header = inputs(binaryInput("image", "BYTES", List.of(1L), images.length)).toBuffer();
+        byte[] binary = header.copy().appendBytes(images).getBytes();
+        for (String encoding : List.of("gzip", "deflate")) {
+            HttpResponse<Buffer> byJson = server.client.post(INFER).putHeader("Content-Type", "application/json")
+                    .putHeader("Content-Encoding", encoding).sendBuffer(compressed(encoding, json, 0))
+                    .await(30, TimeUnit.SECONDS);
+            assertEquals(200, byJson.statusCode(), encoding + ": " + byJson.bodyAsString());
+            assertArrayEquals(expected, floats(byJson.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0)
+                    .getJsonArray("data")), 1e-6f, encoding);
+            HttpResponse<Buffer> byBinary = server.client.post(INFER).putHeader("Content-Encoding", encoding)
+                    .putHeader("Inference-Header-Content-Length", String.valueOf(header.length()))
+                    .sendBuffer(compressed(encoding, binary, 0)).await(30, TimeUnit.SECONDS);
+            assertEquals(200, byBinary.statusCode(), encoding + ": " + byBinary.bodyAsString());
+            assertArrayEquals(expected, floats(byBinary.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0)
+                    .getJsonArray("data")), 1e-6f, encoding + " binary");
+        }
+        // a bomb: 1 GB of zeros in about 1 MB, refused at the body limit
+        Buffer bomb = compressed("gzip", json, 1L << 30);
+        assertTrue(bomb.length() < 2 << 20, "the bomb is small: " + bomb.length());
+        String inflates = assertPlainError(server.client.post(INFER).putHeader("Content-Encoding", "gzip")
+                .sendBuffer(bomb).await(60, TimeUnit.SECONDS), 413);
+        assertTrue(inflates.contains("inflates past") && inflates.contains("--max-body-size"), inflates);
+        // a truncated gzip body
+        Buffer whole = compressed("gzip", json, 0);
+        String truncated = assertPlainError(server.client.post(INFER).putHeader("Content-Encoding", "gzip")
+                .sendBuffer(whole.getBuffer(0, whole.length() - 20)).await(30, TimeUnit.SECONDS), 400);
+        assertTrue(truncated.contains("not valid gzip"), truncated);
+        // an encoding not offered
+        String unknown = assertPlainError(server.client.post(INFER).putHeader("Content-Encoding", "br")
+                .sendBuffer(Buffer.buffer(json)).await(30, TimeUnit.SECONDS), 415);
+        assertTrue(unknown.contains("'br'") && unknown.contains("gzip, deflate"), unknown);
+        // the server serves on
+        HttpResponse<Buffer> after = server.client.post(INFER).sendBuffer(Buffer.buffer(json)).await(30, TimeUnit.SECONDS);
+        assertEquals(200, after.statusCode(), after.bodyAsString());
+        // an answer compressed when asked, as tritonclient's response_compression_algorithm asks
+        HttpResponse<Buffer> gzipped = server.client.post(INFER).putHeader("Accept-Encoding", "gzip")
+                .sendBuffer(Buffer.buffer(json)).await(30, TimeUnit.SECONDS);
+        assertEquals("gzip", gzipped.getHeader("Content-Encoding"));
+        try (java.io.InputStream in = new java.util.zip.GZIPInputStream(
+                new java.io.ByteArrayInputStream(gzipped.body().getBytes()))) {
+            assertEquals(after.bodyAsJsonObject(), new JsonObject(Buffer.buffer(in.readAllBytes())));
+        }
+    }
+
+    private static float[] floats(JsonArray data) {
+        float[] values = new float[data.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = data.getFloat(i);
+        }
+        return values;
     }
 
     static JsonObject inputs(JsonObject input) {
