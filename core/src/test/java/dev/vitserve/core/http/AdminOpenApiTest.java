@@ -26,11 +26,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The management listener's {@code /openapi.json} describes it as it is: every route of its router
- * with its methods, the admin key on every operation but the document itself, and every error
+ * with its methods, the admin key on every operation but the document itself and the health probes, and every error
  * code of README's table for the management API.
  */
 @ExtendWith(VertxExtension.class)
 class AdminOpenApiTest {
+
+    /** The routes a prober or tritonclient reaches without the admin key. */
+    private static final java.util.Set<String> KEY_FREE = java.util.Set.of("/openapi.json", "/v2/health/live", "/v2/health/ready");
 
     @Test
     void everyRouteAndEveryDocumentedErrorIsDescribed(Vertx vertx) throws Exception {
@@ -56,13 +59,19 @@ class AdminOpenApiTest {
             for (HttpMethod method : route.methods()) {
                 JsonObject operation = paths.getJsonObject(path).getJsonObject(method.name().toLowerCase(Locale.ROOT));
                 assertTrue(operation != null, method + " " + path + " is in the management API's openapi.json");
-                if (!path.equals("/openapi.json")) {
+                if (KEY_FREE.contains(path)) {
+                    assertEquals(0, operation.getJsonArray("security").size(), method + " " + path + " says it needs no key");
+                    int status = client.get(admin.actualPort(), "127.0.0.1", path).send()
+                            .await(30, TimeUnit.SECONDS).statusCode();
+                    assertTrue(status != 401 && operation.getJsonObject("responses").containsKey(String.valueOf(status)),
+                            path + " answers without the key, as described: " + status);
+                } else {
                     assertTrue(operation.getJsonObject("responses").containsKey("401"), method + " " + path + " describes 401");
                     assertFalse(operation.containsKey("security"), method + " " + path + " needs the key");
                 }
             }
         }
-        assertEquals(9, routes, "the management routes were seen");
+        assertEquals(11, routes, "the management routes were seen");
 
         String text = openApi.encode();
         for (String code : readmeCodes()) {
