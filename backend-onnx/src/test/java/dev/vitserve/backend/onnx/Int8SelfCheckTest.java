@@ -24,7 +24,7 @@ class Int8SelfCheckTest {
     void anAgreeingNetworkPassesAndSaysSo() throws BackendException {
         Int8SelfCheck.Outcome outcome = Int8SelfCheck.verify("m", CONFIG, 2, Int8SelfCheckTest::reference,
                 batch -> perturbed(reference(batch), 0.01f), CPU);
-        assertEquals(2, outcome.images());
+        assertEquals(2, outcome.count());
         assertTrue(outcome.worstCosine() >= 0.99 && outcome.worstCosine() < 1, "" + outcome.worstCosine());
         assertTrue(outcome.describe().startsWith("checked at load against float32 on 2 probe images: embedding cosine >= 0.9"),
                 outcome.describe());
@@ -45,7 +45,7 @@ class Int8SelfCheckTest {
         AtomicInteger runs = new AtomicInteger();
         BackendException e = assertThrows(BackendException.class, () -> Int8SelfCheck.verify("m", CONFIG, 2,
                 Int8SelfCheckTest::reference, batch -> perturbed(reference(batch), 0.001f * runs.incrementAndGet()), CPU));
-        assertTrue(e.getMessage().contains("(the same probe batch gave other logits on a second run)"), e.getMessage());
+        assertTrue(e.getMessage().contains("(the same probe batch gave other outputs on a second run)"), e.getMessage());
     }
 
     @Test
