@@ -36,7 +36,8 @@ import java.util.Map;
  * and its {@code final_layer_norm}ed last position goes through the linear {@code head} with bias.
  * Both encoders are CLIP's pre-LN layers ({@code layer_norm1}, attention with biased q/k/v/out projections,
  * {@code layer_norm2}, {@code fc1}, activation, {@code fc2}), attention in ONNX Runtime's fused
- * {@code MultiHeadAttention} as in {@link VitGraphBuilder}. Embeddings are not normalized here.
+ * {@code MultiHeadAttention} as in {@link VitGraphBuilder}; in an int8 tower their linear layers are
+ * {@link QuantizedLinears}, as the ViT family's. Embeddings are not normalized here.
  */
 final class ClipGraphBuilder {
 

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A CLIP model in ONNX Runtime: one session for the image tower ({@link #infer}: no logits, the projected image
- * embedding as the embedding) and one for the text tower ({@link #text}), both built from {@code model.safetensors}.
+ * embedding as the embedding) and one for the text tower ({@link #text}), both built from {@code model.safetensors},
+ * in float32 or int8.
  */
 final class ClipOnnxBackend implements Backend, TextEncoder {
 
