@@ -65,6 +65,8 @@ final class GrpcInferStream {
         request.errorHandler(error -> close());
         request.exceptionHandler(error -> close());
         request.invalidMessageHandler(invalid -> {
+            // its bytes were dropped as they came: no longer unread
+            arrival.taken(invalid instanceof MessageSizeOverflowException over ? over.messageSize() + 5L : 0);
             Turn turn = enqueue();
             turn.answer.complete(error(null, "the message is " + (invalid instanceof MessageSizeOverflowException over
                     ? over.messageSize() + " bytes, " : "") + "over " + maxMessageSize + " bytes, the bound "
