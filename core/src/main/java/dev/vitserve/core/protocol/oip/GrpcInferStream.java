@@ -2,6 +2,7 @@ package dev.vitserve.core.protocol.oip;
 
 import com.google.protobuf.Message;
 import dev.vitserve.core.http.ApiException;
+import dev.vitserve.core.http.ReceivingLimiter;
 import dev.vitserve.core.http.RequestLimiter;
 import dev.vitserve.core.protocol.oip.grpc.ModelInferRequest;
 import dev.vitserve.core.protocol.oip.grpc.ModelInferResponse;
@@ -23,7 +24,8 @@ import java.util.ArrayDeque;
  * {@code error_message} and the stream goes on. Bounded: at most {@value #MAX_IN_FLIGHT} requests in flight; past it,
  * or while the client does not read the answers, the stream is not read (HTTP/2 flow control then stops the client);
  * the bytes arrived and not yet taken are bounded too; a stream with nothing in flight and no request arriving for
- * {@code --body-timeout-ms} ends with DEADLINE_EXCEEDED.
+ * {@code --body-timeout-ms} ends with DEADLINE_EXCEEDED. The stream holds a place among the calls receiving while
+ * it is open ({@link ReceivingLimiter#reserveStream}), its unread bytes counted there.
  */
 final class GrpcInferStream {
 
@@ -42,6 +44,7 @@ final class GrpcInferStream {
     private final long maxMessageSize;
     private final Duration idleTimeout;
     private final OipGrpcService.Arrival arrival;
+    private final ReceivingLimiter.Reservation place;
     private final ArrayDeque<Turn> turns = new ArrayDeque<>();
     private boolean paused;
     private boolean ended;
@@ -49,7 +52,9 @@ final class GrpcInferStream {
     private long idleTimer = -1;
 
     GrpcInferStream(Vertx vertx, GrpcServerRequest<ModelInferRequest, Message> request, OipGrpcService service,
-                    RequestLimiter limiter, long maxMessageSize, Duration idleTimeout, OipGrpcService.Arrival arrival) {
+                    RequestLimiter limiter, long maxMessageSize, Duration idleTimeout, OipGrpcService.Arrival arrival,
+                    ReceivingLimiter.Reservation place) {
+        this.place = place;
         this.vertx = vertx;
         this.request = request;
         this.service = service;
@@ -62,6 +67,9 @@ final class GrpcInferStream {
     void start() {
         // one message may be whole and the next one arriving: beyond that, the client waits
         arrival.boundUnread(2 * (maxMessageSize + 5));
+        arrival.watch(place, () -> end(GrpcStatus.RESOURCE_EXHAUSTED, "the server is receiving as many bytes as it "
+                + "holds room for; retry in a second"), failure -> end(GrpcStatus.INVALID_ARGUMENT, "a message could not "
+                + "be read: a compressed message needs a grpc-encoding"));
         request.errorHandler(error -> close());
         request.exceptionHandler(error -> close());
         request.invalidMessageHandler(invalid -> {
@@ -147,8 +155,7 @@ final class GrpcInferStream {
                 request.response().write(turns.poll().answer.future().result());
             }
             if (ended && turns.isEmpty()) {
-                closed = true;
-                vertx.cancelTimer(idleTimer);
+                close();
                 request.response().end();
                 return;
             }
@@ -178,20 +185,31 @@ final class GrpcInferStream {
         idleTimer = -1;
         if (!closed && turns.isEmpty() && !ended) {
             idleTimer = vertx.setTimer(idleTimeout.toMillis(), id -> {
-                if (!closed && turns.isEmpty()) {
-                    closed = true;
-                    arrival.discard();
-                    OipGrpcService.failCall(request, GrpcStatus.DEADLINE_EXCEEDED, "the stream sent no request for "
-                            + idleTimeout.toMillis() + " ms (--body-timeout-ms) with none in flight");
+                if (turns.isEmpty()) {
+                    end(GrpcStatus.DEADLINE_EXCEEDED, "the stream sent no request for " + idleTimeout.toMillis()
+                            + " ms (--body-timeout-ms) with none in flight");
                 }
             });
         }
     }
 
-    /** The client has gone: nothing more is written. */
+    /** Ends the stream with that status, whatever is in flight. */
+    private void end(GrpcStatus status, String message) {
+        if (!closed) {
+            close();
+            try {
+                OipGrpcService.failCall(request, status, message);
+            } catch (IllegalStateException gone) {
+                // the client has gone already
+            }
+        }
+    }
+
+    /** The stream is over (ended, failed, or its client gone): nothing more is read or written, its place given back. */
     private void close() {
         closed = true;
         vertx.cancelTimer(idleTimer);
         arrival.discard();
+        place.end();
     }
 }

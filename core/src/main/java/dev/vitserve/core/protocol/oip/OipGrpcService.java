@@ -304,9 +304,18 @@ public final class OipGrpcService {
                 GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(ModelInferRequest.newBuilder()));
         server.callHandler(method, request -> {
             Arrival arrival = ARRIVING.get() != null ? ARRIVING.get() : new Arrival();
-            if (allowed(request, "ModelStreamInfer", Access.LIMITED, arrival)) {
-                new GrpcInferStream(vertx, request, this, limiter, maxMessageSize, receiving.timeout(), arrival).start();
+            if (!allowed(request, "ModelStreamInfer", Access.LIMITED, arrival)) {
+                return;
             }
+            ReceivingLimiter.Reservation place = receiving.reserveStream(client(request));
+            if (place == null) {
+                arrival.refused(request, GrpcStatus.RESOURCE_EXHAUSTED, "the server is receiving as many calls or "
+                        + "bytes as it holds room for (at most " + receiving.maxPerClient() + " calls and streams from "
+                        + "one address); retry in a second");
+                return;
+            }
+            new GrpcInferStream(vertx, request, this, limiter, maxMessageSize, receiving.timeout(), arrival, place)
+                    .start();
         });
     }
 
@@ -341,6 +350,9 @@ public final class OipGrpcService {
         /** A message of {@code length} bytes (its 5-byte frame header included) has been taken from the stream. */
         void taken(long length) {
             unread -= length;
+            if (place != null) {
+                place.shrink(length);
+            }
             if (counted != null && !full()) {
                 counted.unblock();
             }

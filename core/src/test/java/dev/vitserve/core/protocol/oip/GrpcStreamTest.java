@@ -13,6 +13,7 @@ import dev.vitserve.core.testing.RunningServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.junit5.VertxExtension;
 import java.util.ArrayList;
@@ -68,6 +69,33 @@ class GrpcStreamTest {
             assertEquals("b", messages.get(3).getInferResponse().getId());
             assertEquals(messages.get(0).getInferResponse().getRawOutputContents(0),
                     messages.get(3).getInferResponse().getRawOutputContents(0));
+            client.close();
+        }
+    }
+
+    @Test
+    void anOpenStreamHoldsOneOfItsClientsPlacesAmongTheCallsReceiving(Vertx vertx) throws Exception {
+        try (RunningServer server = RunningServer.start(vertx, "fake", "--grpc-port", "0",
+                "--max-receiving-per-client", "2")) {
+            HttpClient client = GrpcAbuseTest.http2(vertx, "127.0.0.1");
+            int port = server.server.grpcPort();
+            List<HttpClientRequest> open = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                HttpClientRequest stream = open(client, port, "ModelStreamInfer").await(60, TimeUnit.SECONDS)
+                        .setChunked(true);
+                stream.write(frame(false, inferImage())).await(60, TimeUnit.SECONDS);
+                open.add(stream);
+            }
+            GrpcAbuseTest.Answer third = call(client, port, "ModelStreamInfer", frame(false, inferImage()));
+            assertEquals("8", third.status(), "a third stream from the address: RESOURCE_EXHAUSTED");
+            assertTrue(third.message().contains("at most 2 calls and streams from one address"), third.message());
+            // a stream ended by its client gives its place back
+            HttpClientResponse ended = open.get(0).end().compose(v -> open.get(0).response())
+                    .await(60, TimeUnit.SECONDS);
+            ended.body().await(60, TimeUnit.SECONDS);
+            assertEquals("0", ended.getTrailer("grpc-status"));
+            assertEquals("0", call(client, port, "ModelInfer", frame(false, inferImage())).status(), "served after");
+            open.get(1).reset();
             client.close();
         }
     }
