@@ -57,6 +57,7 @@ class EmbeddingsTest {
                     JsonObject answer = ok(server.postImage("/v1/models/" + model + "/embed", bytes, "image/*"));
                     float[] embedding = floats(answer.getJsonArray("results").getJsonObject(0).getJsonArray("embedding"));
                     assertEquals(answer.getInteger("dimensions"), embedding.length);
+                    assertEquals(model, answer.getString("model"), "the name asked for, not the folder");
                     float[] logits = ReferenceParityTest.logits(server.postImage("/v1/models/" + model
                             + "/classify?function=none&top_k=1000", bytes, "image/*"));
                     float[] reference = Fixtures.referenceLogits(model, photo);

@@ -21,6 +21,7 @@ import dev.vitserve.core.protocol.oip.grpc.ServerMetadataRequest;
 import dev.vitserve.core.protocol.oip.grpc.ServerMetadataResponse;
 import dev.vitserve.core.protocol.oip.grpc.ServerReadyRequest;
 import dev.vitserve.core.protocol.oip.grpc.ServerReadyResponse;
+import dev.vitserve.core.registry.ModelEntry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.Handler;
@@ -158,7 +159,8 @@ public final class OipGrpcService {
 
     private Future<ModelMetadataResponse> modelMetadata(ModelMetadataRequest request) {
         checkVersion(request.getName(), request.getVersion());
-        ModelMetadata metadata = ModelMetadata.of(request.getName(), models.require(request.getName()).answering());
+        ModelEntry entry = models.require(request.getName());
+        ModelMetadata metadata = ModelMetadata.of(entry.name(), entry.answering());
         ModelMetadataResponse.Builder answer = ModelMetadataResponse.newBuilder().setName(metadata.name())
                 .addAllVersions(metadata.versions()).setPlatform(metadata.platform());
         metadata.inputs().forEach(tensor -> answer.addInputs(tensor(tensor)));
@@ -188,8 +190,8 @@ public final class OipGrpcService {
         if (inference.refused() != null) {
             throw inference.refused();
         }
-        return models.require(request.getModelName())
-                .use(serving -> this.inference.infer(request.getModelName(), serving, inference.read())
+        ModelEntry entry = models.require(request.getModelName());
+        return entry.use(serving -> this.inference.infer(entry.name(), serving, inference.read())
                         .map(GrpcInferenceCodec::write));
     }
 
