@@ -33,8 +33,9 @@ public final class ErrorResponses {
      * Installs the JSON error pages on the router for the statuses Vert.x produces itself.
      *
      * @param plainErrorPaths paths whose unknown-path and wrong-method answers are {@code {"error": "..."}}
+     * @param known the listener's paths: a wrong method on one is a 405 with {@code Allow}, on any other path a 404
      */
-    public static void install(Router router, Pattern plainErrorPaths) {
+    static void install(Router router, Pattern plainErrorPaths, KnownPaths known) {
         // a client that went away mid-request (an aborted upload) is no server fault: no answer can reach it, so no
         // error page and no "Unhandled exception in router" with its stack trace; the access log says 499
         router.route().failureHandler(ctx -> {
@@ -49,10 +50,18 @@ public final class ErrorResponses {
         // Vert.x's CORS handler fails a request from an origin not in --cors-origins with 403
         router.errorHandler(403, ctx -> send(ctx, toApiException(ctx, 403, "origin_not_allowed",
                 "requests from origin " + ctx.request().getHeader("Origin") + " are not allowed (see --cors-origins)")));
-        router.errorHandler(404, ctx -> send(plainOn(ctx, plainErrorPaths), new ApiException(404, "not_found",
-                "no such resource: " + ctx.request().method() + " " + ctx.request().path())));
-        router.errorHandler(405, ctx -> send(plainOn(ctx, plainErrorPaths), new ApiException(405, "method_not_allowed",
-                ctx.request().method() + " is not allowed on " + ctx.request().path())));
+        router.errorHandler(404, ctx -> send(plainOn(ctx, plainErrorPaths), notFound(ctx)));
+        // Vert.x says 405 when any route's path matched, the page's catch-all included: only a path served is a 405
+        router.errorHandler(405, ctx -> {
+            java.util.Set<String> allowed = known.allowed(ctx.request().path());
+            if (allowed.isEmpty()) {
+                send(plainOn(ctx, plainErrorPaths), notFound(ctx));
+                return;
+            }
+            ctx.response().putHeader("Allow", String.join(", ", allowed));
+            send(plainOn(ctx, plainErrorPaths), new ApiException(405, "method_not_allowed", ctx.request().method()
+                    + " is not allowed on " + ctx.request().path() + "; it takes " + String.join(", ", allowed)));
+        });
         router.errorHandler(413, ctx -> send(ctx, toApiException(ctx, 413, "body_too_large",
                 "the request body is larger than this server accepts")));
         router.errorHandler(415, ctx -> send(ctx, toApiException(ctx, 415, "unsupported_media_type",
@@ -61,6 +70,11 @@ public final class ErrorResponses {
                 "the server failed to answer; the failure is in its log")));
         router.errorHandler(503, ctx -> send(ctx, toApiException(ctx, 503, "unavailable",
                 "the server cannot answer now; try again shortly")));
+    }
+
+    private static ApiException notFound(RoutingContext ctx) {
+        return new ApiException(404, "not_found", "no such resource: " + ctx.request().method() + " "
+                + ctx.request().path());
     }
 
     private static RoutingContext plainOn(RoutingContext ctx, Pattern plainErrorPaths) {

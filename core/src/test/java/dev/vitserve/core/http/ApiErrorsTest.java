@@ -8,11 +8,13 @@ import dev.vitserve.core.testing.RunningServer;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.multipart.MultipartForm;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,6 +102,29 @@ class ApiErrorsTest {
         assertError(server.get("/v3/nothing"), 404, "not_found");
         assertError(server.client.delete("/v1/classify").send().await(30, TimeUnit.SECONDS), 405, "method_not_allowed");
         assertError(server.get("/v1/classify"), 405, "method_not_allowed");
+    }
+
+    @Test
+    void anUnknownPathIs404ForEveryMethodAndAWrongMethodOnAKnownOneIs405WithAllow() throws Exception {
+        for (HttpMethod method : List.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.PATCH,
+                HttpMethod.GET)) {
+            for (String path : List.of("/nonexistent", "/deep/er/path", "/v1/nothing")) {
+                assertError(server.client.request(method, path).send().await(30, TimeUnit.SECONDS), 404, "not_found");
+            }
+        }
+        HttpResponse<Buffer> put = server.client.put("/v1/models/tiny-vit/classify").send().await(30, TimeUnit.SECONDS);
+        assertError(put, 405, "method_not_allowed");
+        assertEquals("POST", put.getHeader("Allow"));
+        HttpResponse<Buffer> onPredict = server.client.delete("/predict_image_class").send().await(30, TimeUnit.SECONDS);
+        assertError(onPredict, 405, "method_not_allowed");
+        assertEquals("GET, POST", onPredict.getHeader("Allow"));
+        HttpResponse<Buffer> onRoot = server.client.put("/").send().await(30, TimeUnit.SECONDS);
+        assertEquals(405, onRoot.statusCode(), "the page and Hugging Face's POST / are there");
+        assertEquals("GET, HEAD, POST", onRoot.getHeader("Allow"));
+        HttpResponse<Buffer> onInfer = server.client.get("/v2/models/tiny-vit/versions/1/infer").send()
+                .await(30, TimeUnit.SECONDS);
+        assertEquals(405, onInfer.statusCode(), onInfer.bodyAsString());
+        assertTrue(onInfer.getHeader("Allow").contains("POST"), onInfer.getHeader("Allow"));
     }
 
     static JsonObject assertError(HttpResponse<Buffer> response, int status, String code) {
