@@ -272,6 +272,11 @@ class OipRestTest {
             assertArrayEquals(expected, floats(byBinary.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0)
                     .getJsonArray("data")), 1e-6f, type + " binary");
         }
+        // curl --data-binary @photo.jpg without -H: the body is the photo itself, which infer cannot take; say where
+        HttpResponse<Buffer> rawPhoto = server.client.post(INFER)
+                .putHeader("Content-Type", "application/x-www-form-urlencoded").sendBuffer(Buffer.buffer(photo))
+                .await(30, TimeUnit.SECONDS);
+        assertTrue(assertPlainError(rawPhoto, 400).contains("POST /models/{name}"), rawPhoto.bodyAsString());
     }
 
     /** tritonclient's request compression: the whole body gzip- or zlib-compressed, and Content-Encoding set. */
