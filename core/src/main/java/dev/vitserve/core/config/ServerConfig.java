@@ -62,8 +62,9 @@ public final class ServerConfig {
                     + "a load beyond it is refused with 409. Default: ${DEFAULT-VALUE}.")
     private int maxModels;
 
-    @Option(names = "--revision", paramLabel = "REV", defaultValue = "main",
-            description = "Branch, tag or commit hash of the Hub repository. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--revision", paramLabel = "REV", defaultValue = ModelSettings.DEFAULT_REVISION,
+            description = "Branch, tag or commit hash of the Hub repository (Hub ids only: a local folder with "
+                    + "another revision is refused). Default: ${DEFAULT-VALUE}.")
     private String revision;
 
     @Option(names = "--backend", paramLabel = "ID", defaultValue = "onnx",
