@@ -291,8 +291,8 @@ public final class ServerConfig {
     private AccessLog.Format accessLog;
 
     @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
-            description = "text: lines for people; json: one JSON object per line for log pipelines (logback's "
-                    + "JsonEncoder), access log fields as key-value pairs. Default: ${DEFAULT-VALUE}.")
+            description = "text: lines for people; json: one flat JSON object per line for log pipelines "
+                    + "(ISO-8601 timestamp, access log fields typed). Default: ${DEFAULT-VALUE}.")
     private LogFormat logFormat;
 
     @Option(names = "--config", paramLabel = "FILE",
