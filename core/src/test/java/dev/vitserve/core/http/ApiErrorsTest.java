@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vitserve.core.testing.PlainErrors;
 import dev.vitserve.core.testing.RunningServer;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
@@ -68,7 +69,15 @@ class ApiErrorsTest {
 
     @Test
     void limitsAnswer413() throws Exception {
-        assertError(server.postImage("/v1/classify", new byte[400 * 1024], "image/png"), 413, "body_too_large");
+        String raw = assertError(server.postImage("/v1/classify", new byte[400 * 1024], "image/png"), 413,
+                "body_too_large").getString("message");
+        assertEquals("the request body exceeds the body limit of 300 KB (--max-body-size)", raw);
+        MultipartForm big = MultipartForm.create().binaryFileUpload("a", "a.png", Buffer.buffer(new byte[400 * 1024]),
+                "image/png");
+        assertEquals(raw, assertError(server.client.post("/v1/classify").sendMultipartForm(big)
+                .await(30, TimeUnit.SECONDS), 413, "body_too_large").getString("message"), "the same words as multipart");
+        assertEquals("the request body exceeds the body limit of 300 KB (--max-body-size)", PlainErrors.assertPlainError(
+                server.postImage("/models/tiny-vit", new byte[400 * 1024], "image/png"), 413));
         assertError(server.postImage("/v1/classify", Fixtures.bytes(Fixtures.image("chelsea-exif6.jpg")), "image/jpeg"),
                 413, "too_many_pixels");
         Buffer small = Buffer.buffer(Fixtures.bytes(Fixtures.image("green-palette.png")));

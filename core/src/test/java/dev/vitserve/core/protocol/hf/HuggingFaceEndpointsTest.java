@@ -106,7 +106,7 @@ class HuggingFaceEndpointsTest {
                 .put("parameters", new JsonObject().put("function_to_apply", "relu"));
         assertTrue(assertPlainError(post("/", "application/json", badFunction.toBuffer()), 400).contains("function_to_apply"));
         assertTrue(assertPlainError(post("/", "application/json", Buffer.buffer("{\"inputs\": \"A\"}")), 400).contains("base64"));
-        assertTrue(assertPlainError(post("/", null, Buffer.buffer(new byte[2 << 20])), 413).contains("larger"));
+        assertTrue(assertPlainError(post("/", null, Buffer.buffer(new byte[2 << 20])), 413).contains("exceeds the body limit of"));
         assertEquals(answer(post("/", null, Buffer.buffer(photo))),
                 answer(post("/models/tiny-vit", "application/x-www-form-urlencoded", Buffer.buffer(photo))),
                 "curl --data-binary @photo.jpg without -H sends the photo as a url-encoded form");
