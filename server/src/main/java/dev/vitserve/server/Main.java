@@ -88,9 +88,17 @@ public final class Main {
             System.exit(0);
         }, "vitserve-stop").start()));
         // SIGHUP: serve a renewed TLS certificate (the files are also checked every few seconds)
-        Signal.handle(new Signal("HUP"), signal -> server.reloadTls().onComplete(
-                changed -> LOG.info("SIGHUP: TLS certificate {}", changed ? "reloaded" : "unchanged"),
-                failure -> LOG.warn("SIGHUP: TLS certificate not reloaded, the one in use stays: {}", describe(failure))));
+        Signal.handle(new Signal("HUP"), signal -> {
+            if (!server.servesTls()) {
+                LOG.info("SIGHUP: nothing to reload: SIGHUP reloads the TLS certificate, and this server serves plain "
+                        + "HTTP (no --tls-cert)");
+                return;
+            }
+            server.reloadTls().onComplete(
+                    changed -> LOG.info("SIGHUP: TLS certificate {}", changed ? "reloaded" : "unchanged"),
+                    failure -> LOG.warn("SIGHUP: TLS certificate not reloaded, the one in use stays: {}",
+                            describe(failure)));
+        });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop.accept(Duration.ZERO), "vitserve-shutdown"));
         return -1;
     }
