@@ -185,7 +185,9 @@ public final class ListenerTransport {
                     child.unsafe().closeForcibly();
                     return;
                 }
-                if (!options.isSsl() && options.isHttp2ClearTextEnabled()) {
+                if (options.isSsl()) {
+                    child.pipeline().addLast(new PlainHttpOnTls());
+                } else if (options.isHttp2ClearTextEnabled()) {
                     child.pipeline().addLast(StrictRequestDecoder.beforeFirstRequest(options));
                 }
             }
