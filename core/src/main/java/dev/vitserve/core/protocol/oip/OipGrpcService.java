@@ -143,9 +143,9 @@ public final class OipGrpcService {
         return server;
     }
 
-    /** REST's extensions, and the model repository when the admin key lets it be used here. */
+    /** The extensions gRPC offers (not REST's binary tensor data), and the model repository when the admin key lets it be used here. */
     private List<String> extensions() {
-        List<String> extensions = new ArrayList<>(OipRestEndpoints.EXTENSIONS);
+        List<String> extensions = new ArrayList<>(OipRestEndpoints.GRPC_EXTENSIONS);
         if (management.adminKey() != null) {
             extensions.add("model_repository");
         }

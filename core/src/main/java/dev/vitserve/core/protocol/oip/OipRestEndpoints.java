@@ -31,6 +31,8 @@ public final class OipRestEndpoints implements Door {
     public static final String INFER_PATH = MODEL + "/infer$";
     /** The protocol extensions vitserve implements. */
     static final List<String> EXTENSIONS = List.of("binary_tensor_data", "classification");
+    /** The extensions gRPC offers too: binary tensor data is REST's (gRPC's tensors are bytes already). */
+    static final List<String> GRPC_EXTENSIONS = List.of("classification");
 
     private final ModelLookup models;
     private final OipInference inference;
