@@ -83,6 +83,13 @@ public final class ServerConfig {
                     + "fp32, not identical). Default: ${DEFAULT-VALUE}.")
     private Precision precision;
 
+    @Option(names = "--network-from", paramLabel = "auto|export|safetensors", defaultValue = "auto",
+            converter = NetworkChoiceConverter.class,
+            description = "Which network runs when a model folder has both an export (model.pt for djl, "
+                    + "onnx/model.onnx for onnx) and model.safetensors: auto (the export), export, or safetensors "
+                    + "(the network vitserve builds, which gives embeddings). Default: ${DEFAULT-VALUE}.")
+    private dev.vitserve.api.NetworkChoice networkFrom;
+
     @Option(names = "--threads", paramLabel = "N",
             description = "Threads the engine uses for one inference (intra-op). Default: the number of cores.")
     private Integer threads;
@@ -477,6 +484,11 @@ public final class ServerConfig {
         return precision;
     }
 
+    /** Which network a backend runs when a folder has both an export and model.safetensors. */
+    public dev.vitserve.api.NetworkChoice networkFrom() {
+        return networkFrom;
+    }
+
     /** Intra-op threads of the engine. */
     public int threads() {
         return threads != null ? threads : cores();
@@ -698,6 +710,18 @@ public final class ServerConfig {
         public DeviceRequest convert(String value) {
             try {
                 return DeviceRequest.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** Converts {@code --network-from} values. */
+    static final class NetworkChoiceConverter implements ITypeConverter<dev.vitserve.api.NetworkChoice> {
+        @Override
+        public dev.vitserve.api.NetworkChoice convert(String value) {
+            try {
+                return dev.vitserve.api.NetworkChoice.parse(value);
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.TypeConversionException(e.getMessage());
             }
