@@ -98,6 +98,7 @@ public final class OipRestEndpoints implements Door {
             JsonObject body = new JsonObject().put("name", metadata.name())
                     .put("versions", new JsonArray(metadata.versions())).put("platform", metadata.platform())
                     .put("architecture", metadata.architecture()).put("processor", metadata.processor())
+                    .put("precision", metadata.precision())
                     .put("inputs", tensors(metadata.inputs())).put("outputs", tensors(metadata.outputs()));
             json(ctx, 200, body);
         } catch (RuntimeException e) {
