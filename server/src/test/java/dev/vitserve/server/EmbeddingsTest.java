@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -110,15 +109,17 @@ class EmbeddingsTest {
         }
     }
 
-    @Test
-    void networkFromSafetensorsRunsTheBuiltNetworkBesideTheExportAndExportNeedsOne(Vertx vertx) throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"onnx", "djl"})
+    void networkFromSafetensorsRunsTheBuiltNetworkBesideTheExportAndExportNeedsOne(String backend, Vertx vertx)
+            throws Exception {
         byte[] photo = Fixtures.bytes(Fixtures.image("coffee.jpg"));
         TestSafetensors weights = TestSafetensors.open(Fixtures.tinyVit().resolve("model.safetensors"));
         float[] w = array(weights.floats("classifier.weight"));
         float[] b = array(weights.floats("classifier.bias"));
         float[] reference = Fixtures.referenceLogits("tiny-vit", "coffee.jpg");
         // tiny-vit's folder has model.pt and onnx/model.onnx beside model.safetensors
-        try (RunningServer server = RunningServer.start(vertx, "djl", "--device", "cpu", "--warmup-inferences", "0",
+        try (RunningServer server = RunningServer.start(vertx, backend, "--device", "cpu", "--warmup-inferences", "0",
                 "--network-from", "safetensors")) {
             assertEquals("model.safetensors", server.get("/v1/models/tiny-vit").bodyAsJsonObject().getString("weights"));
             float[] embedding = floats(ok(server.postImage("/v1/models/tiny-vit/embed", photo, "image/jpeg"))
@@ -136,9 +137,10 @@ class EmbeddingsTest {
             Files.createSymbolicLink(folder.resolve(file), Fixtures.tinyVit().resolve(file));
         }
         Exception refused = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> RunningServer
-                .startModel(vertx, folder, "djl", "--device", "cpu", "--network-from", "export").close());
+                .startModel(vertx, folder, backend, "--device", "cpu", "--network-from", "export").close());
         String message = String.valueOf(refused.getMessage()) + " " + refused.getCause();
-        assertTrue(message.contains("--network-from export asks for its export model.pt"), message);
+        assertTrue(message.contains("--network-from export asks for its export "
+                + (backend.equals("djl") ? "model.pt" : "onnx/model.onnx")), message);
     }
 
     private static void severalImagesInOneRequestKeepTheirOrder(RunningServer server) throws Exception {
