@@ -98,7 +98,7 @@ stopped=$(since "$stop")
 wait "$poller" || true
 exit_code=$("${podman[@]}" inspect "$container" --format '{{.State.ExitCode}}')
 echo "stopped with SIGTERM in $stopped s: exit status $exit_code;" \
-  "$(grep -o '"formattedMessage":"stopping[^"]*"' <("${podman[@]}" logs "$container" 2>&1) | cut -d'"' -f4)"
+  "$(grep -o '"message":"stopping[^"]*"' <("${podman[@]}" logs "$container" 2>&1) | cut -d'"' -f4)"
 echo "while stopping (readiness, classify: count of polls every 0.25 s, from 1 s before SIGTERM):"
 awk -v stop="$stop" '{ key = ($1 < stop ? "before SIGTERM" : "after SIGTERM ") "  ready " $2 ", classify " $3;
   if (key != last) { if (last != "") printf "  %3d x %s\n", n, last; last = key; n = 0 } n++ }

@@ -162,6 +162,11 @@ public final class VitServer {
         return tls != null ? tls.reload(vertx) : Future.succeededFuture(false);
     }
 
+    /** Whether the listeners serve TLS (a certificate to reload on SIGHUP). */
+    public boolean servesTls() {
+        return tls != null;
+    }
+
     private String scheme() {
         return tls != null ? "https" : "http";
     }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,9 +55,14 @@ public final class Main {
         LogSetup.apply(config.logFormat());
 
         Vertx vertx = ServerMetrics.newVertx();
+        // SIGHUP: serve a renewed TLS certificate (the files are also checked every few seconds); handled from
+        // before the start, so that one sent while the server starts does not end the process
+        AtomicReference<VitServer> started = new AtomicReference<>();
+        Signal.handle(new Signal("HUP"), signal -> reload(started.get()));
         VitServer server;
         try {
             server = VitServer.start(vertx, config).await(30, TimeUnit.DAYS);
+            started.set(server);
         } catch (Exception e) {
             LOG.error("cannot start: {}", describe(e));
             LOG.debug("start-up failure", e);
@@ -87,12 +93,22 @@ public final class Main {
             stop.accept(grace);
             System.exit(0);
         }, "vitserve-stop").start()));
-        // SIGHUP: serve a renewed TLS certificate (the files are also checked every few seconds)
-        Signal.handle(new Signal("HUP"), signal -> server.reloadTls().onComplete(
-                changed -> LOG.info("SIGHUP: TLS certificate {}", changed ? "reloaded" : "unchanged"),
-                failure -> LOG.warn("SIGHUP: TLS certificate not reloaded, the one in use stays: {}", describe(failure))));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop.accept(Duration.ZERO), "vitserve-shutdown"));
         return -1;
+    }
+
+    private static void reload(VitServer server) {
+        if (server == null) {
+            LOG.info("SIGHUP: the server is still starting; nothing to reload yet");
+        } else if (!server.servesTls()) {
+            LOG.info("SIGHUP: nothing to reload: SIGHUP reloads the TLS certificate, and this server serves plain "
+                    + "HTTP (no --tls-cert)");
+        } else {
+            server.reloadTls().onComplete(
+                    changed -> LOG.info("SIGHUP: TLS certificate {}", changed ? "reloaded" : "unchanged"),
+                    failure -> LOG.warn("SIGHUP: TLS certificate not reloaded, the one in use stays: {}",
+                            describe(failure)));
+        }
     }
 
     private static String describe(Throwable failure) {

@@ -89,6 +89,29 @@ class CommandLineTest {
     }
 
     @Test
+    void sighupWithoutTlsSaysThereIsNothingToReloadAndATakenPortIsNamed() throws Exception {
+        try (ServerProcess server = ServerProcess.start(Map.of(), "--model", Fixtures.tinyVit().toString(),
+                "--backend", "fake", "--port", "0", "--shutdown-grace-ms", "0")) {
+            server.awaitLine("ready in");
+            String line;
+            do { // "ready in" is logged just before the start completes: a SIGHUP then may still find it starting
+                assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(server.process.pid())).start()
+                        .waitFor());
+                line = server.awaitLine("SIGHUP");
+            } while (line.contains("still starting"));
+            assertTrue(line.contains("nothing to reload") && line.contains("plain HTTP"), line);
+            assertTrue(!server.output().contains("TLS certificate unchanged"), server.output());
+        }
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"));
+             ServerProcess server = ServerProcess.start(Map.of(), "--model", Fixtures.tinyVit().toString(),
+                     "--backend", "fake", "--host", "127.0.0.1", "--port", String.valueOf(taken.getLocalPort()))) {
+            assertEquals(1, server.awaitExit());
+            assertTrue(server.output().contains("the API listener cannot listen on 127.0.0.1:" + taken.getLocalPort())
+                    && server.output().contains("choose another port with --port"), server.output());
+        }
+    }
+
+    @Test
     void aConfigFileThatDiffersOnlyInBackendSwitchesTheEngine() throws Exception {
         String common = "model: " + Fixtures.tinyVit() + "\nport: 0\ndevice: cpu\n";
         Path onnx = Files.writeString(dir.resolve("onnx.yaml"), common + "backend: onnx\n");

@@ -57,6 +57,7 @@ class EmbeddingsTest {
                     JsonObject answer = ok(server.postImage("/v1/models/" + model + "/embed", bytes, "image/*"));
                     float[] embedding = floats(answer.getJsonArray("results").getJsonObject(0).getJsonArray("embedding"));
                     assertEquals(answer.getInteger("dimensions"), embedding.length);
+                    assertEquals(model, answer.getString("model"), "the name asked for, not the folder");
                     float[] logits = ReferenceParityTest.logits(server.postImage("/v1/models/" + model
                             + "/classify?function=none&top_k=1000", bytes, "image/*"));
                     float[] reference = Fixtures.referenceLogits(model, photo);
@@ -103,8 +104,43 @@ class EmbeddingsTest {
             assertEquals(422, exported.statusCode());
             JsonObject error = exported.bodyAsJsonObject().getJsonObject("error");
             assertEquals("embeddings_unavailable", error.getString("code"));
-            assertTrue(error.getString("message").contains("model.safetensors"), error.getString("message"));
+            assertTrue(error.getString("message").contains("model.safetensors")
+                    && error.getString("message").contains("--network-from safetensors"), error.getString("message"));
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"onnx", "djl"})
+    void networkFromSafetensorsRunsTheBuiltNetworkBesideTheExportAndExportNeedsOne(String backend, Vertx vertx)
+            throws Exception {
+        byte[] photo = Fixtures.bytes(Fixtures.image("coffee.jpg"));
+        TestSafetensors weights = TestSafetensors.open(Fixtures.tinyVit().resolve("model.safetensors"));
+        float[] w = array(weights.floats("classifier.weight"));
+        float[] b = array(weights.floats("classifier.bias"));
+        float[] reference = Fixtures.referenceLogits("tiny-vit", "coffee.jpg");
+        // tiny-vit's folder has model.pt and onnx/model.onnx beside model.safetensors
+        try (RunningServer server = RunningServer.start(vertx, backend, "--device", "cpu", "--warmup-inferences", "0",
+                "--network-from", "safetensors")) {
+            assertEquals("model.safetensors", server.get("/v1/models/tiny-vit").bodyAsJsonObject().getString("weights"));
+            float[] embedding = floats(ok(server.postImage("/v1/models/tiny-vit/embed", photo, "image/jpeg"))
+                    .getJsonArray("results").getJsonObject(0).getJsonArray("embedding"));
+            for (int label = 0; label < b.length; label++) {
+                double product = b[label];
+                for (int j = 0; j < embedding.length; j++) {
+                    product += (double) embedding[j] * w[label * embedding.length + j];
+                }
+                assertEquals(reference[label], product, 1e-4, "label " + label + " against PyTorch");
+            }
+        }
+        Path folder = Files.createDirectories(dir.resolve("weights-only"));
+        for (String file : List.of("config.json", "preprocessor_config.json", "model.safetensors")) {
+            Files.createSymbolicLink(folder.resolve(file), Fixtures.tinyVit().resolve(file));
+        }
+        Exception refused = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> RunningServer
+                .startModel(vertx, folder, backend, "--device", "cpu", "--network-from", "export").close());
+        String message = String.valueOf(refused.getMessage()) + " " + refused.getCause();
+        assertTrue(message.contains("--network-from export asks for its export "
+                + (backend.equals("djl") ? "model.pt" : "onnx/model.onnx")), message);
     }
 
     private static void severalImagesInOneRequestKeepTheirOrder(RunningServer server) throws Exception {

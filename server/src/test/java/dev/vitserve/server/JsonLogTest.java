@@ -1,6 +1,7 @@
 package dev.vitserve.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,7 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.HashMap;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class JsonLogTest {
         }
         try (ServerProcess server = ServerProcess.start(Map.of("VITSERVE_LOG_FORMAT", "json"), List.of(),
                 "--model", Fixtures.tinyVit().toString(), "--backend", "fake", "--port", String.valueOf(port),
-                "--access-log", "common", "--shutdown-grace-ms", "0")) {
+                "--access-log", "combined", "--shutdown-grace-ms", "0")) {
             server.awaitLine("ready in");
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(
@@ -40,20 +41,27 @@ class JsonLogTest {
 
             ObjectMapper json = new ObjectMapper();
             JsonNode access = json.readTree(accessLine);
-            assertEquals("vitserve.access", access.path("loggerName").asText(), accessLine);
-            Map<String, String> fields = new HashMap<>();
-            access.path("kvpList").forEach(pair -> pair.fields().forEachRemaining(
-                    field -> fields.put(field.getKey(), field.getValue().asText())));
-            assertEquals("json-log-1", fields.get("request_id"), accessLine);
-            assertEquals("200", fields.get("status"));
-            assertEquals("/v1/classify", fields.get("uri"));
-            assertEquals("POST", fields.get("method"));
-            assertTrue(access.path("formattedMessage").asText().contains("\"POST /v1/classify HTTP/1.1\" 200 "), accessLine);
+            assertEquals("vitserve.access", access.path("logger").asText(), accessLine);
+            assertEquals("json-log-1", access.path("request_id").asText(), accessLine);
+            assertTrue(access.path("status").isInt(), "a number, not a string: " + accessLine);
+            assertEquals(200, access.path("status").asInt());
+            assertTrue(access.path("bytes").isIntegralNumber() && access.path("bytes").asLong() > 0, accessLine);
+            assertTrue(access.path("duration_ms").isNumber(), accessLine);
+            assertEquals("/v1/classify", access.path("uri").asText());
+            assertEquals("POST", access.path("method").asText());
+            assertFalse(access.has("referer"), "no Referer: no field, not the text \"null\": " + accessLine);
+            assertTrue(access.path("user_agent").isTextual(), accessLine);
+            String timestamp = access.path("timestamp").asText();
+            assertTrue(timestamp.matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z"), timestamp);
+            assertTrue(Math.abs(Instant.parse(timestamp).toEpochMilli() - System.currentTimeMillis()) < 600_000, timestamp);
+            access.fields().forEachRemaining(field -> assertTrue(field.getValue().isValueNode(),
+                    "one flat object: " + accessLine));
+            assertTrue(access.path("message").asText().contains("\"POST /v1/classify HTTP/1.1\" 200 "), accessLine);
 
             server.close();
             for (String line : server.output().split("\n")) {
                 JsonNode node = json.readTree(line);
-                assertTrue(node.isObject() && node.has("level") && node.has("formattedMessage"), line);
+                assertTrue(node.isObject() && node.has("level") && node.has("message") && node.has("timestamp"), line);
             }
         }
     }

@@ -31,6 +31,10 @@ class WebPageServedTest {
             assertTrue(server.get("/style.css").getHeader("Content-Type").startsWith("text/css"));
             assertEquals(200, server.client.request(HttpMethod.HEAD, "/").send().await(30, TimeUnit.SECONDS).statusCode());
             assertEquals(404, server.get("/no-such-page.html").statusCode());
+            HttpResponse<Buffer> postAsset = server.client.post("/app.js").send().await(30, TimeUnit.SECONDS);
+            assertEquals(405, postAsset.statusCode(), "a page file is a known path");
+            assertEquals("GET, HEAD", postAsset.getHeader("Allow"));
+            assertEquals(404, server.client.post("/no-such-page.html").send().await(30, TimeUnit.SECONDS).statusCode());
         }
     }
 

@@ -141,6 +141,7 @@ class ZeroShotTest {
                 .put("image", Base64.getEncoder().encodeToString(bytes))
                 .put("candidate_labels", set.getJsonArray("labels")))));
         matches(json.getJsonArray("results").getJsonObject(0), set, 0, "JSON body");
+        assertEquals("tiny-clip", json.getString("model"), "the name asked for, not the folder");
         MultipartForm form = MultipartForm.create().binaryFileUpload("image", name, Buffer.buffer(bytes), "image/png");
         for (Object label : set.getJsonArray("labels")) {
             form.attribute("candidate_labels", (String) label);

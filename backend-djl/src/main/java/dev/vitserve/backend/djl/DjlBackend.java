@@ -50,7 +50,7 @@ public final class DjlBackend extends PyTorchBackend {
      *     config.json, or the device cannot be used
      */
     static DjlBackend open(ModelFiles files, BackendOptions options) throws BackendException {
-        TorchNetworkSource source = TorchNetworkSource.locate(files);
+        TorchNetworkSource source = TorchNetworkSource.locate(files, options.network());
         Engine pytorch = PyTorchRuntime.start(options.threads());
         DjlDeviceSelector.Choice choice = DjlDeviceSelector.select(options.device(), PyTorchRuntime.hasCuda(pytorch),
                 pytorch.getGpuCount());

@@ -8,6 +8,7 @@ import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.translate.NoopTranslator;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.NetworkChoice;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -36,15 +37,18 @@ interface TorchNetworkSource {
     TorchNetwork load(Device device) throws BackendException;
 
     /**
-     * Finds the network of a model: {@code model.pt} if present, else the safetensors weights.
+     * Finds the network of a model: {@code model.pt} if present (unless {@code choice} asks for the safetensors),
+     * else the safetensors weights.
      *
-     * @throws BackendException naming the folder and the files looked for, when there is neither
+     * @throws BackendException naming the folder and the files looked for, when there is neither, or not the one
+     *     {@code choice} asks for
      */
-    static TorchNetworkSource locate(ModelFiles model) throws BackendException {
+    static TorchNetworkSource locate(ModelFiles model, NetworkChoice choice) throws BackendException {
         Optional<Path> torchScript = model.find(TORCHSCRIPT_FILE);
-        if (torchScript.isPresent()) {
+        if (torchScript.isPresent() && choice != NetworkChoice.SAFETENSORS) {
             return new TorchScriptFile(torchScript.get());
         }
+        choice.check(model, torchScript.isPresent(), TORCHSCRIPT_FILE);
         if (model.config().architecture().exported()) {
             throw new BackendException("model " + model.name() + " is " + model.config().architecture().className()
                     + ", which vitserve does not build: in " + model.directory().toAbsolutePath() + " it has only an"

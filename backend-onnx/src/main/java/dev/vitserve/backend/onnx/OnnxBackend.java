@@ -77,7 +77,7 @@ public final class OnnxBackend implements Backend {
         boolean int8 = options.precision() == Precision.INT8;
         OnnxDeviceSelector.Choice choice = int8 ? int8Device(options.device()) : OnnxDeviceSelector.select(options.device(), probe);
         OnnxGraphSource graph = int8 ? OnnxGraphSource.locateInt8(model, int8Range)
-                : OnnxGraphSource.locate(model);
+                : OnnxGraphSource.locate(model, options.network());
         if (int8) {
             model.find(OnnxGraphSource.EXPORTED_FILES).ifPresent(exported -> LOG.info("--precision int8: {} is not used;"
                     + " the int8 network is built from {}", exported, graph.weightsFile()));

@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelFiles;
+import dev.vitserve.api.NetworkChoice;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.api.Precision;
@@ -44,8 +45,10 @@ interface OnnxGraphSource {
      * @throws BackendException naming the folder and the files looked for when there is neither, or saying
      *     why the weights cannot make a ViT network
      */
-    static OnnxGraphSource locate(ModelFiles model) throws BackendException {
-        Optional<Path> exported = model.find(EXPORTED_FILES);
+    static OnnxGraphSource locate(ModelFiles model, NetworkChoice choice) throws BackendException {
+        Optional<Path> export = model.find(EXPORTED_FILES);
+        choice.check(model, export.isPresent(), String.join(" or ", EXPORTED_FILES));
+        Optional<Path> exported = choice == NetworkChoice.SAFETENSORS ? Optional.empty() : export;
         if (model.config().architecture().exported()) {
             // an architecture vitserve does not build: its export is all there is (the width of its embeddings,
             // if any, is the classifier's, found in the graph)

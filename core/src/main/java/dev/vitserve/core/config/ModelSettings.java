@@ -29,6 +29,9 @@ public record ModelSettings(String name, String model, String revision, String b
                             int threads, Integer maxBatch, Integer maxBatchDelayMs, int maxQueue, Precision precision,
                             boolean folderLookup) {
 
+    /** The revision of a model not given one: the Hub repository's main branch. */
+    public static final String DEFAULT_REVISION = "main";
+
     /** The keys a {@code models:} entry or an admin load may set. */
     public static final List<String> KEYS = List.of("name", "model", "revision", "backend", "device", "threads",
             "max-batch", "max-batch-delay-ms", "max-queue", "precision");
@@ -46,6 +49,27 @@ public record ModelSettings(String name, String model, String revision, String b
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(precision, "precision");
+    }
+
+    /**
+     * Refuses a revision for a local folder: a branch, tag or commit is a Hub repository's, and a folder has
+     * only what is in it (the default revision passes, as every model has one).
+     */
+    public void checkRevision() throws ConfigException {
+        if (revision.equals(DEFAULT_REVISION) || !folderLookup) {
+            return;
+        }
+        boolean folder;
+        try {
+            folder = java.nio.file.Files.isDirectory(java.nio.file.Path.of(model));
+        } catch (RuntimeException e) {
+            folder = false;
+        }
+        if (folder) {
+            throw new ConfigException("model '" + name + "' is the local folder " + model + ", which has no revision '"
+                    + revision + "': revisions apply to Hugging Face Hub ids only; drop 'revision' (or --revision) "
+                    + "for this model");
+        }
     }
 
     /** Largest batch; {@code gpu} says whether the engine runs on a GPU, which changes the default. */

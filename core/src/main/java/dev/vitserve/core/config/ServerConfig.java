@@ -62,8 +62,9 @@ public final class ServerConfig {
                     + "a load beyond it is refused with 409. Default: ${DEFAULT-VALUE}.")
     private int maxModels;
 
-    @Option(names = "--revision", paramLabel = "REV", defaultValue = "main",
-            description = "Branch, tag or commit hash of the Hub repository. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--revision", paramLabel = "REV", defaultValue = ModelSettings.DEFAULT_REVISION,
+            description = "Branch, tag or commit hash of the Hub repository (Hub ids only: a local folder with "
+                    + "another revision is refused). Default: ${DEFAULT-VALUE}.")
     private String revision;
 
     @Option(names = "--backend", paramLabel = "ID", defaultValue = "onnx",
@@ -81,6 +82,13 @@ public final class ServerConfig {
                     + "quantized at load time from model.safetensors, about 3x the images per second; answers close to "
                     + "fp32, not identical). Default: ${DEFAULT-VALUE}.")
     private Precision precision;
+
+    @Option(names = "--network-from", paramLabel = "auto|export|safetensors", defaultValue = "auto",
+            converter = NetworkChoiceConverter.class,
+            description = "Which network runs when a model folder has both an export (model.pt for djl, "
+                    + "onnx/model.onnx for onnx) and model.safetensors: auto (the export), export, or safetensors "
+                    + "(the network vitserve builds, which gives embeddings). Default: ${DEFAULT-VALUE}.")
+    private dev.vitserve.api.NetworkChoice networkFrom;
 
     @Option(names = "--threads", paramLabel = "N",
             description = "Threads the engine uses for one inference (intra-op). Default: the number of cores.")
@@ -290,8 +298,8 @@ public final class ServerConfig {
     private AccessLog.Format accessLog;
 
     @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
-            description = "text: lines for people; json: one JSON object per line for log pipelines (logback's "
-                    + "JsonEncoder), access log fields as key-value pairs. Default: ${DEFAULT-VALUE}.")
+            description = "text: lines for people; json: one flat JSON object per line for log pipelines "
+                    + "(ISO-8601 timestamp, access log fields typed). Default: ${DEFAULT-VALUE}.")
     private LogFormat logFormat;
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -474,6 +482,11 @@ public final class ServerConfig {
     /** The number format the network runs in. */
     public Precision precision() {
         return precision;
+    }
+
+    /** Which network a backend runs when a folder has both an export and model.safetensors. */
+    public dev.vitserve.api.NetworkChoice networkFrom() {
+        return networkFrom;
     }
 
     /** Intra-op threads of the engine. */
@@ -697,6 +710,18 @@ public final class ServerConfig {
         public DeviceRequest convert(String value) {
             try {
                 return DeviceRequest.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** Converts {@code --network-from} values. */
+    static final class NetworkChoiceConverter implements ITypeConverter<dev.vitserve.api.NetworkChoice> {
+        @Override
+        public dev.vitserve.api.NetworkChoice convert(String value) {
+            try {
+                return dev.vitserve.api.NetworkChoice.parse(value);
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.TypeConversionException(e.getMessage());
             }

@@ -46,6 +46,7 @@ final class StartModels {
         }
         Set<String> names = new HashSet<>();
         for (ModelSettings model : models) {
+            model.checkRevision();
             if (!names.add(model.name())) {
                 throw new ConfigException("two models are named '" + model.name() + "'; name them apart with "
                         + "--model NAME=ID|DIR or a name: in the config file");

@@ -80,7 +80,7 @@ public final class AdminVerticle extends VerticleBase {
         repository.mount(router, route -> guarded(route, key), body);
         Buffer openApi = ApiVerticle.classpathFile("vitserve/admin-openapi.json");
         router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end(openApi));
-        ErrorResponses.install(router, OIP_PATHS);
+        ErrorResponses.install(router, OIP_PATHS, new KnownPaths(openApi, null), MAX_BODY, null);
         this.router = router;
         HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
         return transport.listen("management", options, config.adminHost(), config.adminPort().orElseThrow(), router)

@@ -165,7 +165,8 @@ public final class ApiVerticle extends VerticleBase {
                 .putHeader("Content-Type", "application/json").end(openApi));
         router.routeWithRegex(PAGE_PATHS).setName("page").method(HttpMethod.GET).method(HttpMethod.HEAD)
                 .handler(ApiVerticle::pageHeaders).handler(StaticHandler.create(WEBROOT));
-        ErrorResponses.install(router, PLAIN_ERROR_PATHS);
+        ErrorResponses.install(router, PLAIN_ERROR_PATHS, new KnownPaths(openApi, WEBROOT), config.maxBodySize(),
+                "--max-body-size");
         ServerMetrics.countRoutes(router.getRoutes().stream().map(Route::getName).filter(Objects::nonNull).toList());
         return router;
     }

@@ -70,8 +70,7 @@ public final class BodyReader implements Handler<RoutingContext> {
                 if (refused && received > maxBodySize) {
                     request.connection().close();
                 } else if (received > maxBodySize) {
-                    refuse(ApiException.tooLarge("body_too_large", "the request body is larger than "
-                            + dev.vitserve.core.config.ByteSizeConverter.format(maxBodySize)));
+                    refuse(ErrorResponses.bodyTooLarge("the request body", maxBodySize, "--max-body-size"));
                 }
             });
             request.exceptionHandler(failure -> refuse(ApiException.badRequest("bad_multipart",

@@ -1,7 +1,6 @@
 package dev.vitserve.core.http;
 
 import dev.vitserve.core.compression.BoundedInflater;
-import dev.vitserve.core.config.ByteSizeConverter;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
@@ -40,7 +39,7 @@ final class CompressedBodyReader {
         }
         String length = request.getHeader("Content-Length");
         if (length != null && length.matches("\\d{1,18}") && Long.parseLong(length) > maxBodySize) {
-            EarlyAnswer.send(ctx, tooLarge("the compressed request body is larger than "), maxBodySize);
+            EarlyAnswer.send(ctx, tooLarge("the compressed request body"), maxBodySize);
             return;
         }
         Buffer compressed = Buffer.buffer();
@@ -58,7 +57,7 @@ final class CompressedBodyReader {
                 // answered now; the rest is thrown away, then the connection closed
                 refused[0] = true;
                 ctx.response().putHeader("Connection", "close");
-                ErrorResponses.send(ctx, tooLarge("the compressed request body is larger than "));
+                ErrorResponses.send(ctx, tooLarge("the compressed request body"));
                 return;
             }
             compressed.appendBuffer(chunk);
@@ -77,7 +76,7 @@ final class CompressedBodyReader {
                                     .setBody(Buffer.buffer(inflated.toByteArray()));
                             ctx.next();
                         } else if (result.cause() instanceof BoundedInflater.TooLarge) {
-                            ErrorResponses.send(ctx, tooLarge("the " + encoding + " request body inflates past "));
+                            ErrorResponses.send(ctx, tooLarge("the " + encoding + " request body, inflated,"));
                         } else if (result.cause() instanceof BoundedInflater.Malformed malformed) {
                             ErrorResponses.send(ctx, ApiException.badRequest("bad_encoding", malformed.getMessage()
                                     + ", as its Content-Encoding says"));
@@ -90,7 +89,6 @@ final class CompressedBodyReader {
     }
 
     private ApiException tooLarge(String what) {
-        return ApiException.tooLarge("body_too_large", what + ByteSizeConverter.format(maxBodySize)
-                + ", the body limit (--max-body-size)");
+        return ErrorResponses.bodyTooLarge(what, maxBodySize, "--max-body-size");
     }
 }

@@ -41,9 +41,12 @@ public final class DoorRoutes {
         return readsBody(guarded(route).handler(forms));
     }
 
-    /** Guarded, a form body refused (the protocol takes JSON or raw bytes), the body read, then admitted. */
+    /**
+     * Guarded, a multipart body refused and a url-encoded one read as raw bytes (the protocol takes JSON or the
+     * image itself), the body read, then admitted.
+     */
     public Route readsRaw(Route route) {
-        return readsBody(guarded(route).handler(noForms));
+        return readsBody(guarded(route).handler(noForms).handler(forms));
     }
 
     /**

@@ -33,8 +33,11 @@ public final class ErrorResponses {
      * Installs the JSON error pages on the router for the statuses Vert.x produces itself.
      *
      * @param plainErrorPaths paths whose unknown-path and wrong-method answers are {@code {"error": "..."}}
+     * @param known the listener's paths: a wrong method on one is a 405 with {@code Allow}, on any other path a 404
+     * @param maxBody the listener's body limit, which a 413 for a body past it names
+     * @param maxBodySetting the option that sets it, or null when it is fixed
      */
-    public static void install(Router router, Pattern plainErrorPaths) {
+    static void install(Router router, Pattern plainErrorPaths, KnownPaths known, long maxBody, String maxBodySetting) {
         // a client that went away mid-request (an aborted upload) is no server fault: no answer can reach it, so no
         // error page and no "Unhandled exception in router" with its stack trace; the access log says 499
         router.route().failureHandler(ctx -> {
@@ -49,18 +52,44 @@ public final class ErrorResponses {
         // Vert.x's CORS handler fails a request from an origin not in --cors-origins with 403
         router.errorHandler(403, ctx -> send(ctx, toApiException(ctx, 403, "origin_not_allowed",
                 "requests from origin " + ctx.request().getHeader("Origin") + " are not allowed (see --cors-origins)")));
-        router.errorHandler(404, ctx -> send(plainOn(ctx, plainErrorPaths), new ApiException(404, "not_found",
-                "no such resource: " + ctx.request().method() + " " + ctx.request().path())));
-        router.errorHandler(405, ctx -> send(plainOn(ctx, plainErrorPaths), new ApiException(405, "method_not_allowed",
-                ctx.request().method() + " is not allowed on " + ctx.request().path())));
-        router.errorHandler(413, ctx -> send(ctx, toApiException(ctx, 413, "body_too_large",
-                "the request body is larger than this server accepts")));
+        router.errorHandler(404, ctx -> send(plainOn(ctx, plainErrorPaths), notFound(ctx)));
+        // Vert.x says 405 when any route's path matched, the page's catch-all included: only a path served is a 405
+        router.errorHandler(405, ctx -> {
+            java.util.Set<String> allowed = known.allowed(ctx.request().path());
+            if (allowed.isEmpty()) {
+                send(plainOn(ctx, plainErrorPaths), notFound(ctx));
+                return;
+            }
+            ctx.response().putHeader("Allow", String.join(", ", allowed));
+            send(plainOn(ctx, plainErrorPaths), new ApiException(405, "method_not_allowed", ctx.request().method()
+                    + " is not allowed on " + ctx.request().path() + "; it takes " + String.join(", ", allowed)));
+        });
+        ApiException bodyTooLarge = bodyTooLarge("the request body", maxBody, maxBodySetting);
+        router.errorHandler(413, ctx -> {
+            ApiException known413 = fromFailure(ctx.failure());
+            send(ctx, known413 != null ? known413 : bodyTooLarge);
+        });
         router.errorHandler(415, ctx -> send(ctx, toApiException(ctx, 415, "unsupported_media_type",
                 "unsupported Content-Type")));
         router.errorHandler(500, ctx -> send(ctx, toApiException(ctx, 500, "internal_error",
                 "the server failed to answer; the failure is in its log")));
         router.errorHandler(503, ctx -> send(ctx, toApiException(ctx, 503, "unavailable",
                 "the server cannot answer now; try again shortly")));
+    }
+
+    /**
+     * The 413 of a body past the limit, worded alike for raw, multipart and compressed bodies: {@code what} ("the
+     * request body") is larger than the limit, and which option sets it.
+     */
+    public static ApiException bodyTooLarge(String what, long maxBody, String maxBodySetting) {
+        return ApiException.tooLarge("body_too_large", what + " exceeds the body limit of "
+                + dev.vitserve.core.config.ByteSizeConverter.format(maxBody)
+                + (maxBodySetting == null ? "" : " (" + maxBodySetting + ")"));
+    }
+
+    private static ApiException notFound(RoutingContext ctx) {
+        return new ApiException(404, "not_found", "no such resource: " + ctx.request().method() + " "
+                + ctx.request().path());
     }
 
     private static RoutingContext plainOn(RoutingContext ctx, Pattern plainErrorPaths) {

@@ -133,7 +133,24 @@ public final class ListenerTransport {
                 tls.register(listening);
             }
             return Future.succeededFuture(listening);
-        });
+        }, failure -> Future.failedFuture(bindFailure(name, host, port, failure)));
+    }
+
+    /** A port another process holds, said with the listener, its address and the flag that moves it. */
+    private static Throwable bindFailure(String name, String host, int port, Throwable failure) {
+        String message = String.valueOf(failure.getMessage());
+        if (!(failure instanceof java.net.BindException) && !message.contains("Address already in use")) {
+            return failure;
+        }
+        String flag = switch (name) {
+            case "API" -> "--port";
+            case "management" -> "--admin-port";
+            case "gRPC" -> "--grpc-port";
+            default -> "its port option";
+        };
+        return new IllegalStateException("the " + name + " listener cannot listen on " + host + ":" + port
+                + ": the address is already in use (another process, or another vitserve, holds it); stop that "
+                + "process or choose another port with " + flag, failure);
     }
 
     /** The listener is closing: no more certificate updates for it. */
@@ -168,7 +185,9 @@ public final class ListenerTransport {
                     child.unsafe().closeForcibly();
                     return;
                 }
-                if (!options.isSsl() && options.isHttp2ClearTextEnabled()) {
+                if (options.isSsl()) {
+                    child.pipeline().addLast(new PlainHttpOnTls());
+                } else if (options.isHttp2ClearTextEnabled()) {
                     child.pipeline().addLast(StrictRequestDecoder.beforeFirstRequest(options));
                 }
             }

@@ -101,6 +101,7 @@ public final class ModelService implements AutoCloseable {
         return vertx.executeBlocking(() -> {
             ModelSettings settings = roots.confine(given);
             registry.checkRoom(settings.name(), config.maxModels());
+            checkRevision(settings);
             checkFolder(settings);
             return start(settings);
         }, false);
@@ -129,6 +130,7 @@ public final class ModelService implements AutoCloseable {
         return vertx.executeBlocking(() -> {
             // the source the model already had was the operator's or confined at its load; a new one is confined
             ModelSettings changed = changes != null && changes.has("model") ? roots.confine(requested) : requested;
+            checkRevision(changed);
             checkFolder(changed);
             synchronized (this) {
                 if (entry.state() == ModelEntry.State.LOADING || entry.state() == ModelEntry.State.UNLOADING
@@ -173,6 +175,14 @@ public final class ModelService implements AutoCloseable {
         String doing = entry.reloading() ? "reloading" : entry.state().id();
         return new ModelException(ModelException.Reason.BUSY, "model '" + entry.name() + "' is " + doing
                 + " and cannot be " + what + " now; wait until GET /v1/models/" + entry.name() + " says ready");
+    }
+
+    private static void checkRevision(ModelSettings settings) {
+        try {
+            settings.checkRevision();
+        } catch (ConfigException e) {
+            throw new ModelException(ModelException.Reason.INVALID_MODEL, e.getMessage());
+        }
     }
 
     private static void checkFolder(ModelSettings settings) {

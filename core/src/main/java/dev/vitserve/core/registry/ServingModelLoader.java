@@ -91,7 +91,7 @@ final class ServingModelLoader {
         Backend backend;
         try {
             backend = provider.open(model.files(), new BackendOptions(settings.device(), settings.threads(), batchBound,
-                    settings.precision()));
+                    settings.precision(), config.networkFrom()));
         } catch (BackendException | RuntimeException e) {
             model.closeText();
             throw e;

@@ -107,6 +107,11 @@ class ModelListConfigTest {
         assertMessage("'threads' must be a whole number from 1 to 256, got 0", "--config", file.toString());
         Files.writeString(file, "models:\n  - name: x\n");
         assertMessage("needs a 'model'", "--config", file.toString());
+        Path folder = Files.createDirectories(dir.resolve("folder-model"));
+        Files.writeString(file, "models:\n  - name: local\n    model: " + folder + "\n    revision: v2\n");
+        assertMessage("model 'local' is the local folder " + folder + ", which has no revision 'v2': revisions apply"
+                + " to Hugging Face Hub ids only", "--config", file.toString());
+        assertMessage("revisions apply to Hugging Face Hub ids only", "--model", folder.toString(), "--revision", "v2");
     }
 
     private static void assertMessage(String expected, String... args) {

@@ -16,6 +16,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import dev.vitserve.testkit.Concurrently;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -162,6 +163,16 @@ class AdminApiTest {
             assertEquals("model '" + model + "' is neither a Hugging Face Hub id nor a folder within the folders the"
                     + " management API may load from (--admin-model-roots: " + Fixtures.root() + ", " + dir + ")", message);
         }
+        for (HttpResponse<Buffer> revision : List.of(
+                call(HttpMethod.POST, "/admin/models/tiny-vit/reload", new JsonObject().put("revision", "v2")),
+                call(HttpMethod.POST, "/admin/models", new JsonObject().put("name", "rev")
+                        .put("model", Fixtures.model("vit-shape-a").toString()).put("revision", "v2")))) {
+            assertEquals("invalid_model", errorCode(revision, 400));
+            String message = revision.bodyAsJsonObject().getJsonObject("error").getString("message");
+            assertTrue(message.contains("is the local folder") && message.contains("Hugging Face Hub ids only"), message);
+        }
+        assertEquals("main", server.get("/v1/models/tiny-vit").bodyAsJsonObject().getString("revision"),
+                "the refused reload changed nothing");
         assertEquals("unknown_model", errorCode(call(HttpMethod.DELETE, "/admin/models/nope", null), 404));
         assertEquals("unknown_model", errorCode(call(HttpMethod.POST, "/admin/models/nope/reload", null), 404));
         assertEquals("default_model", errorCode(call(HttpMethod.DELETE, "/admin/models/tiny-vit", null), 409));

@@ -4,15 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vitserve.core.testing.PlainErrors;
 import dev.vitserve.core.testing.RunningServer;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.multipart.MultipartForm;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,7 +69,15 @@ class ApiErrorsTest {
 
     @Test
     void limitsAnswer413() throws Exception {
-        assertError(server.postImage("/v1/classify", new byte[400 * 1024], "image/png"), 413, "body_too_large");
+        String raw = assertError(server.postImage("/v1/classify", new byte[400 * 1024], "image/png"), 413,
+                "body_too_large").getString("message");
+        assertEquals("the request body exceeds the body limit of 300 KB (--max-body-size)", raw);
+        MultipartForm big = MultipartForm.create().binaryFileUpload("a", "a.png", Buffer.buffer(new byte[400 * 1024]),
+                "image/png");
+        assertEquals(raw, assertError(server.client.post("/v1/classify").sendMultipartForm(big)
+                .await(30, TimeUnit.SECONDS), 413, "body_too_large").getString("message"), "the same words as multipart");
+        assertEquals("the request body exceeds the body limit of 300 KB (--max-body-size)", PlainErrors.assertPlainError(
+                server.postImage("/models/tiny-vit", new byte[400 * 1024], "image/png"), 413));
         assertError(server.postImage("/v1/classify", Fixtures.bytes(Fixtures.image("chelsea-exif6.jpg")), "image/jpeg"),
                 413, "too_many_pixels");
         Buffer small = Buffer.buffer(Fixtures.bytes(Fixtures.image("green-palette.png")));
@@ -100,6 +111,29 @@ class ApiErrorsTest {
         assertError(server.get("/v3/nothing"), 404, "not_found");
         assertError(server.client.delete("/v1/classify").send().await(30, TimeUnit.SECONDS), 405, "method_not_allowed");
         assertError(server.get("/v1/classify"), 405, "method_not_allowed");
+    }
+
+    @Test
+    void anUnknownPathIs404ForEveryMethodAndAWrongMethodOnAKnownOneIs405WithAllow() throws Exception {
+        for (HttpMethod method : List.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.PATCH,
+                HttpMethod.GET)) {
+            for (String path : List.of("/nonexistent", "/deep/er/path", "/v1/nothing")) {
+                assertError(server.client.request(method, path).send().await(30, TimeUnit.SECONDS), 404, "not_found");
+            }
+        }
+        HttpResponse<Buffer> put = server.client.put("/v1/models/tiny-vit/classify").send().await(30, TimeUnit.SECONDS);
+        assertError(put, 405, "method_not_allowed");
+        assertEquals("POST", put.getHeader("Allow"));
+        HttpResponse<Buffer> onPredict = server.client.delete("/predict_image_class").send().await(30, TimeUnit.SECONDS);
+        assertError(onPredict, 405, "method_not_allowed");
+        assertEquals("GET, POST", onPredict.getHeader("Allow"));
+        HttpResponse<Buffer> onRoot = server.client.put("/").send().await(30, TimeUnit.SECONDS);
+        assertEquals(405, onRoot.statusCode(), "the page and Hugging Face's POST / are there");
+        assertEquals("GET, HEAD, POST", onRoot.getHeader("Allow"));
+        HttpResponse<Buffer> onInfer = server.client.get("/v2/models/tiny-vit/versions/1/infer").send()
+                .await(30, TimeUnit.SECONDS);
+        assertEquals(405, onInfer.statusCode(), onInfer.bodyAsString());
+        assertTrue(onInfer.getHeader("Allow").contains("POST"), onInfer.getHeader("Allow"));
     }
 
     static JsonObject assertError(HttpResponse<Buffer> response, int status, String code) {

@@ -45,7 +45,7 @@ class ClassifyApiTest {
         JsonObject body = response.bodyAsJsonObject();
         assertEquals("fake", body.getString("backend"));
         assertEquals("cpu", body.getString("device"));
-        assertEquals(Fixtures.tinyVit().toString(), body.getString("model"));
+        assertEquals("tiny-vit", body.getString("model"));
         JsonArray results = body.getJsonArray("results");
         assertEquals(1, results.size());
         JsonObject result = results.getJsonObject(0);

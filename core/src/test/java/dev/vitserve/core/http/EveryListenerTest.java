@@ -79,6 +79,30 @@ class EveryListenerTest {
 
     /** Finding 5: the management listener had no connection bound. */
     @Test
+    void aPortInUseIsNamedWithItsListenerAndTheFlagThatMovesIt(Vertx vertx) throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            for (String[] listener : new String[][] {{"--port", "API"}, {"--admin-port", "management"},
+                {"--grpc-port", "gRPC"}}) {
+                List<String> args = new ArrayList<>(List.of("--model", dev.vitserve.testkit.Fixtures.tinyVit().toString(),
+                        "--backend", "fake", "--host", "127.0.0.1", "--admin-host", "127.0.0.1",
+                        "--admin-api-key", KEY, "--warmup-inferences", "0"));
+                for (String flag : List.of("--port", "--admin-port", "--grpc-port")) {
+                    args.addAll(List.of(flag, flag.equals(listener[0]) ? String.valueOf(port) : "0"));
+                }
+                dev.vitserve.core.config.ServerConfig config = dev.vitserve.core.config.ServerConfig.fromArgs(
+                        java.util.Map.of(), args.toArray(String[]::new));
+                Throwable failure = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                        () -> dev.vitserve.core.VitServer.start(vertx, config).await(60, TimeUnit.SECONDS));
+                String message = failure.getMessage();
+                assertTrue(message.contains("the " + listener[1] + " listener cannot listen on 127.0.0.1:" + port)
+                        && message.contains("already in use") && message.contains("another port with " + listener[0]),
+                        message);
+            }
+        }
+    }
+
+    @Test
     void theManagementListenersConnectionsAreBoundedPerClientAndOverallWithTheOthers(Vertx vertx) throws Exception {
         try (RunningServer server = RunningServer.start(vertx, "fake", "--admin-port", "0", "--admin-api-key", KEY,
                 "--grpc-port", "0", "--max-connections", "200", "--max-connections-per-client", "100")) {

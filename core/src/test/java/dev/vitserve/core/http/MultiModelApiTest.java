@@ -83,6 +83,25 @@ class MultiModelApiTest {
     }
 
     @Test
+    void answersNameTheModelAsTheRequestNamedItAndListsItsSourceApart() throws Exception {
+        String source = Fixtures.model("vit-shape-a").toString();
+        // embed and zero-shot answers say the model through the same ClassifyHandler.about (EmbeddingsTest runs them)
+        for (String uri : new String[] {"/v1/models/shapes%2Fa/classify", "/v1/classify?model=shapes/a"}) {
+            HttpResponse<Buffer> response = server.postImage(uri, photo, "image/jpeg");
+            assertEquals(200, response.statusCode(), response.bodyAsString());
+            assertEquals("shapes/a", response.bodyAsJsonObject().getString("model"), uri);
+        }
+        assertEquals("tiny-vit", server.postImage("/v1/classify", photo, "image/jpeg").bodyAsJsonObject()
+                .getString("model"), "the default model by its name, not its folder");
+        JsonObject listed = server.get("/v1/models").bodyAsJsonObject().getJsonArray("models").getJsonObject(1);
+        assertEquals("shapes/a", listed.getString("model"));
+        assertEquals(source, listed.getString("source"), "where the model came from, apart from its name");
+        assertEquals("shapes/a", server.get("/v2/models/shapes%2Fa").bodyAsJsonObject().getString("name"),
+                "the OIP metadata names the model, decoded");
+        assertEquals("shapes/a", server.get("/v2/models/shapes%2Fa/ready").bodyAsJsonObject().getString("name"));
+    }
+
+    @Test
     void anUnknownModelIs404NamingTheModelsThatExist() throws Exception {
         for (HttpResponse<Buffer> response : new HttpResponse[] {
             server.postImage("/v1/models/nope/classify", photo, "image/jpeg"),

@@ -121,6 +121,33 @@ class TlsTest {
     }
 
     @Test
+    void plainHttpOnTheTlsPortGetsA400SayingToUseHttpsAndTlsStillServes(Vertx vertx, @TempDir Path folder)
+            throws Exception {
+        TestCertificate certificate = TestCertificate.create(folder, "plain");
+        Path cert = folder.resolve("tls.crt");
+        Path key = folder.resolve("tls.key");
+        certificate.installAt(cert, key);
+        try (RunningServer server = RunningServer.start(vertx, "fake", "--tls-cert", cert.toString(),
+                "--tls-key", key.toString(), "--admin-port", "0", "--admin-api-key", "admin-key-0123456789")) {
+            for (int port : new int[] {server.port(), server.server.adminPort()}) {
+                try (java.net.Socket plain = new java.net.Socket("127.0.0.1", port)) {
+                    plain.setSoTimeout(10_000);
+                    plain.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    String answer = new String(plain.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertTrue(answer.startsWith("HTTP/1.1 400 Bad Request\r\n"), answer);
+                    assertTrue(answer.contains("\"code\":\"https_required\"") && answer.contains("use https://"),
+                            answer);
+                }
+            }
+            SSLSocket tls = open(server.port());
+            assertEquals("HTTP/1.1 200 OK", live(tls, new BufferedReader(new InputStreamReader(tls.getInputStream(),
+                    StandardCharsets.ISO_8859_1))), "TLS clients are served as before");
+            tls.close();
+        }
+    }
+
+    @Test
     void aMissingCertificateFileStopsStartUpSayingWhich(Vertx vertx, @TempDir Path folder) {
         Exception failure = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> RunningServer.start(vertx,
                 "fake", "--tls-cert", folder.resolve("none.crt").toString(), "--tls-key", folder.resolve("none.key").toString()));

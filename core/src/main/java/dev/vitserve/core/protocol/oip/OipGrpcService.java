@@ -25,6 +25,7 @@ import dev.vitserve.core.protocol.oip.grpc.ServerMetadataRequest;
 import dev.vitserve.core.protocol.oip.grpc.ServerMetadataResponse;
 import dev.vitserve.core.protocol.oip.grpc.ServerReadyRequest;
 import dev.vitserve.core.protocol.oip.grpc.ServerReadyResponse;
+import dev.vitserve.core.registry.ModelEntry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.Handler;
@@ -152,9 +153,9 @@ public final class OipGrpcService {
         return server;
     }
 
-    /** REST's extensions, and the model repository when the admin key lets it be used here. */
+    /** The extensions gRPC offers (not REST's binary tensor data), and the model repository when the admin key lets it be used here. */
     private List<String> extensions() {
-        List<String> extensions = new ArrayList<>(OipRestEndpoints.EXTENSIONS);
+        List<String> extensions = new ArrayList<>(OipRestEndpoints.GRPC_EXTENSIONS);
         if (management.adminKey() != null) {
             extensions.add("model_repository");
         }
@@ -168,7 +169,8 @@ public final class OipGrpcService {
 
     private Future<ModelMetadataResponse> modelMetadata(ModelMetadataRequest request) {
         checkVersion(request.getName(), request.getVersion());
-        ModelMetadata metadata = ModelMetadata.of(request.getName(), models.require(request.getName()).answering());
+        ModelEntry entry = models.require(request.getName());
+        ModelMetadata metadata = ModelMetadata.of(entry.name(), entry.answering());
         ModelMetadataResponse.Builder answer = ModelMetadataResponse.newBuilder().setName(metadata.name())
                 .addAllVersions(metadata.versions()).setPlatform(metadata.platform());
         metadata.inputs().forEach(tensor -> answer.addInputs(tensor(tensor)));
@@ -216,8 +218,8 @@ public final class OipGrpcService {
         if (inference.refused() != null) {
             throw inference.refused();
         }
-        return models.require(request.getModelName())
-                .use(serving -> this.inference.infer(request.getModelName(), serving, inference.read())
+        ModelEntry entry = models.require(request.getModelName());
+        return entry.use(serving -> this.inference.infer(entry.name(), serving, inference.read())
                         .map(GrpcInferenceCodec::write));
     }
 

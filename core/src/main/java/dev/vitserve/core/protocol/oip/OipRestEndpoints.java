@@ -37,6 +37,8 @@ public final class OipRestEndpoints implements Door {
     public static final String INFER_PATH = MODEL + "/infer$";
     /** The protocol extensions vitserve implements. */
     static final List<String> EXTENSIONS = List.of("binary_tensor_data", "classification");
+    /** The extensions gRPC offers too: binary tensor data is REST's (gRPC's tensors are bytes already). */
+    static final List<String> GRPC_EXTENSIONS = List.of("classification");
 
     private final ModelLookup models;
     private final OipInference inference;
@@ -102,9 +104,9 @@ public final class OipRestEndpoints implements Door {
     /** {@code GET /v2/models/{m}[/versions/{v}]/ready}. */
     public void modelReady(RoutingContext ctx) {
         try {
-            String name = model(ctx);
-            models.require(name).answering();
-            json(ctx, 200, new JsonObject().put("name", name).put("ready", true));
+            ModelEntry entry = models.require(model(ctx));
+            entry.answering();
+            json(ctx, 200, new JsonObject().put("name", entry.name()).put("ready", true));
         } catch (RuntimeException e) {
             ErrorResponses.fail(ctx, e);
         }
@@ -113,8 +115,8 @@ public final class OipRestEndpoints implements Door {
     /** {@code GET /v2/models/{m}[/versions/{v}]}. */
     public void modelMetadata(RoutingContext ctx) {
         try {
-            String name = model(ctx);
-            ModelMetadata metadata = ModelMetadata.of(name, models.require(name).answering());
+            ModelEntry entry = models.require(model(ctx));
+            ModelMetadata metadata = ModelMetadata.of(entry.name(), entry.answering());
             JsonObject body = new JsonObject().put("name", metadata.name())
                     .put("versions", new JsonArray(metadata.versions())).put("platform", metadata.platform())
                     .put("architecture", metadata.architecture()).put("processor", metadata.processor())
@@ -157,11 +159,9 @@ public final class OipRestEndpoints implements Door {
 
     /** {@code POST /v2/models/{m}[/versions/{v}]/infer}; the body is read on a worker, a JSON tensor can be large. */
     public void infer(RoutingContext ctx) {
-        String name;
         ModelEntry entry;
         try {
-            name = model(ctx);
-            entry = models.require(name);
+            entry = models.require(model(ctx));
         } catch (RuntimeException e) {
             ErrorResponses.fail(ctx, e);
             return;
@@ -171,7 +171,7 @@ public final class OipRestEndpoints implements Door {
         try {
             answered = entry.use(serving -> ctx.vertx()
                     .executeBlocking(() -> RestInferenceCodec.read(ctx.body().buffer(), headerLength), false)
-                    .compose(request -> inference.infer(name, serving, request)));
+                    .compose(request -> inference.infer(entry.name(), serving, request)));
         } catch (RuntimeException e) {
             ErrorResponses.fail(ctx, e);
             return;

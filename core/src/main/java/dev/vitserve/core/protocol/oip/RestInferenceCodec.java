@@ -65,7 +65,9 @@ final class RestInferenceCodec {
         try {
             request = new JsonObject(header);
         } catch (DecodeException | ClassCastException e) {
-            throw ApiException.badRequest("invalid_json", "the inference request is not a JSON object");
+            throw ApiException.badRequest("invalid_json", "the inference request is not a JSON object: infer takes "
+                    + "{\"inputs\": [...]} (an image file as it is goes in an \"image\" BYTES input, base64, or as the "
+                    + "whole body to POST /models/{name} or /v1/models/{name}/classify)");
         }
         String id = request.getValue("id") == null ? "" : request.getValue("id").toString();
         JsonObject parameters = object(request, "parameters", "the request");

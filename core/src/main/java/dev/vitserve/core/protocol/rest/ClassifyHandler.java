@@ -117,10 +117,10 @@ final class ClassifyHandler implements Handler<RoutingContext> {
         return about(serving).put("results", items);
     }
 
-    /** The model, backend and device an answer came from. */
+    /** The model (by the name requests use), backend and device an answer came from. */
     static JsonObject about(ServingModel serving) {
         return new JsonObject()
-                .put("model", serving.model().files().name())
+                .put("model", serving.settings().name())
                 .put("backend", serving.backendId())
                 .put("device", serving.backend().device().id());
     }

@@ -67,8 +67,9 @@ final class EmbedHandler implements Handler<RoutingContext> {
         if (!serving.backend().embeds()) {
             throw new ApiException(422, "embeddings_unavailable", "model '" + serving.settings().name() + "' runs the "
                     + "exported network " + serving.backend().weightsFile().getFileName() + ", which has no embeddings "
-                    + "output; embeddings come from the network vitserve builds from model.safetensors (serve a "
-                    + "folder with config.json, preprocessor_config.json and model.safetensors only)");
+                    + "output; embeddings come from the network vitserve builds from model.safetensors: start the "
+                    + "server with --network-from safetensors to run that network though the export is there (or "
+                    + "serve a folder with config.json, preprocessor_config.json and model.safetensors only)");
         }
     }
 

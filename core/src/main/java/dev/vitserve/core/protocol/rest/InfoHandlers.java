@@ -89,7 +89,8 @@ public final class InfoHandlers {
                 .put("state", entry.state().id())
                 .put("status", entry.status())
                 .put("reloading", entry.reloading())
-                .put("model", entry.settings().model())
+                .put("model", entry.name())
+                .put("source", entry.settings().model())
                 .put("revision", entry.settings().revision())
                 .put("backend", entry.settings().backend())
                 .put("threads", entry.settings().threads())
@@ -106,7 +107,8 @@ public final class InfoHandlers {
         Path directory = serving.model().files().directory();
         Path weights = serving.backend().weightsFile();
         return new JsonObject()
-                .put("model", serving.model().files().name())
+                .put("model", serving.settings().name())
+                .put("source", serving.settings().model())
                 .put("path", directory.toString())
                 // what the model folder's card says the model is (README.md's first paragraph), null when it says nothing
                 .put("description", serving.model().description().orElse(null))

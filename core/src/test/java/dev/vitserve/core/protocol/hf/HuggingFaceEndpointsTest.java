@@ -2,6 +2,7 @@ package dev.vitserve.core.protocol.hf;
 
 import static dev.vitserve.core.testing.PlainErrors.assertPlainError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vitserve.core.testing.RunningServer;
@@ -105,9 +106,14 @@ class HuggingFaceEndpointsTest {
                 .put("parameters", new JsonObject().put("function_to_apply", "relu"));
         assertTrue(assertPlainError(post("/", "application/json", badFunction.toBuffer()), 400).contains("function_to_apply"));
         assertTrue(assertPlainError(post("/", "application/json", Buffer.buffer("{\"inputs\": \"A\"}")), 400).contains("base64"));
-        assertTrue(assertPlainError(post("/", null, Buffer.buffer(new byte[2 << 20])), 413).contains("larger"));
-        assertTrue(assertPlainError(post("/", "application/x-www-form-urlencoded", Buffer.buffer(photo)), 415)
-                .contains("application/json"));
+        assertTrue(assertPlainError(post("/", null, Buffer.buffer(new byte[2 << 20])), 413).contains("exceeds the body limit of"));
+        assertEquals(answer(post("/", null, Buffer.buffer(photo))),
+                answer(post("/models/tiny-vit", "application/x-www-form-urlencoded", Buffer.buffer(photo))),
+                "curl --data-binary @photo.jpg without -H sends the photo as a url-encoded form");
+        String multipart = assertPlainError(post("/models/tiny-vit", "multipart/form-data; boundary=x",
+                Buffer.buffer(photo)), 415);
+        assertTrue(multipart.contains("--data-binary"), multipart);
+        assertFalse(multipart.contains("tensor"), "Hugging Face's route takes images, not tensors: " + multipart);
         HttpResponse<Buffer> noKey = server.client.post("/").sendBuffer(Buffer.buffer(photo)).await(30, TimeUnit.SECONDS);
         assertTrue(assertPlainError(noKey, 401).contains("Authorization: Bearer"));
         assertEquals(5, answer(post("/", null, Buffer.buffer(photo))).size());
