@@ -42,6 +42,8 @@ abstract class EncoderGraphBuilder {
     protected final Int8WeightRange int8;
     private int quantizedLinears;
     private long quantizeNanos;
+    /** The attention rollout through the layers built so far, [explained, tokens, tokens], or null before the first. */
+    private String rollout;
 
     protected EncoderGraphBuilder(VitConfig config, ModelWeights weights, Int8WeightRange int8) {
         this.config = config;
@@ -50,7 +52,10 @@ abstract class EncoderGraphBuilder {
         this.g = new OnnxNodes("vitserve-" + config.architecture().modelType());
     }
 
-    /** Adds the whole network: input {@code pixel_values}, outputs {@code logits} and {@code embeddings}. */
+    /**
+     * Adds the whole network: input {@code pixel_values}, outputs {@code logits} and {@code embeddings}, and where
+     * rollout applies the input {@code rollout_images} and output {@code attention_rollout}.
+     */
     protected abstract void network() throws BackendException;
 
     /** The prefix of the base model's parameters, e.g. {@code vit.}, for messages about a headless checkpoint. */
@@ -71,10 +76,67 @@ abstract class EncoderGraphBuilder {
         }
     }
 
-    /** The graph's input, {@code pixel_values} [batch, C, H, W]. */
+    /**
+     * The graph's inputs: {@code pixel_values} [batch, C, H, W] and, when the architecture {@link #rollsOut()},
+     * {@code rollout_images} int64 [explained]: the images of the batch whose attention rollout is asked (empty: none,
+     * and the rollout's operators then run on empty tensors, which costs next to nothing).
+     */
     protected void pixelInput() {
         g.floatInput(OnnxSignature.PIXEL_INPUT, "batch", (long) config.numChannels(), (long) config.imageHeight(),
                 (long) config.imageWidth());
+        if (rollsOut()) {
+            g.int64Input(OnnxSignature.ROLLOUT_INPUT, "explained");
+        }
+    }
+
+    /** Whether every token attends to every other (rollout is defined): true but for Swin's windows. */
+    protected boolean rollsOut() {
+        return true;
+    }
+
+    /**
+     * One layer's step of the attention rollout (Abnar and Zuidema 2020), for the images {@code rollout_images} picks:
+     * the attention probabilities {@code softmax(q k^T / sqrt(head_size) + bias)} averaged over the heads, A; then
+     * {@code A' = (A + I) / 2} (A's rows sum to 1, so this is A plus the identity, rows renormalized), and the rollout
+     * so far multiplied by it from the left.
+     *
+     * @param q the projected queries [batch, tokens, hidden], before scaling
+     * @param k the projected keys [batch, tokens, hidden]
+     * @param bias added to the scores [1, heads, tokens, tokens] (BEiT's relative position bias), or null
+     */
+    protected void rolloutLayer(String q, String k, String bias) {
+        String picked = OnnxSignature.ROLLOUT_INPUT;
+        String split = g.int64s(0, 0, config.numHeads(), config.headSize());
+        String queries = g.op("Transpose", in(g.op("Reshape", in(g.op("Gather", in(q, picked), integer("axis", 0)),
+                split))), ints("perm", 0, 2, 1, 3));
+        String keys = g.op("Transpose", in(g.op("Reshape", in(g.op("Gather", in(k, picked), integer("axis", 0)),
+                split))), ints("perm", 0, 2, 3, 1));
+        String scores = g.op("Mul", in(g.op("MatMul", in(queries, keys)),
+                g.floats((float) (1.0 / Math.sqrt(config.headSize())))));
+        if (bias != null) {
+            scores = g.op("Add", in(scores, bias));
+        }
+        String averaged = g.op("ReduceMean", in(g.op("Softmax", in(scores), integer("axis", -1))), ints("axes", 1),
+                integer("keepdims", 0));
+        String half = g.floats(0.5f);
+        if (rollout == null) {
+            // the identity [tokens, tokens], made from the scores' shape so that it exists with no image picked
+            String square = g.op("Slice", in(g.op("Shape", in(averaged)), g.int64s(1), g.int64s(3)));
+            String identity = g.op("EyeLike", in(g.op("ConstantOfShape", in(square))));
+            rollout = g.op("Mul", in(g.op("Add", in(averaged, identity)), half));
+        } else {
+            rollout = g.op("Mul", in(g.op("Add", in(g.op("MatMul", in(averaged, rollout)), rollout)), half));
+        }
+    }
+
+    /** The class token's row of the rollout over the patch tokens (the last {@code numPatches}) as an output. */
+    private void rolloutOutput() {
+        String classRow = g.op("Gather", in(rollout, g.int64s(0)), integer("axis", 1));
+        // Squeeze, not Reshape: with no image picked there is no -1 to infer
+        String patches = g.op("Squeeze", in(classRow, g.int64s(1)));
+        g.opTo(OnnxSignature.ROLLOUT_OUTPUT, "Slice", in(patches, g.int64s(-config.numPatches()),
+                g.int64s(Integer.MAX_VALUE), g.int64s(1)));
+        g.floatOutput(OnnxSignature.ROLLOUT_OUTPUT, "explained", (long) config.numPatches());
     }
 
     /** The patches through the Conv projection (kernel = stride = patch), as tokens [batch, patches, hidden]. */
@@ -125,6 +187,7 @@ abstract class EncoderGraphBuilder {
                 linear(self + "key", x, hidden, hidden, config.qkvBias()),
                 linear(self + "value", x, hidden, hidden, config.qkvBias())};
         }
+        rolloutLayer(qkv[0], qkv[1], null);
         String context = g.opIn(OnnxNodes.MICROSOFT, "MultiHeadAttention", in(qkv),
                 integer("num_heads", config.numHeads()), real("scale", (float) (1.0 / Math.sqrt(config.headSize()))));
         return encoderLinear(output, context, hidden, hidden, true);
@@ -141,6 +204,9 @@ abstract class EncoderGraphBuilder {
         g.floatOutput(OnnxSignature.EMBEDDINGS_OUTPUT, "batch", (long) config.embeddingSize());
         g.opTo(OnnxSignature.LOGITS_OUTPUT, "Identity", in(logits));
         g.floatOutput(OnnxSignature.LOGITS_OUTPUT, "batch", (long) config.numLabels());
+        if (rollsOut()) {
+            rolloutOutput();
+        }
     }
 
     /** A classifier head {@code x W^T + b}, in float32: [batch, inputs] to [batch, labels]. */
