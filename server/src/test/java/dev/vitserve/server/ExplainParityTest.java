@@ -1,9 +1,12 @@
 package dev.vitserve.server;
 
+import static dev.vitserve.core.testing.OipRestClient.binaryInput;
+import static dev.vitserve.core.testing.OipRestClient.outputs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vitserve.core.testing.OipRestClient;
 import dev.vitserve.core.testing.RunningServer;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
@@ -78,6 +81,34 @@ class ExplainParityTest {
                     assertClose(expected.get("occlusion").get("values"), values, about + " occlusion");
                 }
             }
+        }
+    }
+
+    @Test
+    void oipListsAttentionRolloutAndAnswersItWhenAsked(Vertx vertx) throws Exception {
+        try (RunningServer server = RunningServer.startModel(vertx, hubLayout("beit-shape"), "onnx", "--device", "cpu")) {
+            JsonArray metadata = server.get("/v2/models/beit-shape").bodyAsJsonObject().getJsonArray("outputs");
+            assertEquals(new JsonObject().put("name", "attention_rollout").put("datatype", "FP32")
+                    .put("shape", new JsonArray(List.of(-1, 49))), metadata.getJsonObject(metadata.size() - 1));
+            OipRestClient oip = new OipRestClient(server);
+            String photo = "coffee.jpg";
+            byte[] image = OipRestClient.lengthPrefixed(List.of(Fixtures.bytes(Fixtures.image(photo))));
+            JsonObject asked = new JsonObject()
+                    .put("inputs", new JsonArray().add(binaryInput("image", "BYTES", List.of(1L), image.length)))
+                    .put("outputs", new JsonArray().add(new JsonObject().put("name", "attention_rollout")
+                            .put("parameters", new JsonObject().put("binary_data", true))));
+            float[] rollout = outputs(oip.postBinary("/v2/models/beit-shape/infer", asked, image)).get(0).floats();
+            JsonNode expected = Fixtures.explainReference("beit-shape").get("images").get(photo).get("rollout")
+                    .get("values");
+            assertEquals(expected.size(), rollout.length);
+            for (int i = 0; i < rollout.length; i++) {
+                assertEquals(expected.get(i).asDouble(), rollout[i], TOLERANCE, "patch " + i);
+            }
+            JsonObject unnamed = new JsonObject()
+                    .put("inputs", new JsonArray().add(binaryInput("image", "BYTES", List.of(1L), image.length)));
+            assertEquals(List.of("logits", "probabilities", "embeddings"), outputs(oip.postBinary(
+                    "/v2/models/beit-shape/infer", unnamed, image)).stream().map(output -> output.name()).toList(),
+                    "computed only when asked for by name");
         }
     }
 

@@ -196,11 +196,16 @@ public final class ClassificationPipeline {
      * @return fails as {@link #classify} does
      */
     public Future<InferenceResult> logits(byte[] image, RequestPixels request) {
+        return logits(image, request, false);
+    }
+
+    /** As {@link #logits(byte[], RequestPixels)}, with {@code rollout} also the attention rollout of the same run. */
+    public Future<InferenceResult> logits(byte[] image, RequestPixels request, boolean rollout) {
         if (postprocessor.numLabels() == 0) {
             return Future.failedFuture(WrongTaskException.noOwnLabels());
         }
         Context context = Vertx.currentContext();
-        return prepare(image, request).compose(p -> inferred(p.inference(), context));
+        return prepare(image, request, rollout).compose(p -> inferred(p.inference(), context));
     }
 
     /**
@@ -212,12 +217,17 @@ public final class ClassificationPipeline {
      * @return fails with {@link QueueFullException} on overload
      */
     public Future<InferenceResult> logitsOfTensor(float[] pixels) {
+        return logitsOfTensor(pixels, false);
+    }
+
+    /** As {@link #logitsOfTensor(float[])}, with {@code rollout} also the attention rollout of the same run. */
+    public Future<InferenceResult> logitsOfTensor(float[] pixels, boolean rollout) {
         if (postprocessor.numLabels() == 0) {
             return Future.failedFuture(WrongTaskException.noOwnLabels());
         }
         Context context = Vertx.currentContext();
         try {
-            return inferred(scheduler.submit(pixels), context);
+            return inferred(scheduler.submit(pixels, rollout), context);
         } catch (QueueFullException e) {
             return Future.failedFuture(e);
         }
