@@ -25,7 +25,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * maps to, as the resize to 32x32 maps it). By chance a quarter of the cells would cover about a quarter of the ink, and
  * since the strokes spread over more than a quarter of the cells, even the 16 inkiest cells cover only about 72%: the
  * issue's "70% of the ink" is out of reach for any explanation at this grid, so the bars are about chance and that best.
- * Measured (ONNX Runtime, fp32): rollout 51.0% (the 16 inkiest cells: 71.9%) over the 300 digits; occlusion 33.8% over the first 50.
+ * Measured (ONNX Runtime, fp32): rollout 51.0% (the 16 inkiest cells: 71.9%) over the 300 digits; occlusion 33.8%
+ * over the first 50.
  */
 @ExtendWith(VertxExtension.class)
 class DigitsRolloutTest {
@@ -34,7 +35,7 @@ class DigitsRolloutTest {
     static final double ROLLOUT_BAR = 0.45;
     /** Of the share the 16 inkiest cells cover: measured 0.70 of it. */
     static final double OF_BEST = 0.6;
-    /** Occlusion's share: measured 0.338; five standard errors of a random pick above chance. */
+    /** Occlusion's share: measured 0.338; well above chance (0.25): over 3 standard errors of a random pick. */
     static final double OCCLUSION_BAR = 0.30;
     /** Digits explained by occlusion too (65 engine images each). */
     static final int OCCLUDED = 50;

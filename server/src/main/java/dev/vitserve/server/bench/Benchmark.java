@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
 public final class Benchmark implements Callable<Integer> {
 
     /** The parts that can be run. */
-    enum Part { ENGINE, WEIGHTS, PRECISION, PREPROCESS, BESIDE, HTTP, SOAK, ZERO_SHOT }
+    enum Part { ENGINE, WEIGHTS, PRECISION, PREPROCESS, BESIDE, HTTP, SOAK, ZERO_SHOT, EXPLAIN }
 
     /** Part names as written on the command line: {@code zero-shot} for {@link Part#ZERO_SHOT}. */
     static final class PartConverter implements CommandLine.ITypeConverter<Part> {
@@ -67,7 +67,8 @@ public final class Benchmark implements Callable<Integer> {
             description = "Parts to run: engine, weights (network built from model.safetensors against the exported "
                     + "file), precision (fp32 against int8 in alternating rounds, and their accuracy on a trained model), "
                     + "preprocess, beside (the engine slowed by preprocessing beside it, per thread priority), "
-                    + "http, soak, zero-shot (a CLIP model against a ViT of its image tower, see --zero-shot-models). "
+                    + "http, soak, zero-shot (a CLIP model against a ViT of its image tower, see --zero-shot-models), "
+                    + "explain (attention rollout against classify in alternating rounds, then occlusion). "
                     + "Default: ${DEFAULT-VALUE}.")
     Set<Part> parts = EnumSet.noneOf(Part.class);
 
@@ -201,6 +202,9 @@ public final class Benchmark implements Callable<Integer> {
             if (parts.contains(Part.ZERO_SHOT)) {
                 zeroShot(engineThreads, images.get("600x400 JPEG"));
             }
+            if (parts.contains(Part.EXPLAIN)) {
+                explain(engineThreads, images.get("600x400 JPEG"));
+            }
             if (parts.contains(Part.HTTP) || parts.contains(Part.SOAK)) {
                 List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--backend", backend,
                         "--threads", String.valueOf(engineThreads), "--device", "cpu"));
@@ -306,6 +310,24 @@ public final class Benchmark implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "   medians over rounds: classify %.1f ms, zero-shot cached %.1f ms (%.3fx, goal <= 1.1),"
                     + " zero-shot 10 new labels %.1f ms (%.3fx)%n%n", s.classifyMs(), s.cachedMs(), s.cachedRatio(),
                     s.newMs(), s.newRatio());
+        }
+    }
+
+    private void explain(int engineThreads, Path image) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--model", "explained=" + model, "--backend", backend,
+                "--threads", String.valueOf(engineThreads), "--device", "cpu"));
+        args.addAll(serverArgs);
+        System.out.println("X. Explain (attention rollout) against classify, " + model + ", one server, 1 client,"
+                + " 600x400 JPEG as base64 JSON, " + zeroShotRounds + " rounds of " + zeroShotSeconds
+                + " s per case; latency medians");
+        try (ServerUnderTest server = ServerUnderTest.start(args)) {
+            ExplainBenchmark.Summary s = ExplainBenchmark.run(server.port(), "explained", image, zeroShotRounds,
+                    zeroShotSeconds, Math.max(3, Math.min(warmupSeconds, 10)));
+            figures.put("explain.rollout.ratio", s.rolloutRatio());
+            figures.put("explain.occlusion.ratio", s.occlusionRatio());
+            System.out.printf(Locale.ROOT, "   medians over rounds: classify %.1f ms, rollout %.1f ms (%.3fx, goal <= 1.15),"
+                    + " occlusion %.1f ms (%.1fx)%n%n", s.classifyMs(), s.rolloutMs(), s.rolloutRatio(), s.occlusionMs(),
+                    s.occlusionRatio());
         }
     }
 
@@ -532,6 +554,13 @@ public final class Benchmark implements Callable<Integer> {
                     zeroShotCached);
             System.out.printf(Locale.ROOT, "   zero-shot, 10 new labels / classify (median of rounds):    %.3f   (reported)%n",
                     figures.get("zeroshot.new.ratio"));
+        }
+        Double rollout = figures.get("explain.rollout.ratio");
+        if (rollout != null) {
+            System.out.printf(Locale.ROOT, "   explain rollout / classify (median of rounds):      %.3f   (goal <= 1.15)%n",
+                    rollout);
+            System.out.printf(Locale.ROOT, "   explain occlusion / classify:                      %.1f   (reported: one engine"
+                    + " image per cell)%n", figures.get("explain.occlusion.ratio"));
         }
         Double best = figures.get("engine.best");
         Double pairedRatio = figures.get("paired.throughput.ratio");
