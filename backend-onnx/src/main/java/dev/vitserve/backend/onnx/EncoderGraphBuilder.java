@@ -42,8 +42,8 @@ abstract class EncoderGraphBuilder {
     protected final Int8WeightRange int8;
     private int quantizedLinears;
     private long quantizeNanos;
-    /** The attention rollout through the layers built so far, [explained, tokens, tokens], or null before the first. */
-    private String rollout;
+    /** Each layer's A' of the attention rollout so far (the last layer's: the class token's row only). */
+    private final List<String> rolloutSteps = new ArrayList<>();
 
     protected EncoderGraphBuilder(VitConfig config, ModelWeights weights, Int8WeightRange int8) {
         this.config = config;
@@ -95,45 +95,61 @@ abstract class EncoderGraphBuilder {
     }
 
     /**
-     * One layer's step of the attention rollout (Abnar and Zuidema 2020), for the images {@code rollout_images} picks:
-     * the attention probabilities {@code softmax(q k^T / sqrt(head_size) + bias)} averaged over the heads, A; then
-     * {@code A' = (A + I) / 2} (A's rows sum to 1, so this is A plus the identity, rows renormalized), and the rollout
-     * so far multiplied by it from the left.
+     * One layer's step of the attention rollout (Abnar and Zuidema 2020), built where the layer's query and key are
+     * made (so that nothing of them is kept for later when no image is picked): its A' ({@link #rolloutStep}), for the
+     * last layer only the class token's row; {@link #rolloutOutput()} multiplies them.
      *
      * @param q the projected queries [batch, tokens, hidden], before scaling
      * @param k the projected keys [batch, tokens, hidden]
      * @param bias added to the scores [1, heads, tokens, tokens] (BEiT's relative position bias), or null
      */
     protected void rolloutLayer(String q, String k, String bias) {
+        rolloutSteps.add(rolloutStep(q, k, bias, rolloutSteps.size() == config.numLayers() - 1));
+    }
+
+    /**
+     * One layer's A' for the images {@code rollout_images} picks: the attention probabilities
+     * {@code softmax(q k^T / sqrt(head_size) + bias)} averaged over the heads, A, then {@code A' = (A + I) / 2} (A's rows
+     * sum to 1: this is A plus the identity, rows renormalized). With {@code classOnly}, only the class token's row
+     * [explained, 1, tokens], from its query alone.
+     */
+    private String rolloutStep(String query, String key, String scoreBias, boolean classOnly) {
         String picked = OnnxSignature.ROLLOUT_INPUT;
         String split = g.int64s(0, 0, config.numHeads(), config.headSize());
-        String queries = g.op("Transpose", in(g.op("Reshape", in(g.op("Gather", in(q, picked), integer("axis", 0)),
-                split))), ints("perm", 0, 2, 1, 3));
-        String keys = g.op("Transpose", in(g.op("Reshape", in(g.op("Gather", in(k, picked), integer("axis", 0)),
+        String q = g.op("Gather", in(query, picked), integer("axis", 0));
+        if (classOnly) {
+            q = tokens(q, 0, 1);
+        }
+        String queries = g.op("Transpose", in(g.op("Reshape", in(q, split))), ints("perm", 0, 2, 1, 3));
+        String keys = g.op("Transpose", in(g.op("Reshape", in(g.op("Gather", in(key, picked), integer("axis", 0)),
                 split))), ints("perm", 0, 2, 3, 1));
         String scores = g.op("Mul", in(g.op("MatMul", in(queries, keys)),
                 g.floats((float) (1.0 / Math.sqrt(config.headSize())))));
-        if (bias != null) {
+        if (scoreBias != null) {
+            String bias = classOnly
+                    ? g.op("Slice", in(scoreBias, g.int64s(0), g.int64s(1), g.int64s(2))) : scoreBias;
             scores = g.op("Add", in(scores, bias));
         }
         String averaged = g.op("ReduceMean", in(g.op("Softmax", in(scores), integer("axis", -1))), ints("axes", 1),
                 integer("keepdims", 0));
-        String half = g.floats(0.5f);
-        if (rollout == null) {
-            // the identity [tokens, tokens], made from the scores' shape so that it exists with no image picked
-            String square = g.op("Slice", in(g.op("Shape", in(averaged)), g.int64s(1), g.int64s(3)));
-            String identity = g.op("EyeLike", in(g.op("ConstantOfShape", in(square))));
-            rollout = g.op("Mul", in(g.op("Add", in(averaged, identity)), half));
-        } else {
-            rollout = g.op("Mul", in(g.op("Add", in(g.op("MatMul", in(averaged, rollout)), rollout)), half));
-        }
+        // the identity's rows [queries, tokens], made from the scores' shape so that it exists with no image picked
+        String square = g.op("Slice", in(g.op("Shape", in(averaged)), g.int64s(1), g.int64s(3)));
+        String identity = g.op("EyeLike", in(g.op("ConstantOfShape", in(square))));
+        return g.op("Mul", in(g.op("Add", in(averaged, identity)), g.floats(0.5f)));
     }
 
-    /** The class token's row of the rollout over the patch tokens (the last {@code numPatches}) as an output. */
+    /**
+     * The class token's row of the rollout {@code A'_L ... A'_1} over the patch tokens (the last {@code numPatches}) as
+     * an output: the last layer's class row, then times each earlier layer's A' from the right (vector times matrix,
+     * never a full product of two layers).
+     */
     private void rolloutOutput() {
-        String classRow = g.op("Gather", in(rollout, g.int64s(0)), integer("axis", 1));
+        String row = rolloutSteps.get(rolloutSteps.size() - 1);
+        for (int l = rolloutSteps.size() - 2; l >= 0; l--) {
+            row = g.op("MatMul", in(row, rolloutSteps.get(l)));
+        }
         // Squeeze, not Reshape: with no image picked there is no -1 to infer
-        String patches = g.op("Squeeze", in(classRow, g.int64s(1)));
+        String patches = g.op("Squeeze", in(row, g.int64s(1)));
         g.opTo(OnnxSignature.ROLLOUT_OUTPUT, "Slice", in(patches, g.int64s(-config.numPatches()),
                 g.int64s(Integer.MAX_VALUE), g.int64s(1)));
         g.floatOutput(OnnxSignature.ROLLOUT_OUTPUT, "explained", (long) config.numPatches());

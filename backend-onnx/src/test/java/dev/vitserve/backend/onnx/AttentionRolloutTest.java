@@ -55,6 +55,27 @@ class AttentionRolloutTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("models")
+    void int8GivesNearlyTheSameRollout(String name, @TempDir Path folder) throws BackendException {
+        ModelFiles model = FixtureModels.weightsOnly(name, folder);
+        float[][] expected = Fixtures.referenceRolloutPixels(name);
+        try (Backend int8 = new OnnxBackendProvider().open(model, new BackendOptions(DeviceRequest.CPU, 2, 8,
+                dev.vitserve.api.Precision.INT8))) {
+            assertTrue(int8.rollsOut());
+            Logits explained = int8.infer(FixtureModels.pixels(model.config(), 0, expected.length), true);
+            for (int i = 0; i < expected.length; i++) {
+                float[] actual = explained.rollout(i);
+                float top = 0;
+                for (float v : expected[i]) {
+                    top = Math.max(top, v);
+                }
+                // the quantized layers move the attention a little: within 5% of the largest value
+                assertArrayEquals(expected[i], actual, 0.05f * top, name + " int8 image " + i);
+            }
+        }
+    }
+
     @Test
     void swinRefusesRollout(@TempDir Path folder) throws BackendException {
         ModelFiles model = FixtureModels.weightsOnly("swin-shape", folder);

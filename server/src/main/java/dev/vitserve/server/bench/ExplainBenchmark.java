@@ -12,8 +12,9 @@ import java.util.function.IntFunction;
 
 /**
  * Explanations against classify on one model, one server, one client (loopback), in alternating rounds: classify, then
- * explain with attention rollout (one engine run, the rollout from the same graph); then a few occlusion requests on the
- * default grid, whose cost is one engine image per cell. Every request carries the same image as base64 JSON.
+ * explain with attention rollout (one engine run, the rollout from the same graph); then occlusion requests on a 7x7
+ * grid (50 engine images each: the default 14x14 grid of a ViT-B/16, 197 images, can outlast a loaded machine's 120 s
+ * idle timeout). Every request carries the same image as base64 JSON.
  */
 final class ExplainBenchmark {
 
@@ -21,7 +22,41 @@ final class ExplainBenchmark {
     record Summary(double classifyMs, double rolloutMs, double rolloutRatio, double occlusionMs, double occlusionRatio) {
     }
 
+    /** The occlusion grid measured: 49 cells, 50 engine images per request. */
+    static final String OCCLUSION_GRID = "7x7";
+
     private ExplainBenchmark() {
+    }
+
+    /**
+     * The engine alone, the run with the rollout against the run without it, one after the other {@code pairs} times
+     * on one random image (each pair seconds apart at most, so a shared machine's drift cancels).
+     *
+     * @return the median of the pairs' ratios
+     */
+    static double engine(dev.vitserve.api.Backend backend, dev.vitserve.api.VitConfig config, int pairs)
+            throws Exception {
+        dev.vitserve.api.PixelBatch image = EngineBenchmark.randomBatch(config, 1);
+        backend.infer(image, true);
+        backend.infer(image, false);
+        List<Double> plain = new ArrayList<>();
+        List<Double> rolled = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < pairs; i++) {
+            long t0 = System.nanoTime();
+            backend.infer(image, false);
+            long t1 = System.nanoTime();
+            backend.infer(image, true);
+            long t2 = System.nanoTime();
+            plain.add((t1 - t0) / 1e6);
+            rolled.add((t2 - t1) / 1e6);
+            ratios.add((t2 - t1) / (double) (t1 - t0));
+        }
+        double ratio = Stats.of(ratios).median();
+        System.out.printf(Locale.ROOT, "   engine alone, %d pairs at batch 1: without rollout %.1f ms, with %.1f ms"
+                + " (medians); median of the pairs' ratios %.3f%n", pairs, Stats.of(plain).median(),
+                Stats.of(rolled).median(), ratio);
+        return ratio;
     }
 
     static Summary run(int port, String model, Path image, int rounds, double seconds, double warmupSeconds)
@@ -29,7 +64,7 @@ final class ExplainBenchmark {
         String b64 = Base64.getEncoder().encodeToString(Files.readAllBytes(image));
         URI classify = URI.create("http://127.0.0.1:" + port + "/v1/models/" + model + "/classify");
         URI rollout = URI.create("http://127.0.0.1:" + port + "/v1/models/" + model + "/explain");
-        URI occlusion = URI.create("http://127.0.0.1:" + port + "/v1/models/" + model + "/explain?method=occlusion");
+        URI occlusion = URI.create("http://127.0.0.1:" + port + "/v1/models/" + model + "/explain?method=occlusion&grid=" + OCCLUSION_GRID);
         IntFunction<String> body = n -> "{\"image\":\"" + b64 + "\"}";
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         System.out.println("   warm-up " + warmupSeconds + " s per case");
@@ -53,8 +88,9 @@ final class ExplainBenchmark {
         // occlusion: a handful of requests, each many engine images
         ZeroShotBenchmark.Step o = ZeroShotBenchmark.measure(http, occlusion, body, Math.max(seconds, 1));
         double classifyMedian = Stats.of(classifyMs).median();
-        System.out.printf(Locale.ROOT, "   occlusion on the default grid: %d requests, median %.1f ms (%.1fx classify)%n",
-                o.latency().count(), o.latency().median(), o.latency().median() / classifyMedian);
+        System.out.printf(Locale.ROOT, "   occlusion on a %s grid (50 engine images): %d requests, median %.1f ms (%.1fx"
+                + " classify)%n", OCCLUSION_GRID, o.latency().count(), o.latency().median(),
+                o.latency().median() / classifyMedian);
         return new Summary(classifyMedian, Stats.of(rolloutMs).median(), Stats.of(ratios).median(),
                 o.latency().median(), o.latency().median() / classifyMedian);
     }
