@@ -14,6 +14,7 @@ import dev.vitserve.core.inference.Classification;
 import dev.vitserve.core.inference.Postprocessor;
 import dev.vitserve.core.inference.Postprocessor.Prediction;
 import dev.vitserve.core.inference.ScoreFunction;
+import dev.vitserve.core.model.WrongTaskException;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.registry.ServingModel;
 import io.vertx.core.Future;
@@ -57,6 +58,10 @@ final class ExplainHandler implements Handler<RoutingContext> {
             boolean png = wantsPng(ctx);
             int topK = ClassifyHandler.topK(ctx);
             answered = models.require(ctx).use(serving -> {
+                if (serving.pipeline().numLabels() == 0) {
+                    // a zero-shot model: its labels come with each request, and explain has none to score
+                    throw WrongTaskException.noOwnLabels();
+                }
                 ScoreFunction function = ClassifyHandler.function(ctx, serving.model().defaultFunction());
                 VitConfig config = serving.model().files().config();
                 Grid grid = checkedGrid(serving, method, asked, config);
