@@ -367,6 +367,10 @@
     els.results.replaceChildren(node('h3', 'results-title', `Top ${preds.length} prediction${preds.length === 1 ? '' : 's'}`),
       predictionList(preds));
     renderTimings(data, result);
+    // explain.js: the "Show where it looked" switch under the predictions
+    if (window.vitserveExplain) {
+      window.vitserveExplain.offer({ model: chosen, input: lastInput, result, results: els.results, image: els.previewImage });
+    }
   }
 
   // Every label with its score, best first (the server sorts them; so does the page, in case it did not).
@@ -448,6 +452,7 @@
   }
 
   function clearResults(keepPreview) {
+    if (window.vitserveExplain) window.vitserveExplain.clear();
     els.results.replaceChildren();
     els.timings.hidden = true;
     els.timings.replaceChildren();

@@ -18,6 +18,29 @@ public interface Backend extends AutoCloseable {
     Logits infer(PixelBatch batch) throws BackendException;
 
     /**
+     * Runs the network on a batch and, when {@code rollout} is set, also gives each image's attention rollout from the
+     * same run ({@link Logits#rollout}); a backend computes it only when asked.
+     *
+     * @throws BackendException when the engine fails, or a rollout is asked of a backend that cannot give one
+     *     ({@link #rollsOut()} false)
+     */
+    default Logits infer(PixelBatch batch, boolean rollout) throws BackendException {
+        if (rollout) {
+            throw new BackendException("this network gives no attention rollout");
+        }
+        return infer(batch);
+    }
+
+    /**
+     * Whether {@link #infer(PixelBatch, boolean)} gives an attention rollout when asked: the networks vitserve builds
+     * from {@code model.safetensors} whose tokens attend globally (ViT, DeiT, BEiT, DINOv2) do; Swin (attention
+     * inside shifted windows) and exported files do not.
+     */
+    default boolean rollsOut() {
+        return false;
+    }
+
+    /**
      * Whether {@link #infer} also gives each image's embedding (the final-layernormed class token the
      * classifier reads), from the same run. Networks vitserve builds from {@code model.safetensors} do;
      * an exported file does only when it has such an output.

@@ -12,8 +12,13 @@ import java.util.Objects;
  * @param values row-major, {@code batchSize * numLabels} long
  * @param embeddings row-major, {@code batchSize * hiddenSize} long, or null when the network gives none
  * @param hiddenSize the length of one embedding, 0 without embeddings
+ * @param rollout row-major, {@code batchSize * patches} long: each image's attention rollout, the class token's row
+ *     of the product of every layer's head-averaged attention plus the identity (rows renormalized), over the patch
+ *     tokens only, in the patch grid's row-major order; null when the run was not asked for it
+ * @param patches the length of one image's rollout, 0 without it
  */
-public record Logits(float[] values, int batchSize, int numLabels, float[] embeddings, int hiddenSize) {
+public record Logits(float[] values, int batchSize, int numLabels, float[] embeddings, int hiddenSize, float[] rollout,
+                     int patches) {
 
     public Logits {
         Objects.requireNonNull(values, "values");
@@ -24,11 +29,20 @@ public record Logits(float[] values, int batchSize, int numLabels, float[] embed
             throw new IllegalArgumentException(embeddings.length + " embedding values do not form " + batchSize
                     + " rows of " + hiddenSize);
         }
+        if (rollout != null && (patches < 1 || (long) batchSize * patches != rollout.length)) {
+            throw new IllegalArgumentException(rollout.length + " rollout values do not form " + batchSize
+                    + " rows of " + patches);
+        }
+    }
+
+    /** Logits and embeddings without a rollout. */
+    public Logits(float[] values, int batchSize, int numLabels, float[] embeddings, int hiddenSize) {
+        this(values, batchSize, numLabels, embeddings, hiddenSize, null, 0);
     }
 
     /** Logits without embeddings. */
     public Logits(float[] values, int batchSize, int numLabels) {
-        this(values, batchSize, numLabels, null, 0);
+        this(values, batchSize, numLabels, null, 0, null, 0);
     }
 
     /** How alike two rows of logits are: their cosine similarity, 1 for the same direction. */
@@ -63,5 +77,11 @@ public record Logits(float[] values, int batchSize, int numLabels, float[] embed
         Objects.checkIndex(image, batchSize);
         return embeddings == null ? null
                 : Arrays.copyOfRange(embeddings, image * hiddenSize, (image + 1) * hiddenSize);
+    }
+
+    /** A copy of the attention rollout of one image over its patches, or null when the run gave none. */
+    public float[] rollout(int image) {
+        Objects.checkIndex(image, batchSize);
+        return rollout == null ? null : Arrays.copyOfRange(rollout, image * patches, (image + 1) * patches);
     }
 }

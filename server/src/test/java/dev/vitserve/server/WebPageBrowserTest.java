@@ -554,6 +554,64 @@ class WebPageBrowserTest {
     }
 
     /** The element comes fully into the window, once the page's smooth scrolling is done. */
+    @Test
+    void showsWhereItLookedAndPicksAnotherLabel() {
+        WebDriver driver = browser(1280, 900);
+        driver.get(pageUrl);
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        JavascriptExecutor js = (JavascriptExecutor) driver;
+        upload(driver, Fixtures.image("chelsea.png"));
+        waitForPredictions(driver);
+        WebElement toggle = wait.until(d -> first(d, "#explain-toggle"));
+        assertFalse(toggle.isSelected(), "the heatmap is off until asked for");
+        driver.findElement(By.cssSelector("label.explain-switch")).click();
+        // the default model runs its exported network, which gives no attention: occlusion of the top label instead
+        WebElement heatmap = wait.until(d -> first(d, "#explain-heatmap"));
+        wait.until(d -> "occlusion".equals(heatmap.getAttribute("data-method")));
+        String top = driver.findElements(By.cssSelector("#results .prediction")).get(0).getAttribute("data-index");
+        assertEquals(top, heatmap.getAttribute("data-target"), "the top label is explained first");
+        assertEquals(14L, ((Number) js.executeScript("return arguments[0].width", heatmap)).longValue(), "14x14 cells");
+        assertOverPreview(js, heatmap);
+        assertTrue(driver.findElement(By.id("explain-legend")).isDisplayed(), "a legend");
+        js.executeScript("const s = document.getElementById('explain-opacity'); s.value = '25';"
+                + " s.dispatchEvent(new Event('input'));");
+        assertEquals("0.25", heatmap.getCssValue("opacity"), "the slider sets the heatmap's opacity");
+        screenshot(driver, "explain-occlusion");
+
+        WebElement second = driver.findElements(By.cssSelector("#results .prediction")).get(1);
+        second.click();
+        wait.until(d -> second.getAttribute("data-index").equals(heatmap.getAttribute("data-target")));
+        assertEquals("true", second.getAttribute("aria-pressed"), "the label picked is marked");
+        assertTrue(driver.findElement(By.id("explain-note")).getText().contains(labelOf(second)),
+                driver.findElement(By.id("explain-note")).getText());
+
+        // a model built from model.safetensors: attention rollout of its answer
+        wait.until(d -> new Select(d.findElement(By.id("model-select"))).getOptions().size() > 1);
+        new Select(driver.findElement(By.id("model-select"))).selectByValue("shapes/a");
+        waitForPredictions(driver);
+        wait.until(d -> first(d, "#explain-toggle") != null && first(d, "#explain-heatmap") == null);
+        driver.findElement(By.cssSelector("label.explain-switch")).click();
+        WebElement rollout = wait.until(d -> first(d, "#explain-heatmap"));
+        wait.until(d -> "rollout".equals(rollout.getAttribute("data-method")));
+        assertOverPreview(js, rollout);
+        driver.findElement(By.cssSelector("label.explain-switch")).click();
+        wait.until(d -> first(d, "#explain-heatmap") == null);
+        screenshot(driver, "explain-rollout-off");
+        assertNoPolicyViolations(driver);
+    }
+
+    /** The heatmap covers the previewed photo exactly. */
+    private static void assertOverPreview(JavascriptExecutor js, WebElement heatmap) {
+        List<?> boxes = (List<?>) js.executeScript("const a = arguments[0].getBoundingClientRect();"
+                + " const b = document.getElementById('preview-image').getBoundingClientRect();"
+                + " return [a.left, a.top, a.width, a.height, b.left, b.top, b.width, b.height];", heatmap);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(((Number) boxes.get(i + 4)).doubleValue(), ((Number) boxes.get(i)).doubleValue(), 1.0,
+                    "the heatmap lies over the photo: " + boxes);
+        }
+        assertTrue(((Number) boxes.get(2)).doubleValue() > 50, "the photo is shown: " + boxes);
+    }
+
     private static void assertInView(WebDriver driver, WebElement element) {
         JavascriptExecutor js = (JavascriptExecutor) driver;
         new WebDriverWait(driver, Duration.ofSeconds(5))

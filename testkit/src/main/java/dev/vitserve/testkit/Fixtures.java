@@ -92,6 +92,37 @@ public final class Fixtures {
     }
 
     /**
+     * The fixture models with an {@code explain-reference.json} (made by {@code testkit/tools/explain-reference.py}):
+     * tiny-vit and every architecture whose tokens attend globally (all of {@link #architectureModelNames()} but Swin).
+     */
+    public static List<String> rolloutModelNames() {
+        return List.of("tiny-vit", "deit-shape", "deit-teacher-shape", "dinov2-shape", "dinov2-registers-shape",
+                "beit-shape", "beit-shared-shape");
+    }
+
+    /** A fixture model's {@code explain-reference.json}: PyTorch's attention rollout and occlusion maps. */
+    public static JsonNode explainReference(String model) {
+        return json(model(model).resolve("explain-reference.json"));
+    }
+
+    /** The reference attention rollout of the synthetic batch {@code FixtureModels.pixels(config, 0, 3)}. */
+    public static float[][] referenceRolloutPixels(String model) {
+        return rows(explainReference(model).get("pixels").get("rollout"));
+    }
+
+    /** A JSON array of arrays of numbers as floats. */
+    public static float[][] rows(JsonNode rows) {
+        float[][] values = new float[rows.size()][];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = new float[rows.get(i).size()];
+            for (int j = 0; j < values[i].length; j++) {
+                values[i][j] = (float) rows.get(i).get(j).asDouble();
+            }
+        }
+        return values;
+    }
+
+    /**
      * Image classifiers of architectures vitserve does not build, as Optimum exports them (config.json,
      * preprocessor_config.json, onnx/model.onnx and reference.json; made by {@code testkit/tools/exported-classifier.py}):
      * {@code convnext-exported} (ConvNextForImageClassification, 48x40, every input axis dynamic, 7 labels) and
@@ -106,15 +137,7 @@ public final class Fixtures {
      * {@code embeddings}, one row per image.
      */
     public static float[][] referencePixels(String model, String what) {
-        JsonNode rows = reference(model).get("pixels").get(what);
-        float[][] values = new float[rows.size()][];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = new float[rows.get(i).size()];
-            for (int j = 0; j < values[i].length; j++) {
-                values[i][j] = (float) rows.get(i).get(j).asDouble();
-            }
-        }
-        return values;
+        return rows(reference(model).get("pixels").get(what));
     }
 
     /**

@@ -47,6 +47,8 @@ final class BeitNetwork extends StatelessNetwork {
     private final int rows;
     private final int columns;
     private final float eps;
+    /** The patch tokens, last in the sequence: what a rollout is over. */
+    private final long patches;
     private final NDArray patchWeight;
     private final NDArray patchBias;
     /** The class token (plus its position embedding), {@code [1, 1, hidden]}. */
@@ -69,6 +71,7 @@ final class BeitNetwork extends StatelessNetwork {
         this.rows = config.imageHeight() / config.patchSize();
         this.columns = config.imageWidth() / config.patchSize();
         this.eps = (float) config.layerNormEps();
+        this.patches = config.numPatches();
         String embeddings = PREFIX + "embeddings.";
         patchWeight = reader.read(embeddings + "patch_embeddings.projection.weight", hidden, config.numChannels(),
                 patch, patch);
@@ -149,11 +152,21 @@ final class BeitNetwork extends StatelessNetwork {
     }
 
     @Override
+    long patches() {
+        return patches;
+    }
+
+    @Override
     NDList forward(NDArray pixels) {
+        return forward(pixels, null);
+    }
+
+    @Override
+    NDList forward(NDArray pixels, AttentionRollout rollout) {
         NDArray states = stage(() -> embed(pixels));
         for (Layer layer : layers) {
             NDArray input = states;
-            states = stage(() -> encoderLayer(input, layer));
+            states = stage(() -> encoderLayer(input, layer, rollout));
         }
         try (NDScope stage = new NDScope()) {
             long n = states.getShape().get(0);
@@ -176,8 +189,8 @@ final class BeitNetwork extends StatelessNetwork {
         return front.concat(tokens, 1);
     }
 
-    private NDArray encoderLayer(NDArray states, Layer layer) {
-        NDArray attended = attention(norm(states, layer.normBeforeWeight(), layer.normBeforeBias()), layer);
+    private NDArray encoderLayer(NDArray states, Layer layer, AttentionRollout rollout) {
+        NDArray attended = attention(norm(states, layer.normBeforeWeight(), layer.normBeforeBias()), layer, rollout);
         if (layer.lambda1() != null) {
             attended = attended.muli(layer.lambda1());
         }
@@ -191,7 +204,7 @@ final class BeitNetwork extends StatelessNetwork {
         return residual.addi(down);
     }
 
-    private NDArray attention(NDArray normed, Layer layer) {
+    private NDArray attention(NDArray normed, Layer layer, AttentionRollout rollout) {
         long n = normed.getShape().get(0);
         long tokens = normed.getShape().get(1);
         NDList qkv = Linear.linear(normed, layer.qkvWeight(), layer.qkvBias()).singletonOrThrow().split(3, 2);
@@ -202,7 +215,11 @@ final class BeitNetwork extends StatelessNetwork {
         if (layer.bias() != null) {
             scores = scores.addi(layer.bias());
         }
-        NDArray context = scores.softmax(3).matMul(v);
+        NDArray probabilities = scores.softmax(3);
+        if (rollout != null) {
+            rollout.add(probabilities);
+        }
+        NDArray context = probabilities.matMul(v);
         NDArray merged = context.transpose(0, 2, 1, 3).reshape(n, tokens, hidden);
         return Linear.linear(merged, layer.attentionOutWeight(), layer.attentionOutBias()).singletonOrThrow();
     }

@@ -39,6 +39,8 @@ final class Dinov2Network extends StatelessNetwork {
     private final long headSize;
     private final long patch;
     private final float eps;
+    /** The patch tokens, last in the sequence: what a rollout is over. */
+    private final long patches;
     private final NDArray patchWeight;
     private final NDArray patchBias;
     /** The class token plus its position embedding, {@code [1, 1, hidden]}. */
@@ -61,6 +63,7 @@ final class Dinov2Network extends StatelessNetwork {
         this.headSize = config.headSize();
         this.patch = config.patchSize();
         this.eps = (float) config.layerNormEps();
+        this.patches = config.numPatches();
         String base = dinov2.prefix();
         patchWeight = reader.read(base + "embeddings.patch_embeddings.projection.weight", hidden, config.numChannels(),
                 patch, patch);
@@ -121,11 +124,21 @@ final class Dinov2Network extends StatelessNetwork {
     }
 
     @Override
+    long patches() {
+        return patches;
+    }
+
+    @Override
     NDList forward(NDArray pixels) {
+        return forward(pixels, null);
+    }
+
+    @Override
+    NDList forward(NDArray pixels, AttentionRollout rollout) {
         NDArray states = stage(() -> embed(pixels));
         for (Layer layer : layers) {
             NDArray input = states;
-            states = stage(() -> encoderLayer(input, layer));
+            states = stage(() -> encoderLayer(input, layer, rollout));
         }
         try (NDScope stage = new NDScope()) {
             long n = states.getShape().get(0);
@@ -151,8 +164,8 @@ final class Dinov2Network extends StatelessNetwork {
         return front.concat(tokens, 1);
     }
 
-    private NDArray encoderLayer(NDArray states, Layer layer) {
-        NDArray attended = attention(norm(states, layer.norm1Weight(), layer.norm1Bias()), layer).muli(layer.scale1());
+    private NDArray encoderLayer(NDArray states, Layer layer, AttentionRollout rollout) {
+        NDArray attended = attention(norm(states, layer.norm1Weight(), layer.norm1Bias()), layer, rollout).muli(layer.scale1());
         NDArray residual = states.addi(attended);
         NDArray x = norm(residual, layer.norm2Weight(), layer.norm2Bias());
         NDArray up = Linear.linear(x, layer.inWeight(), layer.inBias()).singletonOrThrow();
@@ -169,14 +182,18 @@ final class Dinov2Network extends StatelessNetwork {
         return residual.addi(down.muli(layer.scale2()));
     }
 
-    private NDArray attention(NDArray normed, Layer layer) {
+    private NDArray attention(NDArray normed, Layer layer, AttentionRollout rollout) {
         long n = normed.getShape().get(0);
         long tokens = normed.getShape().get(1);
         NDList qkv = Linear.linear(normed, layer.qkvWeight(), layer.qkvBias()).singletonOrThrow().split(3, 2);
         NDArray q = qkv.get(0).reshape(n, tokens, heads, headSize).transpose(0, 2, 1, 3);
         NDArray kT = qkv.get(1).reshape(n, tokens, heads, headSize).transpose(0, 2, 3, 1);
         NDArray v = qkv.get(2).reshape(n, tokens, heads, headSize).transpose(0, 2, 1, 3);
-        NDArray context = q.matMul(kT).softmax(3).matMul(v);
+        NDArray probabilities = q.matMul(kT).softmax(3);
+        if (rollout != null) {
+            rollout.add(probabilities);
+        }
+        NDArray context = probabilities.matMul(v);
         NDArray merged = context.transpose(0, 2, 1, 3).reshape(n, tokens, hidden);
         return Linear.linear(merged, layer.attentionOutWeight(), layer.attentionOutBias()).singletonOrThrow();
     }

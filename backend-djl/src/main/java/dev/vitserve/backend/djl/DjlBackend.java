@@ -94,20 +94,35 @@ public final class DjlBackend extends PyTorchBackend {
 
     @Override
     public Logits infer(PixelBatch batch) throws BackendException {
-        config.requireImageShape(batch);
-        return whileOpen(() -> run(batch));
+        return infer(batch, false);
     }
 
-    private Logits run(PixelBatch batch) throws BackendException {
+    @Override
+    public Logits infer(PixelBatch batch, boolean rollout) throws BackendException {
+        config.requireImageShape(batch);
+        if (rollout && !network.rollsOut()) {
+            throw new BackendException(networkName + " gives no attention rollout");
+        }
+        return whileOpen(() -> run(batch, rollout));
+    }
+
+    @Override
+    public boolean rollsOut() {
+        return network.rollsOut();
+    }
+
+    private Logits run(PixelBatch batch, boolean rollout) throws BackendException {
         Worker mine = workerOfThisThread();
         try (NDManager manager = network.manager().newSubManager()) {
             NDArray input = manager.create(mine.stage(batch.pixels()), new Shape(batch.shape()), DataType.FLOAT32);
-            NDList outputs = mine.runner.run(input);
+            NDList outputs = mine.runner.run(input, rollout);
             float[] logits = floats(outputs.get(0), batch.batchSize(), config.numLabels(), "logits");
             float[] embeddings = network.embeds()
                     ? floats(outputs.get(1), batch.batchSize(), config.embeddingSize(), "embeddings") : null;
+            float[] rollouts = rollout ? floats(outputs.get(outputs.size() - 1), batch.batchSize(), config.numPatches(),
+                    "attention rollout") : null;
             return new Logits(logits, batch.batchSize(), config.numLabels(), embeddings,
-                    embeddings == null ? 0 : config.embeddingSize());
+                    embeddings == null ? 0 : config.embeddingSize(), rollouts, rollout ? config.numPatches() : 0);
         } catch (TranslateException | RuntimeException e) {
             throw new BackendException("PyTorch failed on a batch of " + batch.batchSize() + " for " + modelName() + ": "
                     + e.getMessage(), e);

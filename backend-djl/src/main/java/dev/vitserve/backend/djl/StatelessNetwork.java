@@ -103,12 +103,23 @@ abstract class StatelessNetwork implements TorchNetwork, TorchNetwork.Runner {
      */
     @Override
     public final NDList run(NDArray pixels) {
+        return run(pixels, false);
+    }
+
+    @Override
+    public final NDList run(NDArray pixels, boolean rollout) {
         boolean gradMode = JniUtils.isGradMode();
         if (gradMode) {
             JniUtils.setGradMode(false);
         }
         try {
-            return forward(pixels);
+            if (!rollout) {
+                return forward(pixels);
+            }
+            AttentionRollout gathered = new AttentionRollout(patches());
+            NDList outputs = forward(pixels, gathered);
+            outputs.add(gathered.classRow());
+            return outputs;
         } finally {
             if (gradMode) {
                 JniUtils.setGradMode(true);
@@ -118,6 +129,24 @@ abstract class StatelessNetwork implements TorchNetwork, TorchNetwork.Runner {
 
     /** The logits {@code [N, numLabels]} and the embeddings of a batch, made in the pixels' manager. */
     abstract NDList forward(NDArray pixels);
+
+    /**
+     * As {@link #forward(NDArray)}, each layer's attention probabilities multiplied into {@code rollout}; only for a
+     * network that {@link #rollsOut()}.
+     */
+    NDList forward(NDArray pixels, AttentionRollout rollout) {
+        throw new IllegalStateException(getClass().getSimpleName() + " gives no attention rollout");
+    }
+
+    /** The patch tokens a rollout is over (the last tokens); 0 for a network that does not roll out. */
+    long patches() {
+        return 0;
+    }
+
+    @Override
+    public boolean rollsOut() {
+        return patches() > 0;
+    }
 
     @Override
     public final void close() {

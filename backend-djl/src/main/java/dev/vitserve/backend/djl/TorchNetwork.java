@@ -19,6 +19,11 @@ interface TorchNetwork extends AutoCloseable {
         return false;
     }
 
+    /** Whether its runs give the attention rollout when asked ({@link Runner#run(NDArray, boolean)}). */
+    default boolean rollsOut() {
+        return false;
+    }
+
     /** Releases the network's native memory; runners must not be used afterwards. */
     @Override
     void close();
@@ -32,5 +37,16 @@ interface TorchNetwork extends AutoCloseable {
          * manager of {@code pixels}, so closing that manager frees them.
          */
         NDList run(NDArray pixels) throws TranslateException;
+
+        /**
+         * As {@link #run(NDArray)}; with {@code rollout}, then also each image's attention rollout over the patches
+         * {@code [N, patches]}, last in the list.
+         */
+        default NDList run(NDArray pixels, boolean rollout) throws TranslateException {
+            if (rollout) {
+                throw new IllegalStateException("this network gives no attention rollout");
+            }
+            return run(pixels);
+        }
     }
 }

@@ -30,6 +30,7 @@ final class VitNetwork extends StatelessNetwork {
     private final float eps;
     /** The tokens the heads read: the class token, and with a teacher also the distillation token. */
     private final int headTokens;
+    private final long patches;
 
     private VitNetwork(NDManager manager, VitParameters parameters, VitConfig config) {
         super(manager);
@@ -40,6 +41,17 @@ final class VitNetwork extends StatelessNetwork {
         this.patch = config.patchSize();
         this.eps = (float) config.layerNormEps();
         this.headTokens = parameters.distillationWeight != null ? 2 : 1;
+        this.patches = config.numPatches();
+    }
+
+    @Override
+    long patches() {
+        return patches;
+    }
+
+    @Override
+    NDList forward(NDArray pixels) {
+        return forward(pixels, null);
     }
 
     /** Reads the weights onto a device and builds the network, as {@link StatelessNetwork#build} says. */
@@ -54,14 +66,14 @@ final class VitNetwork extends StatelessNetwork {
      * layer's activations at a time.
      */
     @Override
-    NDList forward(NDArray pixels) {
+    NDList forward(NDArray pixels, AttentionRollout rollout) {
         NDArray states = stage(() -> embed(pixels));
         for (int i = 0; i < parameters.layers.size(); i++) {
             NDArray input = states;
             VitParameters.Layer layer = parameters.layers.get(i);
             // only the head tokens' outputs feed the classifier: the last layer computes just those rows
             boolean last = i == parameters.layers.size() - 1;
-            states = stage(() -> encoderLayer(input, layer, last));
+            states = stage(() -> encoderLayer(input, layer, last, rollout));
         }
         try (NDScope stage = new NDScope()) {
             long n = states.getShape().get(0);
@@ -98,9 +110,10 @@ final class VitNetwork extends StatelessNetwork {
      * One pre-LayerNorm encoder layer: {@code h += attention(LN(h))}, then {@code h += W2 gelu(W1 LN(h))}. Updates
      * {@code states} in place, or with {@code classTokenOnly} returns a new {@code [N, 1, hidden]} for the class token.
      */
-    private NDArray encoderLayer(NDArray states, VitParameters.Layer layer, boolean classTokenOnly) {
+    private NDArray encoderLayer(NDArray states, VitParameters.Layer layer, boolean classTokenOnly,
+                                 AttentionRollout rollout) {
         NDArray attended = attention(layerNorm(states, layer.normBeforeWeight(), layer.normBeforeBias()), layer,
-                classTokenOnly);
+                classTokenOnly, rollout);
         NDArray residual = classTokenOnly ? attended.addi(states.get(":, :" + headTokens + ", :"))
                 : states.addi(attended);
         NDArray expanded = Activation.gelu(linear(layerNorm(residual, layer.normAfterWeight(), layer.normAfterBias()),
@@ -109,7 +122,8 @@ final class VitNetwork extends StatelessNetwork {
     }
 
     /** Multi-head self-attention and its output projection, for every token or for the class token only. */
-    private NDArray attention(NDArray normed, VitParameters.Layer layer, boolean classTokenOnly) {
+    private NDArray attention(NDArray normed, VitParameters.Layer layer, boolean classTokenOnly,
+                              AttentionRollout rollout) {
         long n = normed.getShape().get(0);
         long tokens = normed.getShape().get(1);
         NDList qkv = linear(normed, layer.qkvWeight(), layer.qkvBias()).split(3, 2);
@@ -120,7 +134,11 @@ final class VitNetwork extends StatelessNetwork {
         NDArray kT = qkv.get(1).reshape(n, tokens, heads, headSize).transpose(0, 2, 3, 1);
         NDArray v = qkv.get(2).reshape(n, tokens, heads, headSize).transpose(0, 2, 1, 3);
         // the queries are already scaled by headSize^-0.5 (see VitParameters); softmax over the keys
-        NDArray context = q.matMul(kT).softmax(3).matMul(v);
+        NDArray probabilities = q.matMul(kT).softmax(3);
+        if (rollout != null) {
+            rollout.add(probabilities);
+        }
+        NDArray context = probabilities.matMul(v);
         NDArray merged = context.transpose(0, 2, 1, 3).reshape(n, queryTokens, hidden);
         return linear(merged, layer.attentionOutWeight(), layer.attentionOutBias());
     }

@@ -136,6 +136,7 @@ final class BeitGraphBuilder extends EncoderGraphBuilder {
             }
             bias = sharedBiasInput;
         }
+        rolloutLayer(q, k, bias);
         String[] inputs = bias == null ? in(q, k, v) : in(q, k, v, "", "", bias);
         String context = g.opIn(OnnxNodes.MICROSOFT, "MultiHeadAttention", inputs,
                 integer("num_heads", config.numHeads()), real("scale", (float) (1.0 / Math.sqrt(config.headSize()))));

@@ -9,6 +9,7 @@ import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +35,8 @@ abstract class EncoderGraphBuilder {
     protected final Int8WeightRange int8;
     /** The int8 layers, or null for a float32 network. */
     private final QuantizedLinears quantized;
+    /** Each layer's A' of the attention rollout so far (the last layer's: the class token's row only). */
+    private final List<String> rolloutSteps = new ArrayList<>();
 
     protected EncoderGraphBuilder(VitConfig config, ModelWeights weights, Int8WeightRange int8) {
         this.config = config;
@@ -43,7 +46,10 @@ abstract class EncoderGraphBuilder {
         this.quantized = int8 == null ? null : new QuantizedLinears(g, supplied, this::floats, int8);
     }
 
-    /** Adds the whole network: input {@code pixel_values}, outputs {@code logits} and {@code embeddings}. */
+    /**
+     * Adds the whole network: input {@code pixel_values}, outputs {@code logits} and {@code embeddings}, and where
+     * rollout applies the input {@code rollout_images} and output {@code attention_rollout}.
+     */
     protected abstract void network() throws BackendException;
 
     /** The prefix of the base model's parameters, e.g. {@code vit.}, for messages about a headless checkpoint. */
@@ -65,10 +71,83 @@ abstract class EncoderGraphBuilder {
         }
     }
 
-    /** The graph's input, {@code pixel_values} [batch, C, H, W]. */
+    /**
+     * The graph's inputs: {@code pixel_values} [batch, C, H, W] and, when the architecture {@link #rollsOut()},
+     * {@code rollout_images} int64 [explained]: the images of the batch whose attention rollout is asked (empty: none,
+     * and the rollout's operators then run on empty tensors, which costs next to nothing).
+     */
     protected void pixelInput() {
         g.floatInput(OnnxSignature.PIXEL_INPUT, "batch", (long) config.numChannels(), (long) config.imageHeight(),
                 (long) config.imageWidth());
+        if (rollsOut()) {
+            g.int64Input(OnnxSignature.ROLLOUT_INPUT, "explained");
+        }
+    }
+
+    /** Whether every token attends to every other (rollout is defined): true but for Swin's windows. */
+    protected boolean rollsOut() {
+        return true;
+    }
+
+    /**
+     * One layer's step of the attention rollout (Abnar and Zuidema 2020), built where the layer's query and key are
+     * made (so that nothing of them is kept for later when no image is picked): its A' ({@link #rolloutStep}), for the
+     * last layer only the class token's row; {@link #rolloutOutput()} multiplies them.
+     *
+     * @param q the projected queries [batch, tokens, hidden], before scaling
+     * @param k the projected keys [batch, tokens, hidden]
+     * @param bias added to the scores [1, heads, tokens, tokens] (BEiT's relative position bias), or null
+     */
+    protected void rolloutLayer(String q, String k, String bias) {
+        rolloutSteps.add(rolloutStep(q, k, bias, rolloutSteps.size() == config.numLayers() - 1));
+    }
+
+    /**
+     * One layer's A' for the images {@code rollout_images} picks: the attention probabilities
+     * {@code softmax(q k^T / sqrt(head_size) + bias)} averaged over the heads, A, then {@code A' = (A + I) / 2} (A's rows
+     * sum to 1: this is A plus the identity, rows renormalized). With {@code classOnly}, only the class token's row
+     * [explained, 1, tokens], from its query alone.
+     */
+    private String rolloutStep(String query, String key, String scoreBias, boolean classOnly) {
+        String picked = OnnxSignature.ROLLOUT_INPUT;
+        String split = g.int64s(0, 0, config.numHeads(), config.headSize());
+        String q = g.op("Gather", in(query, picked), integer("axis", 0));
+        if (classOnly) {
+            q = tokens(q, 0, 1);
+        }
+        String queries = g.op("Transpose", in(g.op("Reshape", in(q, split))), ints("perm", 0, 2, 1, 3));
+        String keys = g.op("Transpose", in(g.op("Reshape", in(g.op("Gather", in(key, picked), integer("axis", 0)),
+                split))), ints("perm", 0, 2, 3, 1));
+        String scores = g.op("Mul", in(g.op("MatMul", in(queries, keys)),
+                g.floats((float) (1.0 / Math.sqrt(config.headSize())))));
+        if (scoreBias != null) {
+            String bias = classOnly
+                    ? g.op("Slice", in(scoreBias, g.int64s(0), g.int64s(1), g.int64s(2))) : scoreBias;
+            scores = g.op("Add", in(scores, bias));
+        }
+        String averaged = g.op("ReduceMean", in(g.op("Softmax", in(scores), integer("axis", -1))), ints("axes", 1),
+                integer("keepdims", 0));
+        // the identity's rows [queries, tokens], made from the scores' shape so that it exists with no image picked
+        String square = g.op("Slice", in(g.op("Shape", in(averaged)), g.int64s(1), g.int64s(3)));
+        String identity = g.op("EyeLike", in(g.op("ConstantOfShape", in(square))));
+        return g.op("Mul", in(g.op("Add", in(averaged, identity)), g.floats(0.5f)));
+    }
+
+    /**
+     * The class token's row of the rollout {@code A'_L ... A'_1} over the patch tokens (the last {@code numPatches}) as
+     * an output: the last layer's class row, then times each earlier layer's A' from the right (vector times matrix,
+     * never a full product of two layers).
+     */
+    private void rolloutOutput() {
+        String row = rolloutSteps.get(rolloutSteps.size() - 1);
+        for (int l = rolloutSteps.size() - 2; l >= 0; l--) {
+            row = g.op("MatMul", in(row, rolloutSteps.get(l)));
+        }
+        // Squeeze, not Reshape: with no image picked there is no -1 to infer
+        String patches = g.op("Squeeze", in(row, g.int64s(1)));
+        g.opTo(OnnxSignature.ROLLOUT_OUTPUT, "Slice", in(patches, g.int64s(-config.numPatches()),
+                g.int64s(Integer.MAX_VALUE), g.int64s(1)));
+        g.floatOutput(OnnxSignature.ROLLOUT_OUTPUT, "explained", (long) config.numPatches());
     }
 
     /** The patches through the Conv projection (kernel = stride = patch), as tokens [batch, patches, hidden]. */
@@ -119,6 +198,7 @@ abstract class EncoderGraphBuilder {
                 linear(self + "key", x, hidden, hidden, config.qkvBias()),
                 linear(self + "value", x, hidden, hidden, config.qkvBias())};
         }
+        rolloutLayer(qkv[0], qkv[1], null);
         String context = g.opIn(OnnxNodes.MICROSOFT, "MultiHeadAttention", in(qkv),
                 integer("num_heads", config.numHeads()), real("scale", (float) (1.0 / Math.sqrt(config.headSize()))));
         return encoderLinear(output, context, hidden, hidden, true);
@@ -135,6 +215,9 @@ abstract class EncoderGraphBuilder {
         g.floatOutput(OnnxSignature.EMBEDDINGS_OUTPUT, "batch", (long) config.embeddingSize());
         g.opTo(OnnxSignature.LOGITS_OUTPUT, "Identity", in(logits));
         g.floatOutput(OnnxSignature.LOGITS_OUTPUT, "batch", (long) config.numLabels());
+        if (rollsOut()) {
+            rolloutOutput();
+        }
     }
 
     /** A classifier head {@code x W^T + b}, in float32: [batch, inputs] to [batch, labels]. */

@@ -18,6 +18,7 @@ import dev.vitserve.api.PixelBatch;
 import dev.vitserve.api.Precision;
 import dev.vitserve.api.VitConfig;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -184,23 +185,39 @@ public final class OnnxBackend implements Backend {
 
     @Override
     public Logits infer(PixelBatch batch) throws BackendException {
+        return infer(batch, false);
+    }
+
+    @Override
+    public Logits infer(PixelBatch batch, boolean rollout) throws BackendException {
         config.requireImageShape(batch);
+        if (rollout && !signature.rollsOut()) {
+            throw new BackendException("the ONNX network of " + modelName + " (" + weightsFile.getFileName()
+                    + ") gives no attention rollout");
+        }
         lifecycle.readLock().lock();
         try {
             if (closed) {
                 throw new IllegalStateException("the ONNX Runtime backend of " + modelName + " is closed");
             }
-            return run(batch);
+            return run(batch, rollout);
         } finally {
             lifecycle.readLock().unlock();
         }
     }
 
-    private Logits run(PixelBatch batch) throws BackendException {
+    private Logits run(PixelBatch batch, boolean rollout) throws BackendException {
         // a duplicate: the tensor reads from the buffer's position, and the caller's position stays untouched
         FloatBuffer pixels = batch.pixels().duplicate();
+        long[] picked = new long[rollout ? batch.batchSize() : 0];
+        for (int i = 0; i < picked.length; i++) {
+            picked[i] = i;
+        }
         try (OnnxTensor input = OnnxTensor.createTensor(environment, pixels, batch.shape());
-             OrtSession.Result result = session.run(Map.of(signature.inputName(), input))) {
+             OnnxTensor explained = signature.rollsOut()
+                     ? OnnxTensor.createTensor(environment, LongBuffer.wrap(picked), new long[] {picked.length}) : null;
+             OrtSession.Result result = session.run(explained == null ? Map.of(signature.inputName(), input)
+                     : Map.of(signature.inputName(), input, OnnxSignature.ROLLOUT_INPUT, explained))) {
             OnnxValue output = result.get(signature.outputName())
                     .orElseThrow(() -> new BackendException("ONNX Runtime returned no output " + signature.outputName()));
             if (!(output instanceof OnnxTensor)) {
@@ -214,8 +231,10 @@ public final class OnnxBackend implements Backend {
             }
             float[] embeddings = signature.embeddingsName() == null ? null
                     : floats(result, signature.embeddingsName(), batch.batchSize(), signature.embeddingsWidth());
+            float[] rollouts = rollout
+                    ? floats(result, OnnxSignature.ROLLOUT_OUTPUT, batch.batchSize(), config.numPatches()) : null;
             return new Logits(floats(logits), batch.batchSize(), config.numLabels(), embeddings,
-                    embeddings == null ? 0 : signature.embeddingsWidth());
+                    embeddings == null ? 0 : signature.embeddingsWidth(), rollouts, rollout ? config.numPatches() : 0);
         } catch (OrtException e) {
             throw new BackendException("ONNX Runtime failed on a batch of " + batch.batchSize() + " for " + modelName
                     + ": " + e.getMessage(), e);
@@ -244,6 +263,11 @@ public final class OnnxBackend implements Backend {
     @Override
     public boolean embeds() {
         return signature.embeddingsName() != null;
+    }
+
+    @Override
+    public boolean rollsOut() {
+        return signature.rollsOut();
     }
 
     @Override

@@ -20,14 +20,20 @@ import java.util.Map;
  * @param fixedBatchSize the batch size the network is fixed to, or -1 when the batch axis is dynamic
  * @param embeddingsName the output {@code embeddings} [batch, hidden_size], or null when the network has none
  * @param embeddingsWidth the width of that output, 0 without it
+ * @param rollsOut whether the network takes {@code rollout_images} and gives {@code attention_rollout} (networks built
+ *     from safetensors whose tokens attend globally)
  */
 record OnnxSignature(String inputName, String outputName, long fixedBatchSize, String embeddingsName,
-                     int embeddingsWidth) {
+                     int embeddingsWidth, boolean rollsOut) {
 
     static final String PIXEL_INPUT = "pixel_values";
     static final String LOGITS_OUTPUT = "logits";
     /** The final-layernormed class token, as networks built from safetensors name it. */
     static final String EMBEDDINGS_OUTPUT = "embeddings";
+    /** The images of a batch whose attention rollout is asked, int64 [explained], in networks built from safetensors. */
+    static final String ROLLOUT_INPUT = "rollout_images";
+    /** Their attention rollout over the patches, [explained, patches]. */
+    static final String ROLLOUT_OUTPUT = "attention_rollout";
 
     /**
      * Reads and checks a session's input and output.
@@ -37,10 +43,14 @@ record OnnxSignature(String inputName, String outputName, long fixedBatchSize, S
      */
     static OnnxSignature check(OrtSession session, VitConfig config, Path file) throws BackendException {
         try {
-            Map<String, NodeInfo> inputs = session.getInputInfo();
+            Map<String, NodeInfo> inputs = new java.util.LinkedHashMap<>(session.getInputInfo());
             Map<String, NodeInfo> outputs = session.getOutputInfo();
             if (config.architecture().exported()) {
                 return checkExported(inputs, outputs, config, file);
+            }
+            boolean rollsOut = inputs.containsKey(ROLLOUT_INPUT) && outputs.containsKey(ROLLOUT_OUTPUT);
+            if (rollsOut) {
+                inputs.remove(ROLLOUT_INPUT);
             }
             if (inputs.size() != 1) {
                 throw mismatch(file, "takes " + inputs.size() + " inputs " + inputs.keySet()
@@ -64,7 +74,7 @@ record OnnxSignature(String inputName, String outputName, long fixedBatchSize, S
             }
             String embeddings = embeddings(outputs.get(EMBEDDINGS_OUTPUT), config.embeddingSize());
             return new OnnxSignature(input.getName(), output.getName(), inputShape[0] > 0 ? inputShape[0] : -1,
-                    embeddings, embeddings == null ? 0 : config.embeddingSize());
+                    embeddings, embeddings == null ? 0 : config.embeddingSize(), rollsOut);
         } catch (OrtException e) {
             throw new BackendException("cannot read the inputs and outputs of " + file + ": " + e.getMessage(), e);
         }
@@ -111,7 +121,8 @@ record OnnxSignature(String inputName, String outputName, long fixedBatchSize, S
         NodeInfo embeddingsOutput = outputs.get(EMBEDDINGS_OUTPUT);
         String embeddings = embeddings(embeddingsOutput, 0);
         int width = embeddings == null ? 0 : (int) ((TensorInfo) embeddingsOutput.getInfo()).getShape()[1];
-        return new OnnxSignature(PIXEL_INPUT, LOGITS_OUTPUT, inputShape[0] > 0 ? inputShape[0] : -1, embeddings, width);
+        return new OnnxSignature(PIXEL_INPUT, LOGITS_OUTPUT, inputShape[0] > 0 ? inputShape[0] : -1, embeddings, width,
+                false);
     }
 
     /** The tensors of a graph's inputs or outputs, with their shapes, for messages. */

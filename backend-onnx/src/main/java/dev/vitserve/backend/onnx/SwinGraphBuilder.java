@@ -33,6 +33,12 @@ final class SwinGraphBuilder extends EncoderGraphBuilder {
         this.swin = (Swin) config.architecture();
     }
 
+    /** Swin's tokens attend inside (shifted) windows only, and merge between stages: no rollout over the image. */
+    @Override
+    protected boolean rollsOut() {
+        return false;
+    }
+
     @Override
     protected String basePrefix() {
         return PREFIX;

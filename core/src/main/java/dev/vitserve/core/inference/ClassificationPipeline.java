@@ -12,6 +12,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntFunction;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -61,8 +65,19 @@ public final class ClassificationPipeline {
         this.workers = workers;
     }
 
-    private record Prepared(double decodeMs, double preprocessMs,
+    private record Prepared(double decodeMs, double preprocessMs, float[] pixels,
                             CompletableFuture<InferenceResult> inference) {
+    }
+
+    /**
+     * One image classified for an explanation, with what the explanation needs of that run.
+     *
+     * @param classification the top predictions and timings, as classify answers them
+     * @param logits every label's logit
+     * @param rollout the attention rollout over the patches from the same run, or null when not asked
+     * @param tensor the CHW tensor the model saw (after EXIF, resize, crop, rescale, normalize)
+     */
+    public record Explained(Classification classification, float[] logits, float[] rollout, float[] tensor) {
     }
 
     /**
@@ -87,9 +102,74 @@ public final class ClassificationPipeline {
         }
         Context context = Vertx.currentContext();
         return prepare(image, request).compose(p -> inferred(p.inference(), context).map(result -> new Classification(
-                postprocessor.top(result.logits(), topK, function),
-                new Classification.Timings(p.decodeMs(), p.preprocessMs(), result.queueMs(),
-                        result.inferenceMs(), (System.nanoTime() - startNanos) / 1e6, result.batchSize()))));
+                postprocessor.top(result.logits(), topK, function), timings(p, result, startNanos))));
+    }
+
+    private static Classification.Timings timings(Prepared p, InferenceResult result, long startNanos) {
+        return new Classification.Timings(p.decodeMs(), p.preprocessMs(), result.queueMs(), result.inferenceMs(),
+                (System.nanoTime() - startNanos) / 1e6, result.batchSize());
+    }
+
+    /**
+     * Classifies one encoded image as {@link #classify} does, keeping its tensor and all its logits for an explanation,
+     * and with {@code rollout} its attention rollout from the same engine run (the caller checks first that the backend
+     * rolls out).
+     *
+     * @return fails as {@link #classify} does
+     */
+    public Future<Explained> explain(byte[] image, RequestPixels request, boolean rollout, int topK,
+                                     ScoreFunction function, long startNanos) {
+        if (postprocessor.numLabels() == 0) {
+            return Future.failedFuture(WrongTaskException.noOwnLabels());
+        }
+        Context context = Vertx.currentContext();
+        return prepare(image, request, rollout).compose(p -> inferred(p.inference(), context).map(result ->
+                new Explained(new Classification(postprocessor.top(result.logits(), topK, function),
+                        timings(p, result, startNanos)), result.logits(), result.rollout(), p.pixels())));
+    }
+
+    /**
+     * The logits of {@code count} tensors made by {@code tensor} on the preprocessing workers, run through the
+     * scheduler in waves of at most its largest batch (so one caller holds at most that many places in the queue, and
+     * other requests' images run between its waves); the results in order.
+     *
+     * @return fails with {@link QueueFullException} when a wave finds the queue full
+     */
+    public Future<List<InferenceResult>> logitsOfTensors(int count, IntFunction<float[]> tensor) {
+        Context context = Vertx.currentContext();
+        InferenceResult[] results = new InferenceResult[count];
+        return wave(0, count, tensor, results, context).map(done -> Arrays.asList(results));
+    }
+
+    private Future<Void> wave(int from, int count, IntFunction<float[]> tensor, InferenceResult[] results,
+                              Context context) {
+        if (from >= count) {
+            return Future.succeededFuture();
+        }
+        int to = Math.min(count, from + scheduler.maxBatch());
+        return workers.executeBlocking(() -> {
+            List<CompletableFuture<InferenceResult>> queued = new ArrayList<>();
+            for (int i = from; i < to; i++) {
+                queued.add(scheduler.submit(tensor.apply(i)));
+            }
+            return queued;
+        }, false).compose(queued -> {
+            List<Future<InferenceResult>> ran = new ArrayList<>();
+            for (CompletableFuture<InferenceResult> one : queued) {
+                ran.add(inferred(one, context));
+            }
+            return Future.all(ran);
+        }).compose(all -> {
+            for (int i = from; i < to; i++) {
+                results[i] = all.resultAt(i - from);
+            }
+            return wave(to, count, tensor, results, context);
+        });
+    }
+
+    /** The processor that makes the model's tensors, for explanations that mask or show them. */
+    public Preprocessor preprocessor() {
+        return preprocessor;
     }
 
     /**
@@ -116,11 +196,16 @@ public final class ClassificationPipeline {
      * @return fails as {@link #classify} does
      */
     public Future<InferenceResult> logits(byte[] image, RequestPixels request) {
+        return logits(image, request, false);
+    }
+
+    /** As {@link #logits(byte[], RequestPixels)}, with {@code rollout} also the attention rollout of the same run. */
+    public Future<InferenceResult> logits(byte[] image, RequestPixels request, boolean rollout) {
         if (postprocessor.numLabels() == 0) {
             return Future.failedFuture(WrongTaskException.noOwnLabels());
         }
         Context context = Vertx.currentContext();
-        return prepare(image, request).compose(p -> inferred(p.inference(), context));
+        return prepare(image, request, rollout).compose(p -> inferred(p.inference(), context));
     }
 
     /**
@@ -132,12 +217,17 @@ public final class ClassificationPipeline {
      * @return fails with {@link QueueFullException} on overload
      */
     public Future<InferenceResult> logitsOfTensor(float[] pixels) {
+        return logitsOfTensor(pixels, false);
+    }
+
+    /** As {@link #logitsOfTensor(float[])}, with {@code rollout} also the attention rollout of the same run. */
+    public Future<InferenceResult> logitsOfTensor(float[] pixels, boolean rollout) {
         if (postprocessor.numLabels() == 0) {
             return Future.failedFuture(WrongTaskException.noOwnLabels());
         }
         Context context = Vertx.currentContext();
         try {
-            return inferred(scheduler.submit(pixels), context);
+            return inferred(scheduler.submit(pixels, rollout), context);
         } catch (QueueFullException e) {
             return Future.failedFuture(e);
         }
@@ -171,6 +261,10 @@ public final class ClassificationPipeline {
     }
 
     private Future<Prepared> prepare(byte[] image, RequestPixels request) {
+        return prepare(image, request, false);
+    }
+
+    private Future<Prepared> prepare(byte[] image, RequestPixels request, boolean rollout) {
         return workers.executeBlocking(() -> {
             applyPriority();
             long t0 = System.nanoTime();
@@ -190,11 +284,11 @@ public final class ClassificationPipeline {
                 }
                 long t2 = System.nanoTime();
                 observer.imagePrepared((t1 - t0) / 1e6, (t2 - t1) / 1e6);
-                CompletableFuture<InferenceResult> inference = scheduler.submit(pixels);
+                CompletableFuture<InferenceResult> inference = scheduler.submit(pixels, rollout);
                 if (tensor != null) {
                     inference.whenComplete((result, failure) -> tensor.close());
                 }
-                return new Prepared((t1 - t0) / 1e6, (t2 - t1) / 1e6, inference);
+                return new Prepared((t1 - t0) / 1e6, (t2 - t1) / 1e6, pixels, inference);
             } catch (Exception | Error e) {
                 if (tensor != null) {
                     tensor.close();

@@ -32,7 +32,7 @@ public final class InferenceScheduler implements AutoCloseable {
         }
     }
 
-    private record Job(float[] pixels, long enqueuedNanos, CompletableFuture<InferenceResult> result) {
+    private record Job(float[] pixels, boolean rollout, long enqueuedNanos, CompletableFuture<InferenceResult> result) {
     }
 
     private final Backend backend;
@@ -75,13 +75,23 @@ public final class InferenceScheduler implements AutoCloseable {
      * @throws QueueFullException at once when the queue is full or the scheduler is closing
      */
     public CompletableFuture<InferenceResult> submit(float[] pixels) {
+        return submit(pixels, false);
+    }
+
+    /**
+     * Queues one image's CHW tensor, asking with {@code rollout} for its attention rollout from the same run (the
+     * batch it lands in is then run with the rollout; the backend must {@code rollsOut()}).
+     *
+     * @throws QueueFullException at once when the queue is full or the scheduler is closing
+     */
+    public CompletableFuture<InferenceResult> submit(float[] pixels, boolean rollout) {
         if (pixels.length != shape.length()) {
             throw new IllegalArgumentException("tensor has " + pixels.length + " values, model takes " + shape.length());
         }
         if (!accepting) {
             throw new QueueFullException("the server is shutting down");
         }
-        Job job = new Job(pixels, System.nanoTime(), new CompletableFuture<>());
+        Job job = new Job(pixels, rollout, System.nanoTime(), new CompletableFuture<>());
         if (!queue.offer(job)) {
             observer.refused();
             observer.imageDone(false, 0);
@@ -174,9 +184,10 @@ public final class InferenceScheduler implements AutoCloseable {
             batchBuffer.put(job.pixels());
         }
         batchBuffer.flip();
+        boolean rollout = batch.stream().anyMatch(Job::rollout);
         try {
             Logits logits = backend.infer(new PixelBatch(batchBuffer, batch.size(),
-                    shape.channels(), shape.height(), shape.width()));
+                    shape.channels(), shape.height(), shape.width()), rollout);
             long end = System.nanoTime();
             observer.batchRan(batch.size(), end - start);
             double inferenceMs = (end - start) / 1e6;
@@ -184,7 +195,7 @@ public final class InferenceScheduler implements AutoCloseable {
                 Job job = batch.get(i);
                 observer.imageDone(true, end - job.enqueuedNanos());
                 job.result().complete(new InferenceResult(logits.row(i), (start - job.enqueuedNanos()) / 1e6,
-                        inferenceMs, batch.size(), logits.embedding(i)));
+                        inferenceMs, batch.size(), logits.embedding(i), job.rollout() ? logits.rollout(i) : null));
             }
         } catch (Exception | Error e) {
             LOG.error("inference failed for a batch of {}", batch.size(), e);

@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
 public final class Benchmark implements Callable<Integer> {
 
     /** The parts that can be run. */
-    enum Part { ENGINE, WEIGHTS, PRECISION, PREPROCESS, BESIDE, HTTP, SOAK, ZERO_SHOT }
+    enum Part { ENGINE, WEIGHTS, PRECISION, PREPROCESS, BESIDE, HTTP, SOAK, ZERO_SHOT, EXPLAIN }
 
     /** Part names as written on the command line: {@code zero-shot} for {@link Part#ZERO_SHOT}. */
     static final class PartConverter implements CommandLine.ITypeConverter<Part> {
@@ -67,7 +67,8 @@ public final class Benchmark implements Callable<Integer> {
             description = "Parts to run: engine, weights (network built from model.safetensors against the exported "
                     + "file), precision (fp32 against int8 in alternating rounds, and their accuracy on a trained model), "
                     + "preprocess, beside (the engine slowed by preprocessing beside it, per thread priority), "
-                    + "http, soak, zero-shot (a CLIP model against a ViT of its image tower, see --zero-shot-models). "
+                    + "http, soak, zero-shot (a CLIP model against a ViT of its image tower, see --zero-shot-models), "
+                    + "explain (attention rollout against classify in alternating rounds, then occlusion). "
                     + "Default: ${DEFAULT-VALUE}.")
     Set<Part> parts = EnumSet.noneOf(Part.class);
 
@@ -121,6 +122,19 @@ public final class Benchmark implements Callable<Integer> {
     @Option(names = "--zero-shot-seconds", defaultValue = "8",
             description = "Measuring time of each case in each zero-shot round. Default: ${DEFAULT-VALUE}.")
     double zeroShotSeconds;
+
+    @Option(names = "--explain-rounds", defaultValue = "5",
+            description = "Rounds of the explain part over HTTP (classify and rollout in turns; 0: the engine pairs only)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    int explainRounds;
+
+    @Option(names = "--explain-pairs", defaultValue = "30",
+            description = "Engine runs with and without the rollout, in turns, in the explain part. Default: ${DEFAULT-VALUE}.")
+    int explainPairs;
+
+    @Option(names = "--explain-seconds", defaultValue = "8",
+            description = "Measuring time of each case in each explain round. Default: ${DEFAULT-VALUE}.")
+    double explainSeconds;
 
     @Option(names = "--beside-inferences", defaultValue = "60",
             description = "Inferences of each case of the beside part. Default: ${DEFAULT-VALUE}.")
@@ -179,7 +193,7 @@ public final class Benchmark implements Callable<Integer> {
     private void measure(LoadedModel loaded, int engineThreads, Map<String, Path> images) throws Exception {
         Backend engine = null;
         try {
-            if (parts.contains(Part.ENGINE) || parts.contains(Part.BESIDE)) {
+            if (parts.contains(Part.ENGINE) || parts.contains(Part.BESIDE) || parts.contains(Part.EXPLAIN)) {
                 engine = BackendRegistry.discover(Benchmark.class.getClassLoader()).get(backend).open(loaded.files(),
                         new BackendOptions(DeviceRequest.CPU, engineThreads, java.util.Arrays.stream(batches).max().orElse(1)));
             }
@@ -200,6 +214,9 @@ public final class Benchmark implements Callable<Integer> {
             }
             if (parts.contains(Part.ZERO_SHOT)) {
                 zeroShot(engineThreads, images.get("600x400 JPEG"));
+            }
+            if (parts.contains(Part.EXPLAIN)) {
+                explain(engineThreads, images.get("600x400 JPEG"), engine, loaded);
             }
             if (parts.contains(Part.HTTP) || parts.contains(Part.SOAK)) {
                 List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--backend", backend,
@@ -306,6 +323,31 @@ public final class Benchmark implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "   medians over rounds: classify %.1f ms, zero-shot cached %.1f ms (%.3fx, goal <= 1.1),"
                     + " zero-shot 10 new labels %.1f ms (%.3fx)%n%n", s.classifyMs(), s.cachedMs(), s.cachedRatio(),
                     s.newMs(), s.newRatio());
+        }
+    }
+
+    private void explain(int engineThreads, Path image, Backend engine, LoadedModel loaded) throws Exception {
+        if (engine.rollsOut()) {
+            System.out.println("X. Explain: the engine's run with the attention rollout against without it");
+            figures.put("explain.engine.ratio", ExplainBenchmark.engine(engine, loaded.files().config(), explainPairs));
+        }
+        if (explainRounds < 1) {
+            return;
+        }
+        List<String> args = new ArrayList<>(List.of("--model", "explained=" + model, "--backend", backend,
+                "--threads", String.valueOf(engineThreads), "--device", "cpu"));
+        args.addAll(serverArgs);
+        System.out.println("   Explain (attention rollout) against classify over HTTP, " + model + ", one server, 1 client,"
+                + " 600x400 JPEG as base64 JSON, " + explainRounds + " rounds of " + explainSeconds
+                + " s per case; latency medians");
+        try (ServerUnderTest server = ServerUnderTest.start(args)) {
+            ExplainBenchmark.Summary s = ExplainBenchmark.run(server.port(), "explained", image, explainRounds,
+                    explainSeconds, Math.max(3, Math.min(warmupSeconds, 10)));
+            figures.put("explain.rollout.ratio", s.rolloutRatio());
+            figures.put("explain.occlusion.ratio", s.occlusionRatio());
+            System.out.printf(Locale.ROOT, "   medians over rounds: classify %.1f ms, rollout %.1f ms (%.3fx, goal <= 1.15),"
+                    + " occlusion on " + ExplainBenchmark.OCCLUSION_GRID + " %.1f ms (%.1fx)%n%n", s.classifyMs(), s.rolloutMs(), s.rolloutRatio(), s.occlusionMs(),
+                    s.occlusionRatio());
         }
     }
 
@@ -532,6 +574,17 @@ public final class Benchmark implements Callable<Integer> {
                     zeroShotCached);
             System.out.printf(Locale.ROOT, "   zero-shot, 10 new labels / classify (median of rounds):    %.3f   (reported)%n",
                     figures.get("zeroshot.new.ratio"));
+        }
+        Double rollout = figures.get("explain.rollout.ratio");
+        Double rolloutEngine = figures.get("explain.engine.ratio");
+        if (rolloutEngine != null) {
+            System.out.printf(Locale.ROOT, "   engine run with rollout / without (median of pairs): %.3f%n", rolloutEngine);
+        }
+        if (rollout != null) {
+            System.out.printf(Locale.ROOT, "   explain rollout / classify (median of rounds):      %.3f   (goal <= 1.15)%n",
+                    rollout);
+            System.out.printf(Locale.ROOT, "   explain occlusion / classify:                      %.1f   (reported: one engine"
+                    + " image per cell, 7x7)%n", figures.get("explain.occlusion.ratio"));
         }
         Double best = figures.get("engine.best");
         Double pairedRatio = figures.get("paired.throughput.ratio");

@@ -96,7 +96,8 @@ final class ZeroShotBenchmark {
         return json.append(']').toString();
     }
 
-    private static Step measure(HttpClient http, URI uri, IntFunction<String> body, double seconds) throws Exception {
+    /** Sends {@code body} (JSON) to {@code uri} one request after another for {@code seconds}; every answer must be 200. */
+    static Step measure(HttpClient http, URI uri, IntFunction<String> body, double seconds) throws Exception {
         List<Double> latencies = new ArrayList<>();
         List<Double> text = new ArrayList<>();
         List<Double> inference = new ArrayList<>();

@@ -38,6 +38,13 @@ public record ModelMetadata(String name, List<String> versions, String platform,
     /** The vector the classifier reads (the final-layernormed class token for ViT), when the model's engine gives it. */
     public static final String EMBEDDINGS = "embeddings";
 
+    /**
+     * The attention rollout over the patches (the class token's row of the head-averaged attention plus the identity,
+     * rows renormalized, multiplied through the layers; patch grid row-major, unscaled), FP32 [N, patches]: listed when
+     * the engine gives it (ViT, DeiT, BEiT, DINOv2 built from model.safetensors), answered only when asked for by name.
+     */
+    public static final String ATTENTION_ROLLOUT = "attention_rollout";
+
     /** One tensor's name, datatype and shape (-1 for a variable dimension). */
     public record Tensor(String name, String datatype, List<Long> shape) {
     }
@@ -47,7 +54,30 @@ public record ModelMetadata(String name, List<String> versions, String platform,
         if (serving.task() == Task.ZERO_SHOT_IMAGE_CLASSIFICATION) {
             return ZERO_SHOT_OUTPUTS;
         }
+        List<String> answered = defaultOutputNames(serving);
+        if (!serving.backend().rollsOut()) {
+            return answered;
+        }
+        List<String> all = new java.util.ArrayList<>(answered);
+        all.add(ATTENTION_ROLLOUT);
+        return List.copyOf(all);
+    }
+
+    /** The outputs answered when a request names none: all but {@link #ATTENTION_ROLLOUT}, computed only when asked. */
+    public static List<String> defaultOutputNames(ServingModel serving) {
+        if (serving.task() == Task.ZERO_SHOT_IMAGE_CLASSIFICATION) {
+            return ZERO_SHOT_OUTPUTS;
+        }
         return serving.backend().embeds() ? List.of(LOGITS, PROBABILITIES, EMBEDDINGS) : List.of(LOGITS, PROBABILITIES);
+    }
+
+    /** The width of one image's row of a classifier's output. */
+    static long width(String output, ServingModel serving) {
+        return switch (output) {
+            case EMBEDDINGS -> serving.embeddingSize();
+            case ATTENTION_ROLLOUT -> serving.model().files().config().numPatches();
+            default -> serving.pipeline().numLabels();
+        };
     }
 
     /** The metadata of the served model. */
@@ -66,13 +96,12 @@ public record ModelMetadata(String name, List<String> versions, String platform,
                             new Tensor(TEXT_EMBEDS, "FP32", List.of(-1L, d))),
                     serving.architecture(), serving.model().preprocessing().processor().className(), precision(serving));
         }
-        long labels = serving.pipeline().numLabels();
         return new ModelMetadata(name, List.of(VERSION), platform(serving.backendId()),
                 List.of(new Tensor(PIXEL_VALUES, "FP32", List.of(-1L, (long) image.channels(), (long) image.height(),
                                 (long) image.width())),
                         new Tensor(IMAGE, "BYTES", List.of(-1L))),
                 outputNames(serving).stream().map(output -> new Tensor(output, "FP32", List.of(-1L,
-                        output.equals(EMBEDDINGS) ? serving.embeddingSize() : labels))).toList(),
+                        width(output, serving)))).toList(),
                 serving.architecture(),
                 serving.model().preprocessing().processor().className(), precision(serving));
     }

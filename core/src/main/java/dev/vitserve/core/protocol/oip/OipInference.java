@@ -63,8 +63,12 @@ public final class OipInference {
         List<Future<InferenceResult>> images;
         List<RequestedOutput> outputs;
         try {
-            outputs = outputs(request.outputs(), request.binaryByDefault(), ModelMetadata.outputNames(serving));
-            images = run(single(request.inputs()), serving.pipeline());
+            outputs = outputs(request.outputs(), request.binaryByDefault(), ModelMetadata.outputNames(serving),
+                    ModelMetadata.defaultOutputNames(serving));
+            boolean rollout = outputs.stream().anyMatch(output -> output.name().equals(ModelMetadata.ATTENTION_ROLLOUT));
+            ClassificationPipeline pipeline = serving.pipeline();
+            images = run(single(request.inputs()), pipeline, pixels -> pipeline.logitsOfTensor(pixels, rollout),
+                    (bytes, allowance) -> pipeline.logits(bytes, allowance, rollout));
         } catch (ApiException e) {
             return Future.failedFuture(e);
         }
@@ -85,10 +89,6 @@ public final class OipInference {
                     + inputs.size());
         }
         return inputs.get(0);
-    }
-
-    private List<Future<InferenceResult>> run(Input input, ClassificationPipeline pipeline) {
-        return run(input, pipeline, pipeline::logitsOfTensor, pipeline::logits);
     }
 
     /** The images of an image input, each through {@code tensor} (pixel_values) or {@code encoded} (image). */
@@ -196,8 +196,14 @@ public final class OipInference {
 
     /** The outputs asked for, checked, or every output when none is named. */
     private static List<RequestedOutput> outputs(List<RequestedOutput> asked, boolean binaryByDefault, List<String> names) {
+        return outputs(asked, binaryByDefault, names, names);
+    }
+
+    /** As above, {@code defaults} answered when none is named. */
+    private static List<RequestedOutput> outputs(List<RequestedOutput> asked, boolean binaryByDefault, List<String> names,
+                                                 List<String> defaults) {
         if (asked.isEmpty()) {
-            return names.stream().map(name -> new RequestedOutput(name, 0, binaryByDefault)).toList();
+            return defaults.stream().map(name -> new RequestedOutput(name, 0, binaryByDefault)).toList();
         }
         Map<String, RequestedOutput> byName = new LinkedHashMap<>();
         for (RequestedOutput output : asked) {
@@ -207,9 +213,10 @@ public final class OipInference {
                         + "exported network, which gives no embeddings; they come from the network vitserve builds from "
                         + "model.safetensors)" : ""));
             }
-            if (output.classification() > 0 && output.name().equals(ModelMetadata.EMBEDDINGS)) {
-                throw ApiException.badRequest("invalid_parameter", "output 'embeddings': classification applies to "
-                        + ModelMetadata.LOGITS + " and " + ModelMetadata.PROBABILITIES);
+            if (output.classification() > 0 && (output.name().equals(ModelMetadata.EMBEDDINGS)
+                    || output.name().equals(ModelMetadata.ATTENTION_ROLLOUT))) {
+                throw ApiException.badRequest("invalid_parameter", "output '" + output.name() + "': classification"
+                        + " applies to " + ModelMetadata.LOGITS + " and " + ModelMetadata.PROBABILITIES);
             }
             if (output.classification() < 0) {
                 throw ApiException.badRequest("invalid_parameter", "output '" + output.name()
@@ -222,12 +229,13 @@ public final class OipInference {
 
     private static Output output(RequestedOutput asked, List<InferenceResult> results, ServingModel serving) {
         int labels = serving.pipeline().numLabels();
-        int width = asked.name().equals(ModelMetadata.EMBEDDINGS) ? serving.embeddingSize() : labels;
+        int width = (int) ModelMetadata.width(asked.name(), serving);
         float[] values = new float[results.size() * width];
         for (int i = 0; i < results.size(); i++) {
             float[] row = switch (asked.name()) {
                 case ModelMetadata.PROBABILITIES -> probabilities(results.get(i).logits(), serving);
                 case ModelMetadata.EMBEDDINGS -> results.get(i).embedding();
+                case ModelMetadata.ATTENTION_ROLLOUT -> results.get(i).rollout();
                 default -> results.get(i).logits();
             };
             System.arraycopy(row, 0, values, i * width, width);

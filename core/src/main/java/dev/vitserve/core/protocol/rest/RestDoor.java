@@ -21,6 +21,7 @@ public final class RestDoor implements Door {
     private final InfoHandlers info;
     private final ClassifyHandler classify;
     private final EmbedHandler embed;
+    private final ExplainHandler explain;
     private final ZeroShotHandler zeroShot;
     private final TextEmbedHandler embedText;
     private final CompatibilityHandlers compatibility;
@@ -30,6 +31,7 @@ public final class RestDoor implements Door {
         info = new InfoHandlers(state, config, models);
         classify = new ClassifyHandler(models, reader, config.maxRequestPixels());
         embed = new EmbedHandler(models, reader, config.maxRequestPixels());
+        explain = new ExplainHandler(models, reader, config.maxRequestPixels());
         zeroShot = new ZeroShotHandler(models, reader, config.maxRequestPixels());
         embedText = new TextEmbedHandler(models, reader);
         compatibility = new CompatibilityHandlers(models, reader);
@@ -47,6 +49,9 @@ public final class RestDoor implements Door {
         routes.readsForm(router.post("/v1/classify")).handler(classify);
         routes.readsForm(router.postWithRegex(MODEL + "/embed$").setName("/v1/models/{name}/embed")).handler(embed);
         routes.readsForm(router.post("/v1/embed")).handler(embed);
+        routes.readsForm(router.postWithRegex(MODEL + "/explain$").setName("/v1/models/{name}/explain"))
+                .handler(explain);
+        routes.readsForm(router.post("/v1/explain")).handler(explain);
         routes.readsForm(router.postWithRegex(MODEL + "/zero-shot$").setName("/v1/models/{name}/zero-shot"))
                 .handler(zeroShot);
         routes.readsForm(router.postWithRegex(MODEL + "/embed-text$").setName("/v1/models/{name}/embed-text"))
