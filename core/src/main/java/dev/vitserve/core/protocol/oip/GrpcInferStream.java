@@ -7,6 +7,7 @@ import dev.vitserve.core.http.RequestLimiter;
 import dev.vitserve.core.protocol.oip.grpc.ModelInferRequest;
 import dev.vitserve.core.protocol.oip.grpc.ModelInferResponse;
 import dev.vitserve.core.protocol.oip.grpc.ModelStreamInferResponse;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -50,6 +51,8 @@ final class GrpcInferStream {
     private boolean ended;
     private boolean closed;
     private long idleTimer = -1;
+    /** The call's event loop: every field above is read and written there only. */
+    private Context context;
 
     GrpcInferStream(Vertx vertx, GrpcServerRequest<ModelInferRequest, Message> request, OipGrpcService service,
                     RequestLimiter limiter, long maxMessageSize, Duration idleTimeout, OipGrpcService.Arrival arrival,
@@ -65,6 +68,7 @@ final class GrpcInferStream {
     }
 
     void start() {
+        context = vertx.getOrCreateContext();
         // one message may be whole and the next one arriving: beyond that, the client waits
         arrival.boundUnread(2 * (maxMessageSize + 5));
         arrival.watch(place, () -> end(GrpcStatus.RESOURCE_EXHAUSTED, "the server is receiving as many bytes as it "
@@ -121,7 +125,8 @@ final class GrpcInferStream {
                         return Future.succeededFuture(error(inference.message(), OipGrpcService.errorMessage(e)));
                     }
                 })
-                .onComplete(result -> {
+                .onComplete(result -> context.runOnContext(v -> {
+                    // the engine's answer may come on one of its threads: the turns are the event loop's
                     limiter.release();
                     if (result.failed()) {
                         turn.answer.complete(error(null, OipGrpcService.errorMessage(result.cause())));
@@ -132,7 +137,7 @@ final class GrpcInferStream {
                                 .setInferResponse((ModelInferResponse) result.result()).build());
                     }
                     flush();
-                });
+                }));
     }
 
     /** A failed request's answer: its message, and the model and id it named when it could be read. */
