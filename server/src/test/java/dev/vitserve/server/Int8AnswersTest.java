@@ -120,7 +120,7 @@ class Int8AnswersTest {
     }
 
     /** The model's config, preprocessor config and weights as links, as a Hub snapshot holds them. */
-    private static Path hubLayout(String model, Path dir) throws Exception {
+    static Path hubLayout(String model, Path dir) throws Exception {
         Path folder = Files.createDirectories(dir.resolve(model));
         for (String file : List.of("config.json", "preprocessor_config.json", "model.safetensors")) {
             Files.createSymbolicLink(folder.resolve(file), Fixtures.model(model).resolve(file));
@@ -129,7 +129,7 @@ class Int8AnswersTest {
     }
 
     /** The best label of every image, asked {@value #FILES_PER_REQUEST} images a request. */
-    private static List<String> topLabels(RunningServer server, List<Fixtures.LabelledImage> images) throws Exception {
+    static List<String> topLabels(RunningServer server, List<Fixtures.LabelledImage> images) throws Exception {
         List<String> labels = new ArrayList<>();
         for (int start = 0; start < images.size(); start += FILES_PER_REQUEST) {
             MultipartForm form = MultipartForm.create();
@@ -148,12 +148,12 @@ class Int8AnswersTest {
         return labels;
     }
 
-    private static float[] logits(RunningServer server, String photo) throws Exception {
+    static float[] logits(RunningServer server, String photo) throws Exception {
         return ReferenceParityTest.logits(server.postImage("/v1/classify?function=none&top_k=1000",
                 Fixtures.bytes(Fixtures.image(photo)), "image/*"));
     }
 
-    private static String messages(Throwable e) {
+    static String messages(Throwable e) {
         StringBuilder all = new StringBuilder();
         for (Throwable t = e; t != null; t = t.getCause()) {
             all.append(t.getMessage()).append(" | ");

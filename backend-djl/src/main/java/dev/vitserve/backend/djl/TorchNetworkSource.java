@@ -3,6 +3,7 @@ package dev.vitserve.backend.djl;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.translate.NoopTranslator;
@@ -32,8 +33,8 @@ interface TorchNetworkSource {
     /** The network as messages name it, e.g. {@code the TorchScript network /models/vit/model.pt}. */
     String describe();
 
-    /** Loads the network on a device. */
-    TorchNetwork load(Device device) throws BackendException;
+    /** Loads the network on a device, its weights and activations in {@code dataType}. */
+    TorchNetwork load(Device device, DataType dataType) throws BackendException;
 
     /**
      * Finds the network of a model: {@code model.pt} if present, else the safetensors weights.
@@ -41,6 +42,19 @@ interface TorchNetworkSource {
      * @throws BackendException naming the folder and the files looked for, when there is neither
      */
     static TorchNetworkSource locate(ModelFiles model) throws BackendException {
+        return locate(model, false);
+    }
+
+    /**
+     * Finds the network of a model; with {@code half}, the safetensors weights before {@code model.pt}, since only a
+     * network built here is cast to bfloat16 or float16.
+     *
+     * @throws BackendException naming the folder and the files looked for, when there is neither
+     */
+    static TorchNetworkSource locate(ModelFiles model, boolean half) throws BackendException {
+        if (half && model.weights().isPresent() && !model.config().architecture().exported()) {
+            return new SafetensorsWeights(model);
+        }
         Optional<Path> torchScript = model.find(TORCHSCRIPT_FILE);
         if (torchScript.isPresent()) {
             return new TorchScriptFile(torchScript.get());
@@ -80,7 +94,12 @@ interface TorchNetworkSource {
         }
 
         @Override
-        public TorchNetwork load(Device device) throws BackendException {
+        public TorchNetwork load(Device device, DataType dataType) throws BackendException {
+            if (dataType != DataType.FLOAT32) {
+                throw new BackendException("the djl backend runs " + describe() + " in float32 only: " + dataType
+                        + " is built from " + SAFETENSORS_FILE + ", which is not in " + weightsFile.getParent()
+                        + "; add it, or serve with --precision fp32");
+            }
             Criteria<NDList, NDList> criteria = Criteria.builder()
                     .setTypes(NDList.class, NDList.class)
                     .optEngine(PyTorchRuntime.ENGINE_NAME)
@@ -124,8 +143,8 @@ interface TorchNetworkSource {
         }
 
         @Override
-        public TorchNetwork load(Device device) throws BackendException {
-            return ArchitectureNetworks.build(model.config(), model.weights().orElseThrow(), device);
+        public TorchNetwork load(Device device, DataType dataType) throws BackendException {
+            return ArchitectureNetworks.build(model.config(), model.weights().orElseThrow(), device, dataType);
         }
     }
 }

@@ -68,7 +68,7 @@ final class ClipOnnxBackend implements Backend, TextEncoder {
             throws BackendException {
         long start = System.nanoTime();
         ClipConfig config = model.clip().orElseThrow();
-        if (options.precision() != Precision.FP32) {
+        if (options.precision() != Precision.FP32 && options.precision() != Precision.AUTO) {
             throw new BackendException("--precision " + options.precision().id() + " is not built for CLIP models yet;"
                     + " serve " + model.name() + " with --precision fp32");
         }
