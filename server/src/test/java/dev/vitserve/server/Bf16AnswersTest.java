@@ -10,11 +10,15 @@ import dev.vitserve.api.Logits;
 import dev.vitserve.core.testing.RunningServer;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -126,6 +130,52 @@ class Bf16AnswersTest {
                 assertTrue(why.contains("passed over bf16: this CPU lists neither"), why);
             }
         }
+    }
+
+    @Test
+    void bf16IsAPerModelSettingBesideAnFp32Model(Vertx vertx) throws Exception {
+        try (RunningServer server = RunningServer.start(vertx, "djl", "--device", "cpu", "--admin-port", "0",
+                "--admin-api-key", PerModelPrecisionTest.KEY, "--admin-model-roots", Fixtures.root().toString())) {
+            WebClient admin = WebClient.create(vertx);
+            try {
+                HttpResponse<Buffer> accepted = admin.post(server.server.adminPort(), "127.0.0.1", "/admin/models")
+                        .putHeader("Authorization", "Bearer " + PerModelPrecisionTest.KEY)
+                        .sendJsonObject(new JsonObject().put("name", "tiny-bf16")
+                                .put("model", Fixtures.tinyVit().toString()).put("precision", "bf16"))
+                        .await(30, TimeUnit.SECONDS);
+                assertEquals(202, accepted.statusCode(), accepted.bodyAsString());
+            } finally {
+                admin.close();
+            }
+            JsonObject entry = settled(server, "tiny-bf16");
+            if (!CPU.bf16()) {
+                assertEquals("failed", entry.getString("state"), entry.encode());
+                assertTrue(entry.getString("status").contains("refused on this CPU"), entry.encode());
+                return;
+            }
+            assertEquals("ready", entry.getString("state"), entry.encode());
+            assertEquals("bf16", entry.getString("precision"), entry.encode());
+            assertEquals("fp32", server.get("/v1/models").bodyAsJsonObject().getString("precision"));
+            byte[] photo = Fixtures.bytes(Fixtures.image(Fixtures.photoNames().get(0)));
+            float[] fp32 = ReferenceParityTest.logits(server.postImage("/v1/classify?function=none&top_k=1000", photo,
+                    "image/*"));
+            float[] bf16 = ReferenceParityTest.logits(server.postImage(
+                    "/v1/models/tiny-bf16/classify?function=none&top_k=1000", photo, "image/*"));
+            assertTrue(Logits.cosineSimilarity(fp32, bf16) >= 0.999);
+            assertFalse(java.util.Arrays.equals(fp32, bf16), "the bf16 route gave the fp32 logits");
+        }
+    }
+
+    private static JsonObject settled(RunningServer server, String name) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            HttpResponse<Buffer> response = server.get("/v1/models/" + name);
+            if (response.statusCode() == 200 && !"loading".equals(response.bodyAsJsonObject().getString("state"))) {
+                return response.bodyAsJsonObject();
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError(name + " never settled: " + server.get("/v1/models/" + name).bodyAsString());
     }
 
     @Test

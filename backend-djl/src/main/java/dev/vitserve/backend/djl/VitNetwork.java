@@ -139,8 +139,18 @@ final class VitNetwork extends StatelessNetwork {
         return LayerNorm.layerNorm(input, new Shape(hidden), weight, bias, eps).singletonOrThrow();
     }
 
-    /** {@code input W^T + b} in one op (PyTorch's linear), with the weight as stored, {@code [out, in]}. */
+    /**
+     * {@code input W^T + b} in one op (PyTorch's linear), with the weight as stored, {@code [out, in]}. A 3-D input
+     * is flattened to rows first: libtorch then adds the bias inside the matrix product ({@code addmm}), where on a
+     * 3-D input it runs a separate in-place add over the whole output, measured at a third of the products' time.
+     */
     private static NDArray linear(NDArray input, NDArray weight, NDArray bias) {
-        return Linear.linear(input, weight, bias).singletonOrThrow();
+        Shape shape = input.getShape();
+        if (shape.dimension() != 3) {
+            return Linear.linear(input, weight, bias).singletonOrThrow();
+        }
+        NDArray rows = Linear.linear(input.reshape(shape.get(0) * shape.get(1), shape.get(2)), weight, bias)
+                .singletonOrThrow();
+        return rows.reshape(shape.get(0), shape.get(1), weight.getShape().get(0));
     }
 }
