@@ -105,7 +105,15 @@
       item.append(node('dt', null, name), dd);
       dl.append(item);
     }
-    els.modelInfo.replaceChildren(dl);
+    const parts = [dl];
+    // what the model folder's card says the model is (e.g. that a test model's answers mean nothing)
+    if (typeof info.description === 'string' && info.description.trim()) {
+      const about = node('p', 'model-description');
+      about.id = 'model-description';
+      about.append(node('span', 'about', 'About'), node('span', 'about-text', info.description.trim()));
+      parts.push(about);
+    }
+    els.modelInfo.replaceChildren(...parts);
     modelShown = true;
     return true;
   }
@@ -422,14 +430,19 @@
       item.append(node('dt', null, key[0].toUpperCase() + key.slice(1)), dd);
       dl.append(item);
     }
-    const run = [data.model, data.backend, data.device].filter(Boolean).join(' · ');
+    // the model by the name it was picked by (the answer's model may be its folder)
+    const run = [chosen || data.model, data.backend, data.device].filter(Boolean).join(' · ');
     els.timings.replaceChildren(node('h3', 'results-title', 'Time on the server'), dl,
       node('p', 'timing-note', 'Queue is the wait for the model to be free; inference is the model\'s run '
         + (result.batch_size > 1 ? `for a batch of ${result.batch_size} images` : 'for this image')
         + (text.length ? '; text is the labels\' run through the text tower, beside the image\'s and not part of the total' : '')
         + '. Other is the rest of the total: reading the upload or downloading the image, passing it between '
         + 'threads, writing the answer. The transfer over the network comes on top.'));
-    if (run) els.timings.append(node('p', 'run-info', `Answered by ${run}`));
+    if (run) {
+      const info = node('p', 'run-info', `Answered by ${run}`);
+      info.id = 'run-info';
+      els.timings.append(info);
+    }
     els.timings.hidden = false;
     if (!modelShown) renderModelInfo({ model: data.model, backend: data.backend, device: data.device });
   }

@@ -11,6 +11,7 @@ public final class ServerState {
     private volatile boolean leaving;
     private volatile boolean draining;
     private volatile boolean started;
+    private volatile boolean decodersWarm;
 
     /** The state of a server whose models are those of the registry. */
     public ServerState(ModelRegistry models) {
@@ -27,9 +28,12 @@ public final class ServerState {
         return models;
     }
 
-    /** Whether balancers should send requests here: every model named at start is loaded and shutdown has not begun. */
+    /**
+     * Whether balancers should send requests here: every model named at start is loaded, the image decoders are warmed
+     * up and shutdown has not begun.
+     */
     public boolean ready() {
-        return !leaving && !draining && started;
+        return !leaving && !draining && started && decodersWarm;
     }
 
     /** Whether shutdown has begun (grace period or drain): answers close their connections. */
@@ -56,12 +60,20 @@ public final class ServerState {
                 return all.size() == 1 ? entry.status() : entry.name() + ": " + entry.status();
             }
         }
+        if (!decodersWarm) {
+            return "warming up the image decoders";
+        }
         return started ? "ready" : "starting";
     }
 
     /** Every model named at start answers. */
     void started() {
         started = true;
+    }
+
+    /** Every image format has been decoded once ({@link dev.vitserve.core.image.DecoderWarmUp}). */
+    void decodersWarmedUp() {
+        decodersWarm = true;
     }
 
     /** Starts the grace period: readiness turns false, new requests are still served. */

@@ -6,6 +6,8 @@ import dev.vitserve.core.http.AdminVerticle;
 import dev.vitserve.core.http.ApiVerticle;
 import dev.vitserve.core.http.ListenerTls;
 import dev.vitserve.core.http.ListenerTransport;
+import dev.vitserve.core.image.DecoderWarmUp;
+import dev.vitserve.core.image.ImageDecoder;
 import dev.vitserve.core.inference.PreprocessPriority;
 import dev.vitserve.core.memory.MemoryBudget;
 import dev.vitserve.core.metrics.ServerMetrics;
@@ -52,6 +54,7 @@ public final class VitServer {
     private String adminDeploymentId;
     private final PreprocessPriority preprocessPriority;
     private Future<VitServer> ready;
+    private Future<DecoderWarmUp.Report> decoderWarmUp;
 
     private VitServer(Vertx vertx, ServerConfig config, PreprocessPriority preprocessPriority) {
         this.vertx = vertx;
@@ -168,21 +171,47 @@ public final class VitServer {
         return admin != null ? admin.actualPort() : -1;
     }
 
-    /** Loads the models named at start, one after the other; fails with the first that cannot be loaded. */
+    /**
+     * Loads the models named at start, one after the other, beside the decoders' warm-up; fails with the first model
+     * that cannot be loaded. Ready once both are done.
+     */
     private Future<Void> load() {
         long start = System.nanoTime();
-        List<Future<Void>> loads = new ArrayList<>();
+        List<Future<?>> loads = new ArrayList<>();
+        loads.add(warmUpDecoders());
         for (ModelSettings settings : config.models()) {
             loads.add(service.start(settings).ready());
         }
         return Future.all(loads).map(all -> {
             state.started();
             LOG.info("ready in {} s: {} model(s), threads: {} preprocessing at {} priority on {} cores, at {}://{}:{}/",
-                    String.format("%.1f", (System.nanoTime() - start) / 1e9), loads.size(),
+                    String.format("%.1f", (System.nanoTime() - start) / 1e9), config.models().size(),
                     config.preprocessThreads(preprocessPriority), preprocessPriority.name().toLowerCase(Locale.ROOT),
                     Runtime.getRuntime().availableProcessors(), scheme(), hostForUrl(config.host()), api.actualPort());
             return null;
         });
+    }
+
+    /**
+     * Decodes an image of every format once on a preprocessing worker (the threads that decode requests), so that the
+     * first request of each format does not load the decoder; readiness waits for it.
+     */
+    private Future<DecoderWarmUp.Report> warmUpDecoders() {
+        decoderWarmUp = preprocessWorkers.executeBlocking(() -> DecoderWarmUp.run(
+                new ImageDecoder(config.maxPixels(), config.maxDecodeMs(), budget))).onSuccess(report -> {
+                    state.decodersWarmedUp();
+                    if (report.unavailable().isEmpty()) {
+                        LOG.info(report.summary());
+                    } else {
+                        LOG.warn(report.summary());
+                    }
+                });
+        return decoderWarmUp;
+    }
+
+    /** What the decoders' warm-up did, once done (it completes before {@link #ready()}). */
+    public Future<DecoderWarmUp.Report> decoderWarmUp() {
+        return decoderWarmUp;
     }
 
     /** The port the server listens on. */

@@ -81,6 +81,19 @@ final class ExternalClient {
      * grpc_tools, numpy or Pillow is missing.
      */
     static Path pythonGrpcClient(String... scripts) throws IOException, InterruptedException {
+        return pythonGrpcClient(List.of("/grpc_service.proto"), scripts);
+    }
+
+    /**
+     * The same with stubs generated from Triton's own {@code grpc_service.proto} and {@code model_config.proto}
+     * (test resources {@code triton/}), in a folder of their own.
+     */
+    static Path tritonGrpcClient(String... scripts) throws IOException, InterruptedException {
+        return pythonGrpcClient(List.of("/triton/grpc_service.proto", "/triton/model_config.proto"), scripts);
+    }
+
+    private static Path pythonGrpcClient(List<String> protos, String... scripts)
+            throws IOException, InterruptedException {
         assumeInstalled(PYTHON, "Debian package python3");
         Path folder = scripts(scripts);
         try {
@@ -89,11 +102,25 @@ final class ExternalClient {
             Assumptions.abort("Python's grpcio, grpc_tools, numpy or Pillow is missing (Debian packages python3-grpcio, "
                     + "python3-grpc-tools, python3-numpy, python3-pil; .ci/run installs them): " + e.getMessage());
         }
-        try (InputStream proto = ExternalClient.class.getResourceAsStream("/grpc_service.proto")) {
-            Files.copy(proto, folder.resolve("grpc_service.proto"), StandardCopyOption.REPLACE_EXISTING);
+        if (protos.size() > 1) {
+            // Triton's stubs apart from vitserve's, which have the same module name
+            Path triton = folder.resolve("triton");
+            Files.createDirectories(triton);
+            for (String script : scripts) {
+                Files.copy(folder.resolve(script), triton.resolve(script), StandardCopyOption.REPLACE_EXISTING);
+            }
+            folder = triton;
         }
-        run(folder, List.of(PYTHON, "-m", "grpc_tools.protoc", "-I.", "--python_out=.", "--grpc_python_out=.",
-                "grpc_service.proto"));
+        List<String> command = new ArrayList<>(List.of(PYTHON, "-m", "grpc_tools.protoc", "-I.", "--python_out=.",
+                "--grpc_python_out=."));
+        for (String proto : protos) {
+            String name = Path.of(proto).getFileName().toString();
+            try (InputStream in = ExternalClient.class.getResourceAsStream(proto)) {
+                Files.copy(in, folder.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            }
+            command.add(name);
+        }
+        run(folder, command);
         return folder;
     }
 

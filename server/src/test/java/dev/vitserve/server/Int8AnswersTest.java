@@ -102,12 +102,16 @@ class Int8AnswersTest {
             assertTrue(build.getString("operators").contains("DynamicQuantizeMatMul"), build.encode());
             assertTrue(build.getString("operators").contains("bit weights"), build.encode());
             assertTrue(build.getLong("load_ms") >= build.getLong("quantize_ms"), build.encode());
+            assertEquals("int8", server.get("/v2/models/" + models.getString("default")).bodyAsJsonObject()
+                    .getString("precision"), "the OIP model metadata says the precision too");
         }
         try (RunningServer server = RunningServer.start(vertx, "onnx", "--device", "cpu")) {
             JsonObject build = server.get("/v1/models").bodyAsJsonObject().getJsonObject("build");
             assertEquals("fp32", build.getString("precision"), build.encode());
             assertEquals("none", build.getString("quantized_layers"));
             assertEquals(0L, build.getLong("quantize_ms"));
+            assertEquals("fp32", server.get("/v2/models/" + server.get("/v1/models").bodyAsJsonObject()
+                    .getString("default")).bodyAsJsonObject().getString("precision"));
         }
     }
 

@@ -59,7 +59,7 @@ class PerModelPrecisionTest {
         }
     }
 
-    private static JsonObject awaitReady(RunningServer server, String name) throws Exception {
+    static JsonObject awaitReady(RunningServer server, String name) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             HttpResponse<Buffer> response = server.get("/v1/models/" + name);

@@ -145,20 +145,9 @@ class WebPageBrowserTest {
         assertEquals("onnx", backend.getText().lines().findFirst().orElse(""),
                 "model info: " + driver.findElement(By.id("model-info")).getText());
 
-        // the model panel's two columns: names, values and sub-lines each start at one x
-        JavascriptExecutor panel = (JavascriptExecutor) driver;
-        List<?> lefts = (List<?>) panel.executeScript("const x = (s) => document.querySelector(s).getBoundingClientRect().left;"
-                + " return ['.fact-model dt', '.fact-device dt', '.fact-model dd', '.fact-device dd',"
-                + " '.fact-model .detail', '.fact-device .detail', '.fact-backend dt', '.fact-input dt',"
-                + " '.fact-backend dd', '.fact-input dd', '.fact-backend .detail', '.fact-input .detail'].map(x);");
-        for (int i = 0; i < lefts.size(); i += 2) {
-            assertEquals(((Number) lefts.get(i)).doubleValue(), ((Number) lefts.get(i + 1)).doubleValue(), 0.5,
-                    "model panel column " + (i < 6 ? 1 : 2) + " lines up: " + lefts);
-        }
-        for (int i : new int[] {2, 8}) {
-            assertEquals(((Number) lefts.get(i)).doubleValue(), ((Number) lefts.get(i + 2)).doubleValue(), 0.5,
-                    "a sub-line starts under its value: " + lefts);
-        }
+        assertModelPanelLinesUp(driver, "1280 px");
+        assertTrue(driver.findElement(By.id("model-description")).getText().contains("answers mean nothing"),
+                "the quick-start model's card says what it is: " + driver.findElement(By.id("model-info")).getText());
 
         WebElement hint = driver.findElement(By.id("drop-hint"));
         wait.until(d -> hint.getText().contains("up to 3 MB"));
@@ -218,6 +207,20 @@ class WebPageBrowserTest {
     }
 
     @Test
+    void theModelPanelLinesUpOnADesktopScreen() {
+        for (int width : new int[] {1280, 900}) {
+            WebDriver driver = browser(width, 800);
+            driver.get(pageUrl);
+            new WebDriverWait(driver, WAIT).until(d -> first(d, "#model-description"));
+            assertModelPanelLinesUp(driver, width + " px");
+            WebElement about = driver.findElement(By.id("model-description"));
+            assertTrue(about.isDisplayed() && about.getText().contains("random-weight"), "the description shows: " + about.getText());
+            screenshot(driver, "desktop-model-panel-" + width);
+            assertNoPolicyViolations(driver);
+        }
+    }
+
+    @Test
     void picksTheSecondModelClassifiesAPhotoAndShowsItsEmbedding() {
         WebDriver driver = browser(1280, 900);
         driver.get(pageUrl);
@@ -227,26 +230,31 @@ class WebPageBrowserTest {
             return select.getOptions().size() == 3 ? select : null;
         });
         assertEquals("tiny-vit", picker.getFirstSelectedOption().getAttribute("value"), "the default model is chosen");
+        upload(driver, Fixtures.image("chelsea.png"));
+        assertPredictions(driver, "tiny-vit", Fixtures.reference(), "the default model");
+
+        // another model: the shown photo is classified again by it, without choosing it again
         picker.selectByValue("shapes/a");
         wait.until(d -> d.findElement(By.id("model-info")).getText().contains("64 × 64"));
         assertTrue(driver.findElement(By.id("model-info")).getText().contains("7 labels · 48-value embedding"),
                 driver.findElement(By.id("model-info")).getText());
+        assertTrue(driver.findElements(By.id("model-description")).isEmpty(), "a folder without a card has no description");
+        assertPredictions(driver, "shapes/a", Fixtures.reference("vit-shape-a"), "after switching to the second model");
+        assertTrue(driver.findElement(By.id("preview")).isDisplayed(), "the photo is still shown");
+        screenshot(driver, "desktop-switched-model");
 
-        upload(driver, Fixtures.image("chelsea.png"));
-        List<WebElement> predictions = waitForPredictions(driver);
-        JsonNode expected = Fixtures.reference("vit-shape-a").get("images").get("chelsea.png").get("top");
-        for (int i = 0; i < predictions.size(); i++) {
-            assertEquals(expected.get(i).get("label").asText(), labelOf(predictions.get(i)), "the second model's label " + i);
-        }
-        assertTrue(driver.findElement(By.id("timings")).getText().contains("shapes/a")
-                || driver.findElement(By.id("timings")).getText().contains(secondModel.path().toString()),
-                "answered by the second model: " + driver.findElement(By.id("timings")).getText());
-
+        // embedding mode embeds the shown photo at once, and another model embeds it again
         driver.findElement(By.cssSelector("input[name=task][value=embed]")).click();
         assertEquals("Embed", driver.findElement(By.id("url-submit-text")).getText());
-        upload(driver, Fixtures.image("chelsea.png"));
-        WebElement size = wait.until(d -> first(d, "#embedding-size"));
-        assertEquals("48 values, unit length", size.getText());
+        wait.until(d -> first(d, "#embedding-size") != null
+                && d.findElement(By.id("embedding-size")).getText().equals("48 values, unit length"));
+        assertTrue(driver.findElement(By.id("run-info")).getText().startsWith("Answered by shapes/a"),
+                driver.findElement(By.id("run-info")).getText());
+        picker.selectByValue("tiny-vit");
+        wait.withMessage(() -> "not embedded again by tiny-vit: " + driver.findElement(By.id("result-card")).getText())
+                .until(d -> first(d, "#run-info") != null && first(d, "#embedding-size") != null
+                        && d.findElement(By.id("run-info")).getText().startsWith("Answered by tiny-vit")
+                        && d.findElement(By.id("embedding-size")).getText().equals("32 values, unit length"));
         String values = driver.findElement(By.id("embedding-values")).getText();
         assertTrue(values.matches("\\[(-?\\d\\.\\d{4}, ){8}…]"), "the first 8 values: " + values);
         driver.findElement(By.id("copy-embedding")).click();
@@ -254,6 +262,23 @@ class WebPageBrowserTest {
         screenshot(driver, "desktop-embedding");
         assertFalse(driver.findElement(By.id("error")).isDisplayed(), "no error shown");
         assertNoPolicyViolations(driver);
+    }
+
+    /** The top 5 of the model's reference for chelsea.png appear, answered by the model of that name. */
+    private static void assertPredictions(WebDriver driver, String model, JsonNode reference, String when) {
+        JsonNode expected = reference.get("images").get("chelsea.png").get("top");
+        List<WebElement> predictions = new WebDriverWait(driver, WAIT)
+                .withMessage(() -> "no predictions of " + model + " " + when + "; the result card says: "
+                        + driver.findElement(By.id("result-card")).getText())
+                .until(d -> {
+                    List<WebElement> found = d.findElements(By.cssSelector("#results .prediction"));
+                    WebElement run = first(d, "#run-info");
+                    return found.size() == 5 && run != null && run.getText().startsWith("Answered by " + model + " ")
+                            ? found : null;
+                });
+        for (int i = 0; i < predictions.size(); i++) {
+            assertEquals(expected.get(i).get("label").asText(), labelOf(predictions.get(i)), model + "'s label " + i + " " + when);
+        }
     }
 
     @Test
@@ -476,7 +501,7 @@ class WebPageBrowserTest {
         screenshot(driver, "phone-empty");
 
         upload(driver, Fixtures.image("chelsea.png"));
-        waitForPredictions(driver);
+        assertInView(driver, waitForPredictions(driver).get(0));
         assertNoHorizontalOverflow(js, "page with results");
         screenshot(driver, "phone-result");
 
@@ -486,6 +511,47 @@ class WebPageBrowserTest {
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
+
+    /**
+     * The desktop model panel is a grid of two columns: in each column the names, the values and the sub-lines start
+     * at one x, a sub-line under its value; the two facts of a row start at one y; the description starts where the
+     * first column does.
+     */
+    private static void assertModelPanelLinesUp(WebDriver driver, String where) {
+        JavascriptExecutor js = (JavascriptExecutor) driver;
+        new WebDriverWait(driver, WAIT).until(d -> first(d, "#model-info .fact-input .detail"));
+        @SuppressWarnings("unchecked")
+        Map<String, Number> box = (Map<String, Number>) js.executeScript("const out = {};"
+                + " for (const f of ['model', 'device', 'backend', 'input']) {"
+                + "   for (const [part, css] of [['name', 'dt'], ['value', 'dd'], ['sub', '.detail']]) {"
+                + "     const r = document.querySelector(`#model-info .fact-${f} ${css}`).getBoundingClientRect();"
+                + "     out[`${f}.${part}.x`] = r.left; out[`${f}.${part}.y`] = r.top; } }"
+                + " const about = document.querySelector('#model-description');"
+                + " if (about) out['about.x'] = about.getBoundingClientRect().left;"
+                + " return out;");
+        String seen = where + ": " + box;
+        for (String part : List.of("name", "value", "sub")) {
+            assertEquals(x(box, "model." + part), x(box, "device." + part), 0.5, "column 1's " + part + "s line up at " + seen);
+            assertEquals(x(box, "backend." + part), x(box, "input." + part), 0.5, "column 2's " + part + "s line up at " + seen);
+        }
+        for (String fact : List.of("model", "device", "backend", "input")) {
+            assertEquals(x(box, fact + ".value"), x(box, fact + ".sub"), 0.5, fact + "'s sub-line starts under its value at " + seen);
+        }
+        assertTrue(x(box, "backend.name") > x(box, "model.value") + 100, "two columns side by side at " + seen);
+        assertEquals(y(box, "model.name"), y(box, "backend.name"), 0.5, "row 1 starts at one height at " + seen);
+        assertEquals(y(box, "device.name"), y(box, "input.name"), 0.5, "row 2 starts at one height at " + seen);
+        if (box.containsKey("about.x")) {
+            assertEquals(x(box, "model.name"), x(box, "about.x"), 0.5, "the description starts at column 1 at " + seen);
+        }
+    }
+
+    private static double x(Map<String, Number> box, String key) {
+        return box.get(key.endsWith(".x") ? key : key + ".x").doubleValue();
+    }
+
+    private static double y(Map<String, Number> box, String key) {
+        return box.get(key + ".y").doubleValue();
+    }
 
     /** The element comes fully into the window, once the page's smooth scrolling is done. */
     private static void assertInView(WebDriver driver, WebElement element) {

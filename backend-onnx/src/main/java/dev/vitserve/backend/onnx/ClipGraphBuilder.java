@@ -5,7 +5,6 @@ import static dev.vitserve.backend.onnx.OnnxNodes.integer;
 import static dev.vitserve.backend.onnx.OnnxNodes.ints;
 import static dev.vitserve.backend.onnx.OnnxNodes.real;
 
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ClipConfig;
@@ -14,6 +13,7 @@ import dev.vitserve.api.VitConfig;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,22 +36,31 @@ import java.util.Map;
  * and its {@code final_layer_norm}ed last position goes through the linear {@code head} with bias.
  * Both encoders are CLIP's pre-LN layers ({@code layer_norm1}, attention with biased q/k/v/out projections,
  * {@code layer_norm2}, {@code fc1}, activation, {@code fc2}), attention in ONNX Runtime's fused
- * {@code MultiHeadAttention} as in {@link VitGraphBuilder}. Embeddings are not normalized here.
+ * {@code MultiHeadAttention} as in {@link VitGraphBuilder}; in an int8 tower their linear layers are
+ * {@link QuantizedLinears}, as the ViT family's. Embeddings are not normalized here.
  */
 final class ClipGraphBuilder {
 
     static final String IMAGE_EMBEDS = "image_embeds";
     static final String INPUT_IDS = "input_ids";
     static final String TEXT_EMBEDS = "text_embeds";
-    private static final String IN_MEMORY = "vitserve-weights-in-memory";
 
     private final ModelWeights weights;
     private final OnnxNodes g;
     private final Map<String, VitGraph.Weight> supplied = new LinkedHashMap<>();
+    /** The encoder's int8 layers, or null for a float32 tower. */
+    private final QuantizedLinears quantized;
 
-    private ClipGraphBuilder(ModelWeights weights, String name) {
+    private ClipGraphBuilder(ModelWeights weights, String name, Int8WeightRange int8) {
         this.weights = weights;
         this.g = new OnnxNodes(name);
+        this.quantized = int8 == null ? null : new QuantizedLinears(g, supplied, this::floats, int8);
+    }
+
+    /** The finished tower with its weights. */
+    private VitGraph graph() {
+        return new VitGraph(g.model("vitserve", true), supplied, quantized == null ? 0 : quantized.layers(),
+                quantized == null ? 0 : quantized.nanos());
     }
 
     /** One encoder's shape, for either tower. */
@@ -60,12 +69,14 @@ final class ClipGraphBuilder {
     }
 
     /**
-     * The image tower.
+     * The image tower, in float32 when {@code int8} is null, else with the encoder's linear layers on int8 weights
+     * ({@link QuantizedLinears}: query, key and value as one product, attention output, fc1, fc2); embeddings, layer
+     * norms, attention scores, activations, SigLIP's pooling head and the projection stay float32.
      *
      * @throws BackendException when an activation is not built, or a tensor is missing or of the wrong shape
      */
-    static VitGraph vision(ClipConfig config, ModelWeights weights) throws BackendException {
-        ClipGraphBuilder b = new ClipGraphBuilder(weights, "vitserve-clip-vision");
+    static VitGraph vision(ClipConfig config, ModelWeights weights, Int8WeightRange int8) throws BackendException {
+        ClipGraphBuilder b = new ClipGraphBuilder(weights, "vitserve-clip-vision", int8);
         VitConfig v = config.vision();
         b.checkActivation("vision_config", v.hiddenAct());
         Tower tower = new Tower("vision_model.", v.hiddenSize(), v.numLayers(), v.numHeads(), v.intermediateSize(),
@@ -90,7 +101,7 @@ final class ClipGraphBuilder {
             String pooled = b.attentionPool(tower, "vision_model.head.", h);
             g.opTo(IMAGE_EMBEDS, "Reshape", in(pooled, g.int64s(0, hidden)));
             g.floatOutput(IMAGE_EMBEDS, "batch", (long) config.projectionDim());
-            return new VitGraph(g.model("vitserve", true), b.supplied, 0, 0);
+            return b.graph();
         }
         String batch = g.op("Shape", in(OnnxSignature.PIXEL_INPUT), integer("end", 1));
         String clsShape = g.op("Concat", in(batch, g.int64s(1, hidden)), integer("axis", 0));
@@ -108,16 +119,16 @@ final class ClipGraphBuilder {
         g.opTo(IMAGE_EMBEDS, "Gemm", in(pooled, b.weight("visual_projection.weight", config.projectionDim(), hidden)),
                 integer("transB", 1));
         g.floatOutput(IMAGE_EMBEDS, "batch", (long) config.projectionDim());
-        return new VitGraph(g.model("vitserve", true), b.supplied, 0, 0);
+        return b.graph();
     }
 
     /**
-     * The text tower.
+     * The text tower, in float32 or int8 as {@link #vision}; the token embedding, pooling and head stay float32.
      *
      * @throws BackendException as {@link #vision}
      */
-    static VitGraph text(ClipConfig config, ModelWeights weights) throws BackendException {
-        ClipGraphBuilder b = new ClipGraphBuilder(weights, "vitserve-clip-text");
+    static VitGraph text(ClipConfig config, ModelWeights weights, Int8WeightRange int8) throws BackendException {
+        ClipGraphBuilder b = new ClipGraphBuilder(weights, "vitserve-clip-text", int8);
         ClipConfig.Text t = config.text();
         b.checkActivation("text_config", t.hiddenAct());
         boolean siglip = config.family() == ClipConfig.Family.SIGLIP;
@@ -141,7 +152,7 @@ final class ClipGraphBuilder {
                     b.weight("text_model.head.weight", config.projectionDim(), hidden),
                     b.weight("text_model.head.bias", config.projectionDim())), integer("transB", 1));
             g.floatOutput(TEXT_EMBEDS, "batch", (long) config.projectionDim());
-            return new VitGraph(g.model("vitserve", true), b.supplied, 0, 0);
+            return b.graph();
         }
         // where each row's end of text is: ArgMax gives the first of equal maxima, as torch.argmax does
         String scored = t.poolsAtLargestId() ? INPUT_IDS
@@ -152,7 +163,7 @@ final class ClipGraphBuilder {
         g.opTo(TEXT_EMBEDS, "Gemm", in(pooled, b.weight("text_projection.weight", config.projectionDim(), hidden)),
                 integer("transB", 1));
         g.floatOutput(TEXT_EMBEDS, "batch", (long) config.projectionDim());
-        return new VitGraph(g.model("vitserve", true), b.supplied, 0, 0);
+        return b.graph();
     }
 
     private void checkActivation(String where, String act) throws BackendException {
@@ -167,9 +178,9 @@ final class ClipGraphBuilder {
             String prefix = tower.prefix() + "encoder.layers." + i + ".";
             String attended = g.op("Add", in(h, attention(tower, prefix + "self_attn.",
                     layerNorm(prefix + "layer_norm1", h, tower.hidden(), tower.eps()))));
-            String up = linear(prefix + "mlp.fc1", layerNorm(prefix + "layer_norm2", attended, tower.hidden(), tower.eps()),
-                    tower.intermediate(), tower.hidden());
-            h = g.op("Add", in(attended, linear(prefix + "mlp.fc2", activate(tower, up), tower.hidden(),
+            String up = encoderLinear(prefix + "mlp.fc1", layerNorm(prefix + "layer_norm2", attended, tower.hidden(),
+                    tower.eps()), tower.intermediate(), tower.hidden());
+            h = g.op("Add", in(attended, encoderLinear(prefix + "mlp.fc2", activate(tower, up), tower.hidden(),
                     tower.intermediate())));
         }
         return h;
@@ -218,15 +229,24 @@ final class ClipGraphBuilder {
         return initializer(name, values.slice(), dims);
     }
 
+    /** An encoder layer's self-attention through {@code out_proj}; in int8, q, k and v as one quantized product. */
     private String attention(Tower tower, String prefix, String x) throws BackendException {
         int hidden = tower.hidden();
-        String q = linear(prefix + "q_proj", x, hidden, hidden);
-        String k = linear(prefix + "k_proj", x, hidden, hidden);
-        String v = linear(prefix + "v_proj", x, hidden, hidden);
-        String context = g.opIn(OnnxNodes.MICROSOFT, "MultiHeadAttention", in(q, k, v),
+        String[] qkv = quantized != null
+                ? quantized.apply(prefix + "qkv_proj", List.of(prefix + "q_proj", prefix + "k_proj", prefix + "v_proj"),
+                        x, List.of(hidden, hidden, hidden), hidden, true)
+                : new String[] {linear(prefix + "q_proj", x, hidden, hidden), linear(prefix + "k_proj", x, hidden, hidden),
+                    linear(prefix + "v_proj", x, hidden, hidden)};
+        String context = g.opIn(OnnxNodes.MICROSOFT, "MultiHeadAttention", in(qkv),
                 integer("num_heads", tower.heads()), real("scale", (float) (1.0 / Math.sqrt(hidden / tower.heads()))),
                 integer("unidirectional", tower.causal() ? 1 : 0));
-        return linear(prefix + "out_proj", context, hidden, hidden);
+        return encoderLinear(prefix + "out_proj", context, hidden, hidden);
+    }
+
+    /** A linear layer of an encoder layer: quantized in an int8 tower, else {@link #linear}. */
+    private String encoderLinear(String name, String x, int outputs, int inputs) throws BackendException {
+        return quantized != null ? quantized.apply(name, List.of(name), x, List.of(outputs), inputs, true)[0]
+                : linear(name, x, outputs, inputs);
     }
 
     private String linear(String name, String x, int outputs, int inputs) throws BackendException {
@@ -251,23 +271,9 @@ final class ClipGraphBuilder {
 
     private String initializer(String name, FloatBuffer values, long[] dims) {
         VitGraph.Weight weight = VitGraph.Weight.floats(values, dims);
-        TensorProto.Builder tensor = TensorProto.newBuilder()
-                .setName(name)
-                .setDataType(TensorProto.DataType.FLOAT.getNumber())
-                .setDataLocation(TensorProto.DataLocation.EXTERNAL)
-                .addExternalData(entry("location", IN_MEMORY))
-                .addExternalData(entry("offset", "0"))
-                .addExternalData(entry("length", Long.toString(weight.bytes())));
-        for (long dim : dims) {
-            tensor.addDims(dim);
-        }
-        g.initializer(tensor.build());
+        g.placeholder(name, weight);
         supplied.put(name, weight);
         return name;
-    }
-
-    private static StringStringEntryProto entry(String key, String value) {
-        return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
     }
 
     private FloatBuffer floats(String name, long... shape) throws BackendException {

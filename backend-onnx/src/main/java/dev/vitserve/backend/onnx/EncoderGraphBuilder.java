@@ -5,15 +5,10 @@ import static dev.vitserve.backend.onnx.OnnxNodes.integer;
 import static dev.vitserve.backend.onnx.OnnxNodes.ints;
 import static dev.vitserve.backend.onnx.OnnxNodes.real;
 
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.ModelWeights;
 import dev.vitserve.api.VitConfig;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,23 +26,21 @@ abstract class EncoderGraphBuilder {
     /** The activation built for the MLP: exact (erf) GELU, as {@code hidden_act: gelu} means in transformers. */
     static final String GELU = "gelu";
 
-    /** Where ONNX Runtime is told the weights are; they are always supplied from memory instead. */
-    private static final String IN_MEMORY = "vitserve-weights-in-memory";
-
     protected final VitConfig config;
     protected final ModelWeights weights;
     protected final OnnxNodes g;
     private final Map<String, VitGraph.Weight> supplied = new LinkedHashMap<>();
     /** The int8 weights' range, or null for a float32 network. */
     protected final Int8WeightRange int8;
-    private int quantizedLinears;
-    private long quantizeNanos;
+    /** The int8 layers, or null for a float32 network. */
+    private final QuantizedLinears quantized;
 
     protected EncoderGraphBuilder(VitConfig config, ModelWeights weights, Int8WeightRange int8) {
         this.config = config;
         this.weights = weights;
         this.int8 = int8;
         this.g = new OnnxNodes("vitserve-" + config.architecture().modelType());
+        this.quantized = int8 == null ? null : new QuantizedLinears(g, supplied, this::floats, int8);
     }
 
     /** Adds the whole network: input {@code pixel_values}, outputs {@code logits} and {@code embeddings}. */
@@ -60,7 +53,8 @@ abstract class EncoderGraphBuilder {
     final VitGraph graph() throws BackendException {
         requireGelu();
         network();
-        return new VitGraph(g.model("vitserve", true), supplied, quantizedLinears, quantizeNanos);
+        return new VitGraph(g.model("vitserve", true), supplied, quantized == null ? 0 : quantized.layers(),
+                quantized == null ? 0 : quantized.nanos());
     }
 
     private void requireGelu() throws BackendException {
@@ -156,65 +150,13 @@ abstract class EncoderGraphBuilder {
     }
 
     /**
-     * Linear layers reading the same input, as one {@code com.microsoft DynamicQuantizeMatMul}: x quantized to uint8
-     * per tensor at run time, times the int8 weights of all layers side by side, scaled per output channel back to
-     * float32, plus the biases; the product split back into the layers' outputs. The columns are padded to whole
-     * 16-column tiles ({@link WeightQuantizer#COLUMN_ALIGNMENT}) and the padding cut off again, so that no width
-     * reaches the columns ONNX Runtime's AMX kernel gets wrong. {@code name} names the new initializers.
+     * Linear layers reading the same input, as one int8 product ({@link QuantizedLinears#apply}).
      *
      * @return the output of each layer, in the order of {@code names}
      */
     protected String[] quantizedLinear(String name, List<String> names, String x, List<Integer> outputs, int inputs,
                                      boolean bias) throws BackendException {
-        List<FloatBuffer> floats = new ArrayList<>();
-        for (int k = 0; k < names.size(); k++) {
-            floats.add(floats(names.get(k) + ".weight", outputs.get(k), inputs));
-        }
-        long start = System.nanoTime();
-        WeightQuantizer.Quantized q = WeightQuantizer.quantize(floats, outputs, inputs, int8.maxMagnitude(),
-                WeightQuantizer.COLUMN_ALIGNMENT);
-        quantizeNanos += System.nanoTime() - start;
-        quantizedLinears += names.size();
-        String values = supply(name + ".weight_int8", VitGraph.Weight.int8s(q.values(), new long[] {inputs, q.outputs()}));
-        String scales = supply(name + ".weight_scale", VitGraph.Weight.floats(q.scales(), new long[] {q.outputs()}));
-        String product;
-        if (!bias) {
-            product = g.opIn(OnnxNodes.MICROSOFT, "DynamicQuantizeMatMul", in(x, values, scales));
-        } else {
-            String biases = names.size() == 1 && !q.padded() ? weight(names.get(0) + ".bias", outputs.get(0))
-                    : supply(name + ".bias", VitGraph.Weight.floats(concatenated(names, outputs, q.outputs()),
-                            new long[] {q.outputs()}));
-            product = g.opIn(OnnxNodes.MICROSOFT, "DynamicQuantizeMatMul", in(x, values, scales, "", biases));
-        }
-        return split(product, outputs, q.outputs());
-    }
-
-    /** The layers' outputs side by side in {@code product}, the padding after them dropped. */
-    private String[] split(String product, List<Integer> outputs, int columns) {
-        int used = outputs.stream().mapToInt(Integer::intValue).sum();
-        if (outputs.size() == 1) {
-            return new String[] {used == columns ? product
-                    : g.op("Slice", in(product, g.int64s(0), g.int64s(used), g.int64s(-1)))};
-        }
-        long[] sizes = new long[outputs.size() + (used == columns ? 0 : 1)];
-        for (int k = 0; k < outputs.size(); k++) {
-            sizes[k] = outputs.get(k);
-        }
-        if (used != columns) {
-            sizes[outputs.size()] = columns - used;
-        }
-        return Arrays.copyOf(g.ops("Split", sizes.length, in(product, g.int64s(sizes)), integer("axis", -1)),
-                outputs.size());
-    }
-
-    /** The biases of several layers one after the other, then zeros up to {@code columns}. */
-    private FloatBuffer concatenated(List<String> names, List<Integer> outputs, int columns) throws BackendException {
-        FloatBuffer all = ByteBuffer.allocateDirect(columns * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        for (int k = 0; k < names.size(); k++) {
-            all.put(floats(names.get(k) + ".bias", outputs.get(k)).duplicate());
-        }
-        // a direct buffer starts zeroed: the padding's biases are 0
-        return all.position(0);
+        return quantized.apply(name, names, x, outputs, inputs, bias);
     }
 
     /** {@code x W^T + b} on the PyTorch [out, in] weight as stored: ONNX Runtime packs it transposed itself. */
@@ -241,24 +183,9 @@ abstract class EncoderGraphBuilder {
 
     /** An initializer whose values ONNX Runtime gets from memory: a placeholder marked as external data. */
     protected String supply(String name, VitGraph.Weight weight) {
-        TensorProto.Builder tensor = TensorProto.newBuilder()
-                .setName(name)
-                .setDataType((weight.type() == ai.onnxruntime.OnnxJavaType.FLOAT
-                        ? TensorProto.DataType.FLOAT : TensorProto.DataType.INT8).getNumber())
-                .setDataLocation(TensorProto.DataLocation.EXTERNAL)
-                .addExternalData(entry("location", IN_MEMORY))
-                .addExternalData(entry("offset", "0"))
-                .addExternalData(entry("length", Long.toString(weight.bytes())));
-        for (long dim : weight.shape()) {
-            tensor.addDims(dim);
-        }
-        g.initializer(tensor.build());
+        g.placeholder(name, weight);
         supplied.put(name, weight);
         return name;
-    }
-
-    private static StringStringEntryProto entry(String key, String value) {
-        return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
     }
 
     /** A tensor's values after checking it exists with the shape config.json implies. */

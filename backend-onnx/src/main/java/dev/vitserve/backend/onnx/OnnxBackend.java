@@ -165,7 +165,7 @@ public final class OnnxBackend implements Backend {
      *
      * @throws BackendException when a GPU was asked for
      */
-    private static OnnxDeviceSelector.Choice int8Device(DeviceRequest request) throws BackendException {
+    static OnnxDeviceSelector.Choice int8Device(DeviceRequest request) throws BackendException {
         if (request.kind() == DeviceRequest.Kind.GPU) {
             throw new BackendException("--precision int8 runs on the CPU only (ONNX Runtime's dynamic int8 operators"
                     + " have CPU kernels), but --device " + request + " asks for a GPU: use --device cpu or auto with"

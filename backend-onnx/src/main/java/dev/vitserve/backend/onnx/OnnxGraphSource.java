@@ -145,12 +145,9 @@ interface OnnxGraphSource {
                 return NetworkBuild.fp32(loadMillis);
             }
             return new NetworkBuild(Precision.INT8, graph.quantizedLinears() + " linear layers of the encoder (query,"
-                    + " key, value, attention output, MLP up and down in each layer): int8 weights, symmetric per output"
-                    + " channel, " + (int8.reduced() ? "7-bit (reduce_range)" : "8-bit") + "; uint8 activations"
-                    + " quantized per tensor at run time",
+                    + " key, value, attention output, MLP up and down in each layer): " + QuantizedLinears.encoding(int8),
                     "patch embedding, position embeddings, layer norms, attention scores and softmax, GELU, classifier head",
-                    "com.microsoft DynamicQuantizeMatMul (query, key and value as one); " + int8.reason(),
-                    loadMillis, Math.round(graph.quantizeNanos() / 1e6));
+                    QuantizedLinears.operators(int8), loadMillis, Math.round(graph.quantizeNanos() / 1e6));
         }
 
         @Override

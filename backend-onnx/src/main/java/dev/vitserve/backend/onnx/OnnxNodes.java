@@ -5,6 +5,7 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
@@ -22,6 +23,8 @@ final class OnnxNodes {
     static final String MICROSOFT = "com.microsoft";
     static final long IR_VERSION = 8;
     static final long OPSET = 17;
+    /** Where ONNX Runtime is told the weights are; they are always supplied from memory instead. */
+    private static final String IN_MEMORY = "vitserve-weights-in-memory";
 
     private final GraphProto.Builder graph;
     private int counter;
@@ -102,9 +105,32 @@ final class OnnxNodes {
         return name;
     }
 
-    /** Adds an initializer built elsewhere (the weights). */
+    /** Adds an initializer built elsewhere. */
     void initializer(TensorProto tensor) {
         graph.addInitializer(tensor);
+    }
+
+    /**
+     * Adds a weight's initializer as a placeholder marked as external data: ONNX Runtime gets its values from memory
+     * ({@link VitGraph#createSession}), never from the location named here.
+     */
+    void placeholder(String name, VitGraph.Weight weight) {
+        TensorProto.Builder tensor = TensorProto.newBuilder()
+                .setName(name)
+                .setDataType((weight.type() == ai.onnxruntime.OnnxJavaType.FLOAT
+                        ? TensorProto.DataType.FLOAT : TensorProto.DataType.INT8).getNumber())
+                .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(entry("location", IN_MEMORY))
+                .addExternalData(entry("offset", "0"))
+                .addExternalData(entry("length", Long.toString(weight.bytes())));
+        for (long dim : weight.shape()) {
+            tensor.addDims(dim);
+        }
+        graph.addInitializer(tensor.build());
+    }
+
+    private static StringStringEntryProto entry(String key, String value) {
+        return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
     }
 
     /** Declares a float32 graph input; a dimension is a {@code Long} (fixed) or a {@code String} (named, dynamic). */

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vitserve.api.BackendException;
+import dev.vitserve.api.ClipConfig;
 import dev.vitserve.api.Logits;
 import dev.vitserve.api.PixelBatch;
+import dev.vitserve.api.TextEncoder;
 import dev.vitserve.api.VitConfig;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -24,7 +26,7 @@ class Int8SelfCheckTest {
     void anAgreeingNetworkPassesAndSaysSo() throws BackendException {
         Int8SelfCheck.Outcome outcome = Int8SelfCheck.verify("m", CONFIG, 2, Int8SelfCheckTest::reference,
                 batch -> perturbed(reference(batch), 0.01f), CPU);
-        assertEquals(2, outcome.images());
+        assertEquals(2, outcome.count());
         assertTrue(outcome.worstCosine() >= 0.99 && outcome.worstCosine() < 1, "" + outcome.worstCosine());
         assertTrue(outcome.describe().startsWith("checked at load against float32 on 2 probe images: embedding cosine >= 0.9"),
                 outcome.describe());
@@ -45,7 +47,7 @@ class Int8SelfCheckTest {
         AtomicInteger runs = new AtomicInteger();
         BackendException e = assertThrows(BackendException.class, () -> Int8SelfCheck.verify("m", CONFIG, 2,
                 Int8SelfCheckTest::reference, batch -> perturbed(reference(batch), 0.001f * runs.incrementAndGet()), CPU));
-        assertTrue(e.getMessage().contains("(the same probe batch gave other logits on a second run)"), e.getMessage());
+        assertTrue(e.getMessage().contains("(the same probe batch gave other outputs on a second run)"), e.getMessage());
     }
 
     @Test
@@ -54,6 +56,40 @@ class Int8SelfCheckTest {
                 Int8SelfCheckTest::reference, batch -> batch.batchSize() == 1 ? garbageInRow(reference(batch), 0)
                         : reference(batch), CPU));
         assertTrue(e.getMessage().contains("(probe image 1 alone has cosine "), e.getMessage());
+    }
+
+    @Test
+    void aTextTowerThatDisagreesOnOneProbeTextIsRefused() throws BackendException {
+        ClipConfig clip = new ClipConfig(new VitConfig(32, 32, 3, 8, 16, 2, 2, 32, 1e-5, true, 8, "quick_gelu"),
+                new ClipConfig.Text(50, 16, 2, 2, 32, 16, 1e-5, "quick_gelu", 49), 8);
+        TextEncoder reference = text(ids -> ids, clip);
+        Int8SelfCheck.Outcome fine = Int8SelfCheck.verifyText("m", clip, reference, text(ids -> ids, clip), CPU);
+        assertEquals("checked at load against float32 on 4 probe texts: embedding cosine >= 1.0000, repeatable",
+                fine.describe());
+        BackendException e = assertThrows(BackendException.class, () -> Int8SelfCheck.verifyText("m", clip, reference,
+                text(ids -> { float[] v = ids.clone(); v[v.length - 1] = -v[v.length - 1] * 50; return v; }, clip), CPU));
+        assertTrue(e.getMessage().contains("(its embedding of probe text 4 of 4 has cosine "), e.getMessage());
+    }
+
+    /** A stand-in text tower: each row's embedding from its first ids, through {@code change}. */
+    private static TextEncoder text(java.util.function.UnaryOperator<float[]> change, ClipConfig clip) {
+        return new TextEncoder() {
+            @Override
+            public float[] encode(long[] ids, int batchSize, int length) {
+                float[] embeddings = new float[batchSize * 8];
+                for (int r = 0; r < batchSize; r++) {
+                    for (int i = 0; i < 8; i++) {
+                        embeddings[r * 8 + i] = ids[r * length + i] + 1;
+                    }
+                }
+                return change.apply(embeddings);
+            }
+
+            @Override
+            public int dimensions() {
+                return clip.projectionDim();
+            }
+        };
     }
 
     @Test

@@ -67,7 +67,7 @@ public enum SettingRange {
         return value >= least && value <= most;
     }
 
-    /** The range as README's table and the messages say it, e.g. {@code 0 to 1 000 ms}. */
+    /** The range as docs/operations.md's table ("Settings' ranges") and the messages say it, e.g. {@code 0 to 1 000 ms}. */
     public String describe() {
         if (unit.equals(BYTES)) {
             return ByteSizeConverter.format(least) + " to " + ByteSizeConverter.format(most);

@@ -72,7 +72,7 @@ public final class AdminVerticle extends VerticleBase {
         guarded(router.getWithRegex(MODEL + "$"), key).handler(this::describe);
         guarded(router.deleteWithRegex(MODEL + "$"), key).handler(this::unload);
         // tritonclient's is_server_live() and is_server_ready() on this listener, as on the API's
-        OipRestEndpoints health = new OipRestEndpoints(models, null, VersionProvider.version());
+        OipRestEndpoints health = new OipRestEndpoints(models, VersionProvider.version());
         router.get("/v2/health/live").handler(health::live);
         router.get("/v2/health/ready").handler(health::ready);
         OipRepositoryHandlers repository = new OipRepositoryHandlers(

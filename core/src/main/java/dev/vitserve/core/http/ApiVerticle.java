@@ -12,6 +12,7 @@ import dev.vitserve.core.protocol.oip.OipGrpcService;
 import dev.vitserve.core.protocol.oip.OipInference;
 import dev.vitserve.core.protocol.oip.OipModelRepository;
 import dev.vitserve.core.protocol.oip.OipRestEndpoints;
+import dev.vitserve.core.protocol.oip.TritonStatistics;
 import dev.vitserve.core.protocol.rest.RestDoor;
 import dev.vitserve.core.registry.ModelService;
 import io.micrometer.core.instrument.Gauge;
@@ -131,8 +132,9 @@ public final class ApiVerticle extends VerticleBase {
         BodyReader body = new BodyReader(config.maxBodySize(), config.maxFiles());
         ModelLookup models = new ModelLookup(state);
         OipInference oipInference = new OipInference(config.maxFiles(), config.maxRequestPixels());
+        TritonStatistics statistics = new TritonStatistics(metrics);
         List<Door> doors = List.of(new RestDoor(state, config, models, reader), new HuggingFaceEndpoints(models, reader),
-                new OipRestEndpoints(models, oipInference, VersionProvider.version()));
+                new OipRestEndpoints(models, oipInference, VersionProvider.version(), statistics));
         Buffer openApi = classpathFile("vitserve/openapi.json");
 
         limiter = new RequestLimiter(config.maxRequests(), config.maxBodySize(), state);
@@ -147,7 +149,7 @@ public final class ApiVerticle extends VerticleBase {
                 .description("The memory budget (--memory-budget)").register(metrics);
         ApiKeyCheck apiKey = config.apiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
         ApiKeyCheck adminKey = config.adminApiKey().map(key -> new ApiKeyCheck(key, config.maxBodySize())).orElse(null);
-        grpc = new OipGrpcService(models, oipInference, VersionProvider.version(), limiter, receiving,
+        grpc = new OipGrpcService(models, oipInference, statistics, VersionProvider.version(), limiter, receiving,
                 config.maxBodySize(), apiKey,
                 new GrpcRepositoryCalls(new OipModelRepository(vertx, config, service, models), adminKey));
         router.route().handler(this::commonHeaders);

@@ -139,6 +139,24 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
         }
 
         /**
+         * Holds {@code less} bytes fewer (a stream's message has been taken from what is arriving), and their memory;
+         * never below nothing.
+         */
+        public void shrink(long less) {
+            synchronized (ReceivingLimiter.this) {
+                if (released.get()) {
+                    return;
+                }
+                long given = Math.min(less, held);
+                bytes -= given;
+                held -= given;
+                if (memory != null) {
+                    memory.shrinkTo(memory.held() - 2 * given);
+                }
+            }
+        }
+
+        /**
          * The call is over (answered, failed, or its client gone): gives back the place if it still holds it, and the
          * memory its message held; again is harmless.
          */
@@ -165,6 +183,19 @@ public final class ReceivingLimiter implements Handler<RoutingContext> {
      */
     public Reservation reserveGrowing(String client, Runnable timedOut) {
         return reserve(client, 0, timedOut);
+    }
+
+    /**
+     * Reserves a place for a gRPC stream from {@code client} for as long as it is open: no deadline (the stream has its
+     * idle timeout), its bytes grown as they arrive and {@link Reservation#shrink shrunk} as its messages are taken, so
+     * all the streams' unread bytes count within {@code --max-receiving-size} and the memory budget, and each stream is
+     * one of its client's {@code --max-receiving-per-client}. Null when the bounds are reached.
+     */
+    public Reservation reserveStream(String client) {
+        if (!reserve(client, 0)) {
+            return null;
+        }
+        return new Reservation(client, 0, budget.claim(MemoryBudget.Kind.REQUEST, 0));
     }
 
     /**

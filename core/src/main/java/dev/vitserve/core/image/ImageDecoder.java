@@ -32,7 +32,7 @@ public final class ImageDecoder {
     /**
      * Most scans of a JPEG. libjpeg's standard progressive script has 10 (6 for grey), mozjpeg's
      * optimised scripts about 20; libjpeg-turbo 3 suggests such a limit (TJPARAM_SCANLIMIT, djpeg
-     * -maxscans). At 64 the worst case is 64 passes over the coefficients (see README's table).
+     * -maxscans). At 64 the worst case is 64 passes over the coefficients (see docs/benchmarks.md, "Worst-case decoding").
      */
     static final int MAX_JPEG_SCANS = 64;
 

@@ -19,6 +19,13 @@ public interface InferenceObserver {
     default void batchRan(int size, long nanos) {
     }
 
+    /**
+     * The scheduler is done with an image: {@code answered} by the engine, or not (refused by a full queue, waited too
+     * long, or the engine failed), {@code nanos} after it was queued (0 when refused at once).
+     */
+    default void imageDone(boolean answered, long nanos) {
+    }
+
     /** An image was refused because the queue was full. */
     default void refused() {
     }

@@ -84,6 +84,7 @@ public final class InferenceScheduler implements AutoCloseable {
         Job job = new Job(pixels, System.nanoTime(), new CompletableFuture<>());
         if (!queue.offer(job)) {
             observer.refused();
+            observer.imageDone(false, 0);
             throw new QueueFullException("all " + (queue.size() + queue.remainingCapacity())
                     + " places in the inference queue are taken");
         }
@@ -98,6 +99,21 @@ public final class InferenceScheduler implements AutoCloseable {
     /** The shape of one image's tensor, CHW. */
     public TensorShape tensorShape() {
         return shape;
+    }
+
+    /** How long a batch may wait to fill, in microseconds. */
+    public long maxBatchDelayMicros() {
+        return TimeUnit.NANOSECONDS.toMicros(maxBatchDelayNanos);
+    }
+
+    /** How long an image may wait for the engine before it is refused, in microseconds. */
+    public long maxWaitMicros() {
+        return TimeUnit.NANOSECONDS.toMicros(maxWaitNanos);
+    }
+
+    /** The places of the queue. */
+    public int maxQueue() {
+        return queue.size() + queue.remainingCapacity();
     }
 
     /** Largest batch the engine is given. */
@@ -142,6 +158,7 @@ public final class InferenceScheduler implements AutoCloseable {
         batch.removeIf(job -> {
             if (!job.result().isDone() && now - job.enqueuedNanos() > maxWaitNanos) {
                 observer.refused();
+                observer.imageDone(false, now - job.enqueuedNanos());
                 job.result().completeExceptionally(new QueueFullException("the image waited "
                         + (now - job.enqueuedNanos()) / 1_000_000 + " ms for the engine, longer than the "
                         + maxWaitNanos / 1_000_000 + " ms allowed"));
@@ -165,12 +182,15 @@ public final class InferenceScheduler implements AutoCloseable {
             double inferenceMs = (end - start) / 1e6;
             for (int i = 0; i < batch.size(); i++) {
                 Job job = batch.get(i);
+                observer.imageDone(true, end - job.enqueuedNanos());
                 job.result().complete(new InferenceResult(logits.row(i), (start - job.enqueuedNanos()) / 1e6,
                         inferenceMs, batch.size(), logits.embedding(i)));
             }
         } catch (Exception | Error e) {
             LOG.error("inference failed for a batch of {}", batch.size(), e);
+            long end = System.nanoTime();
             for (Job job : batch) {
+                observer.imageDone(false, end - job.enqueuedNanos());
                 job.result().completeExceptionally(e);
             }
         }

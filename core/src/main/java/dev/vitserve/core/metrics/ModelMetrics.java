@@ -23,6 +23,29 @@ import java.util.function.IntSupplier;
  */
 public final class ModelMetrics implements InferenceObserver, AutoCloseable {
 
+    /** Time to decode one image. */
+    public static final String DECODE = "vitserve.decode";
+    /** Time to preprocess one image. */
+    public static final String PREPROCESS = "vitserve.preprocess";
+    /** Time of one engine run. */
+    public static final String INFERENCE = "vitserve.inference";
+    /** Time an image waits for the engine. */
+    public static final String QUEUE_WAIT = "vitserve.queue.wait";
+    /** Images per engine run. */
+    public static final String BATCH_SIZE = "vitserve.batch.size";
+    /** Engine runs and their time, by batch size (tag {@value #BATCH_SIZE_TAG}). */
+    public static final String BATCH_RUNS = "vitserve.batch.runs";
+    /** The tag of {@value #BATCH_RUNS}: the batch size, 1 to the model's max batch. */
+    public static final String BATCH_SIZE_TAG = "batch_size";
+    /** Images the engine's scheduler took, by outcome (tag {@value #OUTCOME_TAG}), from its queue to its answer. */
+    public static final String IMAGES = "vitserve.images";
+    /** The tag of {@value #IMAGES}: {@value #SUCCESS} or {@value #FAILURE}. */
+    public static final String OUTCOME_TAG = "outcome";
+    public static final String SUCCESS = "success";
+    public static final String FAILURE = "failure";
+    /** When the engine last ran, seconds since the epoch (NaN before). */
+    public static final String LAST_INFERENCE = "vitserve.last.inference.timestamp";
+
     private final MeterRegistry registry;
     private final Tags tags;
     private final List<Meter> meters = new ArrayList<>();
@@ -31,6 +54,11 @@ public final class ModelMetrics implements InferenceObserver, AutoCloseable {
     private final Timer inference;
     private final Timer queueWait;
     private final DistributionSummary batchSize;
+    /** The per-batch-size timers, registered as each size first runs: at most the model's max batch of them. */
+    private final java.util.concurrent.ConcurrentMap<Integer, Timer> batchRuns = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Timer imagesAnswered;
+    private final Timer imagesFailed;
+    private final java.util.concurrent.atomic.AtomicLong lastInferenceMillis = new java.util.concurrent.atomic.AtomicLong();
     private final Counter refused;
     private final Counter textCacheHits;
     private final Counter textCacheMisses;
@@ -41,11 +69,17 @@ public final class ModelMetrics implements InferenceObserver, AutoCloseable {
     ModelMetrics(MeterRegistry registry, String model) {
         this.registry = registry;
         this.tags = Tags.of("model", model);
-        this.decode = timer("vitserve.decode", "Time to decode one image to RGB pixels");
-        this.preprocess = timer("vitserve.preprocess", "Time to resize, rescale and normalize one image");
-        this.inference = timer("vitserve.inference", "Time the engine takes for one batch");
-        this.queueWait = timer("vitserve.queue.wait", "Time an image waits for the engine");
-        this.batchSize = add(DistributionSummary.builder("vitserve.batch.size").tags(tags)
+        this.decode = timer(DECODE, "Time to decode one image to RGB pixels");
+        this.preprocess = timer(PREPROCESS, "Time to resize, rescale and normalize one image");
+        this.inference = timer(INFERENCE, "Time the engine takes for one batch");
+        this.queueWait = timer(QUEUE_WAIT, "Time an image waits for the engine");
+        this.imagesAnswered = images(SUCCESS);
+        this.imagesFailed = images(FAILURE);
+        add(Gauge.builder(LAST_INFERENCE, lastInferenceMillis, millis -> millis.get() == 0 ? Double.NaN
+                : millis.get() / 1000.0).tags(tags).baseUnit("seconds")
+                .description("When the engine last ran, seconds since the epoch; NaN before it first ran")
+                .register(registry));
+        this.batchSize = add(DistributionSummary.builder(BATCH_SIZE).tags(tags)
                 .description("Images per engine run").serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64)
                 .register(registry));
         this.refused = add(Counter.builder("vitserve.rejected").tags(tags)
@@ -71,7 +105,20 @@ public final class ModelMetrics implements InferenceObserver, AutoCloseable {
                 .distributionStatisticExpiry(Duration.ofMinutes(2)).register(registry));
     }
 
-    private <M extends Meter> M add(M meter) {
+    /** Images taken by the scheduler with that outcome; no histogram, the queue and engine timers have theirs. */
+    private Timer images(String outcome) {
+        return add(Timer.builder(IMAGES).tags(tags).tag(OUTCOME_TAG, outcome)
+                .description("Images the engine's scheduler took or refused, by outcome, and their time from its queue "
+                        + "to their answer").register(registry));
+    }
+
+    private Timer batchRuns(int size) {
+        return batchRuns.computeIfAbsent(size, s -> add(Timer.builder(BATCH_RUNS).tags(tags)
+                .tag(BATCH_SIZE_TAG, String.valueOf(s)).description("Engine runs and their time, by batch size")
+                .register(registry)));
+    }
+
+    private synchronized <M extends Meter> M add(M meter) {
         meters.add(meter);
         return meter;
     }
@@ -86,6 +133,13 @@ public final class ModelMetrics implements InferenceObserver, AutoCloseable {
     public void batchRan(int size, long nanos) {
         batchSize.record(size);
         inference.record(nanos, TimeUnit.NANOSECONDS);
+        batchRuns(size).record(nanos, TimeUnit.NANOSECONDS);
+        lastInferenceMillis.set(System.currentTimeMillis());
+    }
+
+    @Override
+    public void imageDone(boolean answered, long nanos) {
+        (answered ? imagesAnswered : imagesFailed).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -126,7 +180,7 @@ public final class ModelMetrics implements InferenceObserver, AutoCloseable {
 
     /** Removes this model's meters from the registry. */
     @Override
-    public void close() {
+    public synchronized void close() {
         meters.forEach(registry::remove);
         meters.clear();
     }

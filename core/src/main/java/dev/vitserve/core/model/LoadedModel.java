@@ -15,19 +15,32 @@ import java.util.Optional;
  * @param defaultFunction how scores are computed when a request does not say
  * @param text the tokenizer and temperature of a zero-shot model (whose {@code labels} are then empty); empty for a
  *     classifier
+ * @param description what the folder says the model is ({@link ModelCard}), for people; empty when it says nothing
  */
 public record LoadedModel(ModelFiles files, List<String> labels, PreprocessorConfig preprocessing,
-                          ScoreFunction defaultFunction, Optional<TextTower> text) {
+                          ScoreFunction defaultFunction, Optional<TextTower> text, Optional<String> description) {
 
     public LoadedModel {
         labels = List.copyOf(labels);
         java.util.Objects.requireNonNull(text, "text");
+        java.util.Objects.requireNonNull(description, "description");
+    }
+
+    /** A model whose folder says nothing of what it is. */
+    public LoadedModel(ModelFiles files, List<String> labels, PreprocessorConfig preprocessing,
+                       ScoreFunction defaultFunction, Optional<TextTower> text) {
+        this(files, labels, preprocessing, defaultFunction, text, Optional.empty());
     }
 
     /** A classifier. */
     public LoadedModel(ModelFiles files, List<String> labels, PreprocessorConfig preprocessing,
                        ScoreFunction defaultFunction) {
         this(files, labels, preprocessing, defaultFunction, Optional.empty());
+    }
+
+    /** The same model with this description. */
+    public LoadedModel withDescription(Optional<String> newDescription) {
+        return new LoadedModel(files, labels, preprocessing, defaultFunction, text, newDescription);
     }
 
     /** What the model does. */

@@ -36,11 +36,15 @@ public final class ModelLoader {
     }
 
     /**
-     * Reads the folder.
+     * Reads the folder, and what its model card says the model is ({@link ModelCard}).
      *
      * @param name how people know the model (a Hub id or the folder)
      */
     public static LoadedModel load(Path directory, String name) throws ModelLoadException {
+        return read(directory, name).withDescription(ModelCard.description(directory));
+    }
+
+    private static LoadedModel read(Path directory, String name) throws ModelLoadException {
         if (!Files.isDirectory(directory)) {
             throw new ModelLoadException("model folder " + directory + " does not exist or is not a folder");
         }

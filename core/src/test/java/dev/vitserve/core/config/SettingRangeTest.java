@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every whole-number setting is refused past its range, at start and in a model's own settings (what an admin load
- * takes), with the range in the message; both ends of each range are accepted; README's table says the same.
+ * takes), with the range in the message; both ends of each range are accepted; docs/operations.md's table says the same.
  */
 class SettingRangeTest {
 
@@ -60,11 +60,11 @@ class SettingRangeTest {
     }
 
     @Test
-    void readmeListsEveryRange() throws IOException {
-        String readme = Files.readString(Path.of("..", "README.md"));
+    void docsListEveryRange() throws IOException {
+        String operations = Files.readString(Path.of("..", "docs", "operations.md"));
         for (SettingRange range : SettingRange.values()) {
-            assertTrue(readme.contains("| `--" + range.key() + "` | " + range.describe() + " |"),
-                    "README's table has --" + range.key() + " with " + range.describe());
+            assertTrue(operations.contains("| `--" + range.key() + "` | " + range.describe() + " |"),
+                    "docs/operations.md's table of settings' ranges has --" + range.key() + " with " + range.describe());
         }
     }
 

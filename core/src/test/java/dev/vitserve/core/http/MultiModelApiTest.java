@@ -66,6 +66,9 @@ class MultiModelApiTest {
         assertEquals(10, all.getInteger("labels"), "the top level still describes the default model");
         JsonArray models = all.getJsonArray("models");
         assertEquals(2, models.size());
+        String description = models.getJsonObject(0).getString("description");
+        assertTrue(description != null && description.contains("random-weight") && description.contains("mean nothing"),
+                "the quick-start model's card says what it is: " + description);
         JsonObject shapeA = models.getJsonObject(1);
         assertEquals("shapes/a", shapeA.getString("name"));
         assertEquals("ready", shapeA.getString("state"));
@@ -73,6 +76,7 @@ class MultiModelApiTest {
         assertEquals(48, shapeA.getInteger("hidden_size"));
         assertEquals("tabby cat", shapeA.getJsonArray("label_names").getString(0));
         assertEquals("fake", shapeA.getString("backend"));
+        assertTrue(shapeA.containsKey("description") && shapeA.getValue("description") == null, "no card, no description");
         assertTrue(shapeA.getLong("weights_bytes") > 0);
         assertEquals(shapeA, server.get("/v1/models/shapes/a").bodyAsJsonObject());
         assertEquals(shapeA, server.get("/v1/models/shapes%2Fa").bodyAsJsonObject());

@@ -7,11 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vitserve.core.VitServer;
 import dev.vitserve.core.config.ServerConfig;
+import dev.vitserve.core.image.DecoderWarmUp;
+import dev.vitserve.core.image.ImageFormat;
 import dev.vitserve.core.testing.FakeBackendProvider;
 import dev.vitserve.core.testing.RunningServer;
 import dev.vitserve.testkit.Fixtures;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -82,6 +85,45 @@ class OverloadAndReadinessTest {
         VitServer server = listening.ready().await(30, TimeUnit.SECONDS);
         assertEquals(200, client.get(port, "127.0.0.1", "/health/ready").send().await(10, TimeUnit.SECONDS).statusCode());
         server.close().await(30, TimeUnit.SECONDS);
+        client.close();
+    }
+
+    @Test
+    void readinessWaitsForTheImageDecodersWarmUp(Vertx vertx) throws Exception {
+        // the preprocessing workers (the warm-up's threads) held busy: the model loads, the warm-up cannot run yet
+        WorkerExecutor workers = vertx.createSharedWorkerExecutor("vitserve-preprocess", 1);
+        CountDownLatch hold = new CountDownLatch(1);
+        CountDownLatch held = new CountDownLatch(1);
+        workers.executeBlocking(() -> {
+            held.countDown();
+            return hold.await(60, TimeUnit.SECONDS);
+        });
+        assertTrue(held.await(10, TimeUnit.SECONDS));
+        ServerConfig config = ServerConfig.fromArgs(Map.of(), "--model", Fixtures.tinyVit().toString(),
+                "--backend", "fake", "--port", "0");
+        VitServer listening = VitServer.listen(vertx, config).await(30, TimeUnit.SECONDS);
+        WebClient client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1"));
+        int port = listening.port();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!"ready".equals(client.get(port, "127.0.0.1", "/v1/models").send().await(10, TimeUnit.SECONDS)
+                .bodyAsJsonObject().getJsonArray("models").getJsonObject(0).getString("state"))) {
+            assertTrue(System.nanoTime() < deadline, "the model never loaded");
+            Thread.sleep(20);
+        }
+        HttpResponse<Buffer> ready = client.get(port, "127.0.0.1", "/health/ready").send().await(10, TimeUnit.SECONDS);
+        assertEquals(503, ready.statusCode(), "the model is loaded but the decoders are not warmed up: " + ready.bodyAsString());
+        assertEquals("warming up the image decoders", ready.bodyAsJsonObject().getString("reason"));
+        assertTrue(!listening.decoderWarmUp().isComplete() && !listening.ready().isComplete());
+
+        hold.countDown();
+        VitServer server = listening.ready().await(30, TimeUnit.SECONDS);
+        DecoderWarmUp.Report report = listening.decoderWarmUp().result();
+        assertTrue(report.decoded().containsAll(List.of(ImageFormat.JPEG, ImageFormat.PNG, ImageFormat.GIF, ImageFormat.BMP)),
+                report.summary());
+        assertEquals(ImageFormat.values().length, report.decoded().size() + report.unavailable().size(), report.summary());
+        assertEquals(200, client.get(port, "127.0.0.1", "/health/ready").send().await(10, TimeUnit.SECONDS).statusCode());
+        server.close().await(30, TimeUnit.SECONDS);
+        workers.close();
         client.close();
     }
 }

@@ -8,11 +8,12 @@ import java.util.List;
 /**
  * What the Open Inference Protocol's model metadata says of a served model: its one version, the
  * platform, the two inputs it takes (either one per request) and its outputs; the batch
- * dimension is -1. A zero-shot model also takes {@code text} (its candidate labels, beside an image or alone) and
+ * dimension is -1; over REST also its architecture, processor and precision ({@code fp32} or {@code int8}, as
+ * {@code /v1/models} says), which the gRPC message has no field for. A zero-shot model also takes {@code text} (its candidate labels, beside an image or alone) and
  * answers {@code probabilities}, {@code logits_per_image} (both [N,L]), {@code image_embeds} and {@code text_embeds}.
  */
 public record ModelMetadata(String name, List<String> versions, String platform, List<Tensor> inputs,
-                            List<Tensor> outputs, String architecture, String processor) {
+                            List<Tensor> outputs, String architecture, String processor, String precision) {
 
     /** vitserve's only version of a model. */
     public static final String VERSION = "1";
@@ -63,7 +64,7 @@ public record ModelMetadata(String name, List<String> versions, String platform,
                             new Tensor(LOGITS_PER_IMAGE, "FP32", List.of(-1L, -1L)),
                             new Tensor(IMAGE_EMBEDS, "FP32", List.of(-1L, d)),
                             new Tensor(TEXT_EMBEDS, "FP32", List.of(-1L, d))),
-                    serving.architecture(), serving.model().preprocessing().processor().className());
+                    serving.architecture(), serving.model().preprocessing().processor().className(), precision(serving));
         }
         long labels = serving.pipeline().numLabels();
         return new ModelMetadata(name, List.of(VERSION), platform(serving.backendId()),
@@ -73,7 +74,12 @@ public record ModelMetadata(String name, List<String> versions, String platform,
                 outputNames(serving).stream().map(output -> new Tensor(output, "FP32", List.of(-1L,
                         output.equals(EMBEDDINGS) ? serving.embeddingSize() : labels))).toList(),
                 serving.architecture(),
-                serving.model().preprocessing().processor().className());
+                serving.model().preprocessing().processor().className(), precision(serving));
+    }
+
+    /** The number format the model's network runs in, as {@code /v1/models} says it. */
+    private static String precision(ServingModel serving) {
+        return serving.backend().build().precision().id();
     }
 
     /** Triton's platform names for the engines vitserve runs; a plug-in backend is named by its id. */

@@ -7,7 +7,11 @@ import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.http.ReceivingLimiter;
 import dev.vitserve.core.http.RequestLimiter;
 import dev.vitserve.core.protocol.ModelLookup;
+import dev.vitserve.core.protocol.oip.grpc.ModelConfigRequest;
+import dev.vitserve.core.protocol.oip.grpc.ModelConfigResponse;
 import dev.vitserve.core.protocol.oip.grpc.ModelInferRequest;
+import dev.vitserve.core.protocol.oip.grpc.ModelStatisticsRequest;
+import dev.vitserve.core.protocol.oip.grpc.ModelStatisticsResponse;
 import dev.vitserve.core.protocol.oip.grpc.ModelMetadataRequest;
 import dev.vitserve.core.protocol.oip.grpc.ModelMetadataResponse;
 import dev.vitserve.core.protocol.oip.grpc.ModelReadyRequest;
@@ -77,6 +81,7 @@ public final class OipGrpcService {
 
     private final ModelLookup models;
     private final OipInference inference;
+    private final TritonStatistics statistics;
     private final String version;
     private final RequestLimiter limiter;
     private final ReceivingLimiter receiving;
@@ -88,12 +93,13 @@ public final class OipGrpcService {
      * @param maxMessageSize the largest request message ({@code --max-body-size})
      * @param apiKey the key requests must carry as {@code authorization: Bearer <key>} metadata, or null
      */
-    public OipGrpcService(ModelLookup models, OipInference inference, String version, RequestLimiter limiter,
-                          ReceivingLimiter receiving, long maxMessageSize, ApiKeyCheck apiKey,
+    public OipGrpcService(ModelLookup models, OipInference inference, TritonStatistics statistics, String version,
+                          RequestLimiter limiter, ReceivingLimiter receiving, long maxMessageSize, ApiKeyCheck apiKey,
                           GrpcRepositoryCalls management) {
         this.maxMessageSize = maxMessageSize;
         this.models = models;
         this.inference = inference;
+        this.statistics = statistics;
         this.version = version;
         this.limiter = limiter;
         this.receiving = receiving;
@@ -133,6 +139,10 @@ public final class OipGrpcService {
                 this::modelMetadata);
         unary(vertx, server, "ModelInfer", ModelInferRequest.getDefaultInstance(), Access.LIMITED, Inference::of,
                 this::infer);
+        unary(vertx, server, "ModelConfig", ModelConfigRequest.getDefaultInstance(), Access.LIMITED, this::modelConfig);
+        unary(vertx, server, "ModelStatistics", ModelStatisticsRequest.getDefaultInstance(), Access.LIMITED,
+                this::modelStatistics);
+        streamInfer(vertx, server);
         unary(vertx, server, "RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), Access.ADMIN,
                 management::index);
         unary(vertx, server, "RepositoryModelLoad", RepositoryModelLoadRequest.getDefaultInstance(), Access.ADMIN,
@@ -166,13 +176,31 @@ public final class OipGrpcService {
         return Future.succeededFuture(answer.build());
     }
 
+    private Future<ModelConfigResponse> modelConfig(ModelConfigRequest request) {
+        checkVersion(request.getName(), request.getVersion());
+        return Future.succeededFuture(ModelConfigResponse.newBuilder().setConfig(TritonModelConfig.of(request.getName(),
+                models.require(request.getName()).answering())).build());
+    }
+
+    /** One model's statistics, or every model's for an empty name. */
+    private Future<ModelStatisticsResponse> modelStatistics(ModelStatisticsRequest request) {
+        ModelStatisticsResponse.Builder answer = ModelStatisticsResponse.newBuilder();
+        if (request.getName().isEmpty()) {
+            models.names().forEach(name -> answer.addModelStats(statistics.of(name)));
+        } else {
+            checkVersion(request.getName(), request.getVersion());
+            answer.addModelStats(statistics.of(request.getName()));
+        }
+        return Future.succeededFuture(answer.build());
+    }
+
     private static ModelMetadataResponse.TensorMetadata tensor(ModelMetadata.Tensor tensor) {
         return ModelMetadataResponse.TensorMetadata.newBuilder().setName(tensor.name()).setDatatype(tensor.datatype())
                 .addAllShape(tensor.shape()).build();
     }
 
     /** A ModelInfer message and what the codec read of it, on a worker thread: the request, or why it is refused. */
-    private record Inference(ModelInferRequest message, InferenceRequest read, ApiException refused) {
+    record Inference(ModelInferRequest message, InferenceRequest read, ApiException refused) {
         static Inference of(ModelInferRequest message) {
             try {
                 return new Inference(message, GrpcInferenceCodec.read(message), null);
@@ -182,7 +210,7 @@ public final class OipGrpcService {
         }
     }
 
-    private Future<Message> infer(Inference inference) {
+    Future<Message> infer(Inference inference) {
         ModelInferRequest request = inference.message();
         checkVersion(request.getModelName(), request.getModelVersion());
         if (inference.refused() != null) {
@@ -222,26 +250,9 @@ public final class OipGrpcService {
                                                 Function<P, Future<? extends Message>> handler) {
         ServiceMethod<Req, Message> serviceMethod = ServiceMethod.server(SERVICE, method, GrpcMessageEncoder.encoder(),
                 GrpcMessageDecoder.decoder(prototype.newBuilderForType()));
-        ApiKeyCheck key = access == Access.ADMIN ? management.adminKey() : apiKey;
-        String keyName = access == Access.ADMIN ? "admin API key" : "API key";
         server.callHandler(serviceMethod, request -> {
             Arrival arrival = ARRIVING.get() != null ? ARRIVING.get() : new Arrival();
-            if (access == Access.ADMIN && key == null) {
-                arrival.refused(request, GrpcStatus.PERMISSION_DENIED, method + " manages models and is off on this "
-                        + "server: start it with --admin-api-key KEY and send the metadata 'authorization: Bearer <KEY>'");
-                return;
-            }
-            if (key != null && !key.accepts(request.headers().get("authorization"))) {
-                arrival.refused(request, GrpcStatus.UNAUTHENTICATED, request.headers().get("authorization") == null
-                        ? method + " needs the " + keyName + ": send the metadata 'authorization: Bearer <key>'"
-                        : "the " + keyName + " is wrong");
-                return;
-            }
-            String encoding = request.encoding();
-            if (encoding != null && !GrpcMessages.ENCODINGS.contains(encoding)) {
-                request.response().headers().set("grpc-accept-encoding", GrpcMessages.ACCEPTED);
-                arrival.refused(request, GrpcStatus.UNIMPLEMENTED, "grpc-encoding '" + shortened(encoding)
-                        + "' is not supported; send " + GrpcMessages.ACCEPTED);
+            if (!allowed(request, method, access, arrival)) {
                 return;
             }
             Call<Req, P> call = new Call<>(vertx, request, prototype, access == Access.LIMITED, prepare, handler);
@@ -256,6 +267,58 @@ public final class OipGrpcService {
         });
     }
 
+    /**
+     * Whether the call may go on: the key its access needs, and a grpc-encoding offered; else it is refused with
+     * PERMISSION_DENIED, UNAUTHENTICATED or UNIMPLEMENTED.
+     */
+    private boolean allowed(GrpcServerRequest<?, Message> request, String method, Access access, Arrival arrival) {
+        ApiKeyCheck key = access == Access.ADMIN ? management.adminKey() : apiKey;
+        String keyName = access == Access.ADMIN ? "admin API key" : "API key";
+        if (access == Access.ADMIN && key == null) {
+            arrival.refused(request, GrpcStatus.PERMISSION_DENIED, method + " manages models and is off on this "
+                    + "server: start it with --admin-api-key KEY and send the metadata 'authorization: Bearer <KEY>'");
+            return false;
+        }
+        if (key != null && !key.accepts(request.headers().get("authorization"))) {
+            arrival.refused(request, GrpcStatus.UNAUTHENTICATED, request.headers().get("authorization") == null
+                    ? method + " needs the " + keyName + ": send the metadata 'authorization: Bearer <key>'"
+                    : "the " + keyName + " is wrong");
+            return false;
+        }
+        String encoding = request.encoding();
+        if (encoding != null && !GrpcMessages.ENCODINGS.contains(encoding)) {
+            request.response().headers().set("grpc-accept-encoding", GrpcMessages.ACCEPTED);
+            arrival.refused(request, GrpcStatus.UNIMPLEMENTED, "grpc-encoding '" + shortened(encoding)
+                    + "' is not supported; send " + GrpcMessages.ACCEPTED);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Registers ModelStreamInfer ({@link GrpcInferStream}): the key and encoding checked as for a unary call, then each
+     * request message read, admitted and run as ModelInfer's, with the stream's unread bytes bounded.
+     */
+    private void streamInfer(Vertx vertx, GrpcServer server) {
+        ServiceMethod<ModelInferRequest, Message> method = ServiceMethod.server(SERVICE, "ModelStreamInfer",
+                GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(ModelInferRequest.newBuilder()));
+        server.callHandler(method, request -> {
+            Arrival arrival = ARRIVING.get() != null ? ARRIVING.get() : new Arrival();
+            if (!allowed(request, "ModelStreamInfer", Access.LIMITED, arrival)) {
+                return;
+            }
+            ReceivingLimiter.Reservation place = receiving.reserveStream(client(request));
+            if (place == null) {
+                arrival.refused(request, GrpcStatus.RESOURCE_EXHAUSTED, "the server is receiving as many calls or "
+                        + "bytes as it holds room for (at most " + receiving.maxPerClient() + " calls and streams from "
+                        + "one address); retry in a second");
+                return;
+            }
+            new GrpcInferStream(vertx, request, this, limiter, maxMessageSize, receiving.timeout(), arrival, place)
+                    .start();
+        });
+    }
+
     private static String client(GrpcServerRequest<?, ?> request) {
         SocketAddress address = request.connection().remoteAddress();
         return address == null ? "" : address.hostAddress() != null ? address.hostAddress() : address.toString();
@@ -266,11 +329,38 @@ public final class OipGrpcService {
      * the call's place among those arriving, and dropped once the call is answered (refused, timed out, or its
      * bytes past {@code --max-receiving-size}), so an answered call holds nothing more.
      */
-    private static final class Arrival {
+    static final class Arrival {
         private ReceivingLimiter.Reservation place;
         private Runnable overflow;
         private java.util.function.Consumer<RuntimeException> broken;
         private boolean discarding;
+        /** A stream's bound on the bytes arrived and not yet taken as messages, or 0 for a unary call. */
+        private long maxUnread;
+        private long unread;
+        private CountedRequest counted;
+
+        /**
+         * Bounds this stream's bytes arrived and not yet {@link #taken}: past {@code maxUnread} the HTTP request is
+         * paused (HTTP/2 flow control then stops the client), whatever vert.x's gRPC server would still queue.
+         */
+        void boundUnread(long maxUnread) {
+            this.maxUnread = maxUnread;
+        }
+
+        /** A message of {@code length} bytes (its 5-byte frame header included) has been taken from the stream. */
+        void taken(long length) {
+            unread -= length;
+            if (place != null) {
+                place.shrink(length);
+            }
+            if (counted != null && !full()) {
+                counted.unblock();
+            }
+        }
+
+        boolean full() {
+            return maxUnread > 0 && unread > maxUnread;
+        }
 
         void refused(GrpcServerRequest<?, Message> request, GrpcStatus status, String message) {
             discarding = true;
@@ -293,6 +383,7 @@ public final class OipGrpcService {
             if (discarding) {
                 return false;
             }
+            unread += length;
             if (place != null && !place.grow(length)) {
                 discarding = true;
                 overflow.run();
@@ -310,13 +401,54 @@ public final class OipGrpcService {
         }
     }
 
-    /** The HTTP request of a gRPC call, its bytes counted by its {@link Arrival}. */
+    /**
+     * The HTTP request of a gRPC call, its bytes counted by its {@link Arrival}; paused while the gRPC server asks it to
+     * be or, for a stream, while its unread bytes are past their bound.
+     */
     private static final class CountedRequest extends HttpServerRequestWrapper {
         private final Arrival arrival;
+        private boolean pausedByServer;
+        private boolean blocked;
 
         CountedRequest(HttpServerRequestInternal request, Arrival arrival) {
             super(request);
             this.arrival = arrival;
+            arrival.counted = this;
+        }
+
+        @Override
+        public HttpServerRequest pause() {
+            pausedByServer = true;
+            delegate.pause();
+            return this;
+        }
+
+        @Override
+        public HttpServerRequest resume() {
+            pausedByServer = false;
+            if (!blocked) {
+                delegate.resume();
+            }
+            return this;
+        }
+
+        @Override
+        public HttpServerRequest fetch(long amount) {
+            pausedByServer = false;
+            if (!blocked) {
+                delegate.fetch(amount);
+            }
+            return this;
+        }
+
+        /** The stream's unread bytes are back within their bound. */
+        void unblock() {
+            if (blocked) {
+                blocked = false;
+                if (!pausedByServer) {
+                    delegate.resume();
+                }
+            }
         }
 
         @Override
@@ -326,6 +458,10 @@ public final class OipGrpcService {
             }
             delegate.handler(chunk -> {
                 if (arrival.accept(chunk.length())) {
+                    if (arrival.full() && !blocked) {
+                        blocked = true;
+                        delegate.pause();
+                    }
                     try {
                         handler.handle(chunk);
                     } catch (RuntimeException e) {
@@ -451,6 +587,24 @@ public final class OipGrpcService {
         private void answer(GrpcStatus status, String message) {
             answer(new GrpcRefusal(status, message));
         }
+    }
+
+    /** What a stream's error_message says of a request's failure, as the unary call's status message would. */
+    static String errorMessage(Throwable failure) {
+        if (failure instanceof GrpcRefusal refusal) {
+            return bounded(refusal.getMessage());
+        }
+        ApiException known = ErrorResponses.fromFailure(failure);
+        if (known == null) {
+            LOG.error("gRPC ModelStreamInfer request failed", failure);
+            return "the server failed to answer; the failure is in its log";
+        }
+        return bounded(known.getMessage());
+    }
+
+    /** Ends a call with the status, its message bounded. */
+    static void failCall(GrpcServerRequest<?, Message> request, GrpcStatus status, String message) {
+        fail(request, status, message);
     }
 
     private static void fail(GrpcServerRequest<?, Message> request, Throwable failure) {

@@ -26,7 +26,13 @@ public final class OipRestEndpoints implements Door {
     /** A model's path: its name, then optionally {@code /versions/{v}}; the name never ends in /ready or /infer. */
     private static final String MODEL = "^/v2/models/(?<name>.+?)(?:/versions/(?<version>[^/]+))?";
     /** {@code GET} a model's metadata. */
-    public static final String METADATA_PATH = MODEL + "$(?<!/ready)(?<!/infer)";
+    public static final String METADATA_PATH = MODEL + "$(?<!/ready)(?<!/infer)(?<!/config)(?<!/stats)";
+    /** {@code GET} a model's configuration, in Triton's model_config.proto schema. */
+    public static final String CONFIG_PATH = MODEL + "/config$";
+    /** {@code GET} a model's statistics, in Triton's ModelStatistics schema. */
+    public static final String STATS_PATH = MODEL + "/stats$";
+    /** {@code GET} every model's statistics. */
+    public static final String ALL_STATS_PATH = "/v2/models/stats";
     /** {@code GET} whether a model is ready. */
     public static final String READY_PATH = MODEL + "/ready$";
     /** {@code POST} an inference request. */
@@ -37,12 +43,22 @@ public final class OipRestEndpoints implements Door {
     private final ModelLookup models;
     private final OipInference inference;
     private final String version;
+    private final TritonStatistics statistics;
 
-    /** @param version vitserve's version, for the server metadata */
-    public OipRestEndpoints(ModelLookup models, OipInference inference, String version) {
+    /** Health, metadata and readiness only (the management listener's): no inference, no statistics. */
+    public OipRestEndpoints(ModelLookup models, String version) {
+        this(models, null, version, null);
+    }
+
+    /**
+     * @param version vitserve's version, for the server metadata
+     * @param statistics the models' statistics, read from the meters /metrics exports
+     */
+    public OipRestEndpoints(ModelLookup models, OipInference inference, String version, TritonStatistics statistics) {
         this.models = models;
         this.inference = inference;
         this.version = version;
+        this.statistics = statistics;
     }
 
     @Override
@@ -52,6 +68,12 @@ public final class OipRestEndpoints implements Door {
         routes.guarded(router.get("/v2").handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::serverMetadata);
         routes.guarded(router.getWithRegex(READY_PATH).setName("/v2/models/{name}/ready")
                 .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::modelReady);
+        routes.guarded(router.get(ALL_STATS_PATH).setName(ALL_STATS_PATH)
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::allStatistics);
+        routes.guarded(router.getWithRegex(STATS_PATH).setName("/v2/models/{name}/stats")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::modelStatistics);
+        routes.guarded(router.getWithRegex(CONFIG_PATH).setName("/v2/models/{name}/config")
+                .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::modelConfig);
         routes.guarded(router.getWithRegex(METADATA_PATH).setName("/v2/models/{name}")
                 .handler(ErrorResponses.PLAIN_ERRORS_HANDLER)).handler(this::modelMetadata);
         routes.readsAs(router.postWithRegex(INFER_PATH).setName("/v2/models/{name}/infer")
@@ -100,7 +122,7 @@ public final class OipRestEndpoints implements Door {
             JsonObject body = new JsonObject().put("name", metadata.name())
                     .put("versions", new JsonArray(metadata.versions())).put("platform", metadata.platform())
                     .put("architecture", metadata.architecture()).put("processor", metadata.processor())
-                    .put("precision", build.precision().id())
+                    .put("precision", metadata.precision())
                     .put("cpu_features", build.cpuFeatures().isEmpty() ? new JsonArray()
                             : new JsonArray(List.of(build.cpuFeatures().split(" "))))
                     .put("inputs", tensors(metadata.inputs())).put("outputs", tensors(metadata.outputs()));
@@ -108,6 +130,35 @@ public final class OipRestEndpoints implements Door {
         } catch (RuntimeException e) {
             ErrorResponses.fail(ctx, e);
         }
+    }
+
+    /** {@code GET /v2/models/{m}[/versions/{v}]/config}: the configuration as Triton's REST API writes it. */
+    public void modelConfig(RoutingContext ctx) {
+        try {
+            String name = model(ctx);
+            json(ctx, 200, TritonJson.of(TritonModelConfig.of(name, models.require(name).answering())));
+        } catch (RuntimeException e) {
+            ErrorResponses.fail(ctx, e);
+        }
+    }
+
+    /** {@code GET /v2/models/{m}[/versions/{v}]/stats}. */
+    public void modelStatistics(RoutingContext ctx) {
+        try {
+            String name = model(ctx);
+            models.require(name);
+            json(ctx, 200, new JsonObject().put("model_stats", new JsonArray().add(
+                    TritonJson.of(statistics.of(name)))));
+        } catch (RuntimeException e) {
+            ErrorResponses.fail(ctx, e);
+        }
+    }
+
+    /** {@code GET /v2/models/stats}: every model's. */
+    public void allStatistics(RoutingContext ctx) {
+        JsonArray all = new JsonArray();
+        models.names().forEach(name -> all.add(TritonJson.of(statistics.of(name))));
+        json(ctx, 200, new JsonObject().put("model_stats", all));
     }
 
     /** {@code POST /v2/models/{m}[/versions/{v}]/infer}; the body is read on a worker, a JSON tensor can be large. */
@@ -162,21 +213,17 @@ public final class OipRestEndpoints implements Door {
 
     /**
      * Refuses, with a 404 that says the resource is not offered, a path that names a known model then a sub-resource
-     * vitserve does not serve ({@code /v2/models/tiny-vit/config}), or Triton's {@code /v2/models/stats}, rather than
-     * reading the path as an unknown model's name.
+     * vitserve does not serve ({@code /v2/models/tiny-vit/foo}), rather than reading the path as an unknown model's
+     * name.
      */
     private void notOffered(RoutingContext ctx, String name) {
         String path = ctx.request().path();
-        if (name.equals("stats")) {
-            throw new ApiException(404, "not_offered", "'" + path + "' (statistics) is not offered by vitserve; "
-                    + "its figures are at /metrics on the management listener");
-        }
         for (int slash = name.lastIndexOf('/'); slash > 0; slash = name.lastIndexOf('/', slash - 1)) {
             String model = name.substring(0, slash).replaceFirst("/versions/[^/]+$", "");
             if (models.knows(model)) {
                 throw new ApiException(404, "not_offered", "'" + path + "' is not offered by vitserve: for model '"
-                        + model + "' it serves GET /v2/models/" + model + " (metadata), GET .../ready and POST "
-                        + ".../infer, each also under /versions/" + ModelMetadata.VERSION);
+                        + model + "' it serves GET /v2/models/" + model + " (metadata), GET .../ready, .../config, "
+                        + ".../stats and POST .../infer, each also under /versions/" + ModelMetadata.VERSION);
             }
         }
     }

@@ -108,6 +108,8 @@ public final class InfoHandlers {
         return new JsonObject()
                 .put("model", serving.model().files().name())
                 .put("path", directory.toString())
+                // what the model folder's card says the model is (README.md's first paragraph), null when it says nothing
+                .put("description", serving.model().description().orElse(null))
                 .put("architecture", serving.architecture())
                 .put("task", serving.task().id())
                 .put("labels", serving.model().labels().size())

@@ -100,9 +100,9 @@ class OipRestTest {
         assertTrue(assertPlainError(server.get("/v2/models/tiny-vit/versions/2"), 404).contains("version '2'"));
         assertTrue(assertPlainError(server.get("/v2/models/tiny-vit/infer"), 405).contains("not allowed"));
         assertTrue(assertPlainError(server.get("/v2/nothing/here"), 404).contains("no such resource"));
-        // Triton's sub-resources vitserve does not serve: not offered, never read as a model named 'tiny-vit/config'
-        for (String path : List.of("/v2/models/tiny-vit/config", "/v2/models/tiny-vit/stats", "/v2/models/tiny-vit/foo",
-                "/v2/models/tiny-vit/versions/1/config", "/v2/models/stats")) {
+        // sub-resources vitserve does not serve: not offered, never read as a model named 'tiny-vit/foo'
+        for (String path : List.of("/v2/models/tiny-vit/foo", "/v2/models/tiny-vit/versions/1/foo",
+                "/v2/models/tiny-vit/trace/setting")) {
             String error = assertPlainError(server.get(path), 404);
             assertTrue(error.contains("'" + path + "'") && error.contains("not offered") && !error.contains("unknown model"),
                     path + ": " + error);
