@@ -124,7 +124,7 @@ class Int8AnswersTest {
     }
 
     /** The model's config, preprocessor config and weights as links, as a Hub snapshot holds them. */
-    private static Path hubLayout(String model, Path dir) throws Exception {
+    static Path hubLayout(String model, Path dir) throws Exception {
         Path folder = Files.createDirectories(dir.resolve(model));
         for (String file : List.of("config.json", "preprocessor_config.json", "model.safetensors")) {
             Files.createSymbolicLink(folder.resolve(file), Fixtures.model(model).resolve(file));
@@ -133,7 +133,7 @@ class Int8AnswersTest {
     }
 
     /** The best label of every image, asked {@value #FILES_PER_REQUEST} images a request. */
-    private static List<String> topLabels(RunningServer server, List<Fixtures.LabelledImage> images) throws Exception {
+    static List<String> topLabels(RunningServer server, List<Fixtures.LabelledImage> images) throws Exception {
         List<String> labels = new ArrayList<>();
         for (int start = 0; start < images.size(); start += FILES_PER_REQUEST) {
             MultipartForm form = MultipartForm.create();
@@ -152,7 +152,7 @@ class Int8AnswersTest {
         return labels;
     }
 
-    private static float[] logits(RunningServer server, String photo) throws Exception {
+    static float[] logits(RunningServer server, String photo) throws Exception {
         return ReferenceParityTest.logits(server.postImage("/v1/classify?function=none&top_k=1000",
                 Fixtures.bytes(Fixtures.image(photo)), "image/*"));
     }

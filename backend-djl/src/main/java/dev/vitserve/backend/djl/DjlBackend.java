@@ -7,13 +7,17 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.TranslateException;
+import dev.vitserve.api.AutoPrecision;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
+import dev.vitserve.api.CpuFeatures;
 import dev.vitserve.api.Device;
 import dev.vitserve.api.Logits;
 import dev.vitserve.api.ModelFiles;
 import dev.vitserve.api.NetworkBuild;
+import dev.vitserve.api.NetworkChoice;
 import dev.vitserve.api.PixelBatch;
+import dev.vitserve.api.Precision;
 import dev.vitserve.api.VitConfig;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -50,17 +54,36 @@ public final class DjlBackend extends PyTorchBackend {
      *     config.json, or the device cannot be used
      */
     static DjlBackend open(ModelFiles files, BackendOptions options) throws BackendException {
-        TorchNetworkSource source = TorchNetworkSource.locate(files, options.network());
+        return open(files, options, CpuFeatures.detect());
+    }
+
+    /** As {@link #open(ModelFiles, BackendOptions)}, on a CPU with the given features. */
+    static DjlBackend open(ModelFiles files, BackendOptions options, CpuFeatures cpu) throws BackendException {
         Engine pytorch = PyTorchRuntime.start(options.threads());
         DjlDeviceSelector.Choice choice = DjlDeviceSelector.select(options.device(), PyTorchRuntime.hasCuda(pytorch),
                 pytorch.getGpuCount());
+        if (options.precision() == Precision.AUTO) {
+            return AutoPrecision.choose(DjlPrecisionSelector.autoCandidates(choice.isGpu(), cpu), (precision, reason) ->
+                    open(files, options.network(), pytorch, choice, DjlPrecisionSelector.select(precision, choice.isGpu(), cpu),
+                            reason));
+        }
+        return open(files, options.network(), pytorch, choice,
+                DjlPrecisionSelector.select(options.precision(), choice.isGpu(), cpu), "");
+    }
+
+    /** Builds or loads the network in one precision and checks it on one image; {@code auto} says why, with auto. */
+    private static DjlBackend open(ModelFiles files, NetworkChoice networkChoice, Engine pytorch,
+                                   DjlDeviceSelector.Choice choice, DjlPrecisionSelector.Choice precision, String auto)
+            throws BackendException {
+        TorchNetworkSource source = TorchNetworkSource.locate(files, networkChoice, precision.dataType() != DataType.FLOAT32);
         int threads = PyTorchRuntime.intraOpThreads();
         Device device = choice.isGpu()
                 ? Device.gpu(choice.gpuIndex(), "CUDA device " + choice.gpuIndex() + ", PyTorch " + pytorch.getVersion())
                 : Device.cpu("CPU, " + threads + " intra-op thread" + (threads == 1 ? "" : "s") + ", PyTorch "
                         + pytorch.getVersion() + " (libtorch " + (PyTorchRuntime.hasCuda(pytorch) ? "CUDA" : "CPU-only") + " build)");
         long start = System.nanoTime();
-        TorchNetwork network = source.load(choice.isGpu() ? ai.djl.Device.gpu(choice.gpuIndex()) : ai.djl.Device.cpu());
+        TorchNetwork network = source.load(choice.isGpu() ? ai.djl.Device.gpu(choice.gpuIndex()) : ai.djl.Device.cpu(),
+                precision.dataType());
         DjlBackend backend = new DjlBackend(files, network, source, device,
                 "DJL " + Engine.getDjlVersion() + " with PyTorch " + pytorch.getVersion());
         try {
@@ -69,10 +92,23 @@ public final class DjlBackend extends PyTorchBackend {
             backend.close();
             throw e;
         }
-        backend.built(NetworkBuild.fp32((System.nanoTime() - start) / 1_000_000));
-        LOG.info("{} loaded {} ({}: {}) on {} in {} ms [{}]", backend.engine(), files.name(), source.kind(),
-                source.weightsFile(), device, backend.build().loadMillis(), choice.reason());
+        backend.built(build(precision, auto, (System.nanoTime() - start) / 1_000_000));
+        LOG.info("{} loaded {} ({}: {}) in {} on {} in {} ms [{}; {}]", backend.engine(), files.name(), source.kind(),
+                source.weightsFile(), precision.precision().id(), device, backend.build().loadMillis(), choice.reason(),
+                auto.isEmpty() ? precision.reason() : auto);
         return backend;
+    }
+
+    /** What the network was built as, for {@code GET /v1/models}. */
+    static NetworkBuild build(DjlPrecisionSelector.Choice precision, String auto, long loadMillis) {
+        NetworkBuild build = precision.dataType() == DataType.FLOAT32 ? NetworkBuild.fp32(loadMillis)
+                : new NetworkBuild(precision.precision(), "every layer: " + precision.dataType() + " weights and"
+                        + " activations (the pixels cast on the way in, logits and embeddings back to float32)",
+                        "none stored (libtorch accumulates matrix products, layer norms and softmax in float32)",
+                        "libtorch " + (precision.cpuFeatures().isEmpty() ? "CUDA kernels"
+                                : "CPU kernels through oneDNN (" + precision.cpuFeatures() + ")"), loadMillis, 0);
+        build = build.withCpuFeatures(precision.cpuFeatures());
+        return build.withChoice(auto);
     }
 
     /** Runs one blank image: a network whose output does not match config.json fails here, not on a request. */

@@ -3,6 +3,7 @@ package dev.vitserve.backend.djl;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.translate.NoopTranslator;
@@ -33,8 +34,8 @@ interface TorchNetworkSource {
     /** The network as messages name it, e.g. {@code the TorchScript network /models/vit/model.pt}. */
     String describe();
 
-    /** Loads the network on a device. */
-    TorchNetwork load(Device device) throws BackendException;
+    /** Loads the network on a device, its weights and activations in {@code dataType}. */
+    TorchNetwork load(Device device, DataType dataType) throws BackendException;
 
     /**
      * Finds the network of a model: {@code model.pt} if present (unless {@code choice} asks for the safetensors),
@@ -44,6 +45,22 @@ interface TorchNetworkSource {
      *     {@code choice} asks for
      */
     static TorchNetworkSource locate(ModelFiles model, NetworkChoice choice) throws BackendException {
+        return locate(model, choice, false);
+    }
+
+    /**
+     * Finds the network of a model as {@link #locate(ModelFiles, NetworkChoice)} does; with {@code half}, the
+     * safetensors weights before {@code model.pt} (unless {@code choice} asks for the export), since only a network
+     * built here is cast to bfloat16 or float16.
+     *
+     * @throws BackendException naming the folder and the files looked for, when there is neither, or not the one
+     *     {@code choice} asks for
+     */
+    static TorchNetworkSource locate(ModelFiles model, NetworkChoice choice, boolean half) throws BackendException {
+        if (half && choice != NetworkChoice.EXPORT && model.weights().isPresent()
+                && !model.config().architecture().exported()) {
+            return new SafetensorsWeights(model);
+        }
         Optional<Path> torchScript = model.find(TORCHSCRIPT_FILE);
         if (torchScript.isPresent() && choice != NetworkChoice.SAFETENSORS) {
             return new TorchScriptFile(torchScript.get());
@@ -84,7 +101,12 @@ interface TorchNetworkSource {
         }
 
         @Override
-        public TorchNetwork load(Device device) throws BackendException {
+        public TorchNetwork load(Device device, DataType dataType) throws BackendException {
+            if (dataType != DataType.FLOAT32) {
+                throw new BackendException("the djl backend runs " + describe() + " in float32 only: " + dataType
+                        + " is built from " + SAFETENSORS_FILE + ", which is not in " + weightsFile.getParent()
+                        + "; add it, or serve with --precision fp32");
+            }
             Criteria<NDList, NDList> criteria = Criteria.builder()
                     .setTypes(NDList.class, NDList.class)
                     .optEngine(PyTorchRuntime.ENGINE_NAME)
@@ -128,8 +150,8 @@ interface TorchNetworkSource {
         }
 
         @Override
-        public TorchNetwork load(Device device) throws BackendException {
-            return ArchitectureNetworks.build(model.config(), model.weights().orElseThrow(), device);
+        public TorchNetwork load(Device device, DataType dataType) throws BackendException {
+            return ArchitectureNetworks.build(model.config(), model.weights().orElseThrow(), device, dataType);
         }
     }
 }

@@ -180,7 +180,7 @@ class VitNetworkTest {
     }
 
     private static VitNetwork build(VitConfig config, TestSafetensors weights) throws BackendException {
-        return VitNetwork.build(config, weights, Device.cpu());
+        return VitNetwork.build(config, weights, Device.cpu(), ai.djl.ndarray.types.DataType.FLOAT32);
     }
 
     private static NDArray pixels(NDManager manager, PixelBatch batch) {

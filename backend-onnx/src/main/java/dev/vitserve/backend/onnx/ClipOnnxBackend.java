@@ -96,6 +96,8 @@ final class ClipOnnxBackend implements Backend, TextEncoder {
         ModelWeights weights = model.weights().get();
         OnnxDeviceSelector.Choice choice = int8 ? OnnxBackend.int8Device(options.device())
                 : OnnxDeviceSelector.select(options.device(), probe);
+        // bf16 and fp16 are refused as for the other models; auto runs CLIP in fp32
+        OnnxPrecisionSelector.check(options.precision(), choice.isGpu());
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         OrtNativeFolder.removeAtExit();
         Towers towers = towers(environment, config, weights, range, options, choice);

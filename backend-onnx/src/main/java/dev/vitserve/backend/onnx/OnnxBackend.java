@@ -6,9 +6,11 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
+import dev.vitserve.api.AutoPrecision;
 import dev.vitserve.api.Backend;
 import dev.vitserve.api.BackendException;
 import dev.vitserve.api.BackendOptions;
+import dev.vitserve.api.CpuFeatures;
 import dev.vitserve.api.Device;
 import dev.vitserve.api.Logits;
 import dev.vitserve.api.DeviceRequest;
@@ -74,9 +76,20 @@ public final class OnnxBackend implements Backend {
     /** As {@link #open(ModelFiles, BackendOptions, OnnxDeviceSelector.CudaProbe)}, int8 weights within a given range. */
     static OnnxBackend open(ModelFiles model, BackendOptions options, OnnxDeviceSelector.CudaProbe probe,
                             Int8WeightRange int8Range) throws BackendException {
+        if (options.precision() == Precision.AUTO) {
+            boolean gpu = OnnxDeviceSelector.select(options.device(), probe).isGpu();
+            return AutoPrecision.choose(OnnxPrecisionSelector.autoCandidates(gpu), (precision, reason) -> {
+                OnnxBackend chosen = open(model, new BackendOptions(options.device(), options.threads(),
+                        options.maxBatchSize(), precision), probe, int8Range);
+                LOG.info("{}: {}", model.name(), reason);
+                return new OnnxBackend(model, chosen.environment, chosen.session, chosen.signature, chosen.weightsFile,
+                        chosen.device, chosen.build.withChoice(reason));
+            });
+        }
         long start = System.nanoTime();
         boolean int8 = options.precision() == Precision.INT8;
         OnnxDeviceSelector.Choice choice = int8 ? int8Device(options.device()) : OnnxDeviceSelector.select(options.device(), probe);
+        OnnxPrecisionSelector.check(options.precision(), choice.isGpu());
         OnnxGraphSource graph = int8 ? OnnxGraphSource.locateInt8(model, int8Range)
                 : OnnxGraphSource.locate(model, options.network());
         if (int8) {
@@ -106,7 +119,7 @@ public final class OnnxBackend implements Backend {
                 long checkMillis = (System.nanoTime() - checkStart) / 1_000_000;
                 build = new NetworkBuild(build.precision(), build.quantizedLayers(), build.floatLayers(),
                         build.operators() + "; " + checked.describe(), (System.nanoTime() - start) / 1_000_000,
-                        build.quantizeMillis());
+                        build.quantizeMillis()).withCpuFeatures(String.join(" ", CpuFeatures.detect().int8Flags()));
                 backend = new OnnxBackend(model, environment, session, signature, graph.weightsFile(), device, build);
                 LOG.info("int8 network of {} {}: {} ms of the load, {} ms of it building and running the float32"
                         + " network", model.name(), checked.describe(), checkMillis, checkMillis - checked.millis());

@@ -26,8 +26,11 @@ public final class OnnxBackendProvider implements BackendProvider {
         return OnnxBackend.open(model, options, new OrtCudaProbe());
     }
 
-    /** Both precisions run: int8 on the CPU, from model.safetensors. */
+    /** fp32, int8 (on the CPU, from model.safetensors) and auto run; bf16 is refused naming the djl backend. */
     @Override
-    public void checkPrecision(Precision precision) {
+    public void checkPrecision(Precision precision) throws BackendException {
+        if (precision == Precision.BF16) {
+            throw new BackendException(OnnxPrecisionSelector.BF16_REFUSAL);
+        }
     }
 }

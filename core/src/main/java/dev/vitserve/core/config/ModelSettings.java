@@ -21,7 +21,8 @@ import java.util.Objects;
  * @param maxBatch most images per engine run, or null for the device's default
  * @param maxBatchDelayMs how long a batch may wait to fill, or null for the device's default
  * @param maxQueue images that may wait for its engine
- * @param precision the arithmetic its engine runs in ({@code fp32} or {@code int8})
+ * @param precision the arithmetic its engine runs in ({@code fp32}, {@code int8}, {@code bf16}, {@code fp16}, or
+ *     {@code auto} for the fastest that passes its check at load)
  * @param folderLookup whether {@code model} may name a local folder (false: a Hub id only, as for a management-API
  *     load whose name is not a folder within its roots)
  */

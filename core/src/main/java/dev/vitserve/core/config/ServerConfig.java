@@ -77,10 +77,13 @@ public final class ServerConfig {
                     + "gpu fails at start-up when no usable GPU is there. Default: ${DEFAULT-VALUE}.")
     private DeviceRequest device;
 
-    @Option(names = "--precision", paramLabel = "fp32|int8", defaultValue = "fp32", converter = PrecisionConverter.class,
-            description = "Number format of the network: fp32, or int8 (onnx backend, CPU: the encoder's linear layers "
+    @Option(names = "--precision", paramLabel = "fp32|int8|bf16|fp16|auto", defaultValue = "fp32",
+            converter = PrecisionConverter.class,
+            description = "Number format of the network: fp32; int8 (onnx backend, CPU: the encoder's linear layers "
                     + "quantized at load time from model.safetensors, about 3x the images per second; answers close to "
-                    + "fp32, not identical). Default: ${DEFAULT-VALUE}.")
+                    + "fp32, not identical); bf16 (djl backend, on CPUs with AVX-512 BF16 or AMX-BF16, or a GPU; refused "
+                    + "elsewhere); fp16 (djl backend, GPU only); auto (the fastest of these that passes its check at load "
+                    + "on this machine, logged and shown in /v1/models). Default: ${DEFAULT-VALUE}.")
     private Precision precision;
 
     @Option(names = "--network-from", paramLabel = "auto|export|safetensors", defaultValue = "auto",

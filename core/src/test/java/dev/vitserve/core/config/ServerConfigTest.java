@@ -64,7 +64,7 @@ class ServerConfigTest {
         Path file = dir.resolve("vitserve.yaml");
         Files.writeString(file, "model: m\nprecision: int8\n");
         assertEquals(Precision.INT8, ServerConfig.fromArgs(Map.of(), "--config", file.toString()).precision());
-        assertMessage("unknown precision 'int4': use fp32 or int8", Map.of(), "--model", "m", "--precision", "int4");
+        assertMessage("unknown precision 'int4': use fp32, int8, bf16, fp16 or auto", Map.of(), "--model", "m", "--precision", "int4");
     }
 
     @Test

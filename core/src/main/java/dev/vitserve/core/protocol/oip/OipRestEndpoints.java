@@ -1,11 +1,13 @@
 package dev.vitserve.core.protocol.oip;
 
+import dev.vitserve.api.NetworkBuild;
 import dev.vitserve.core.http.ApiException;
 import dev.vitserve.core.http.Door;
 import dev.vitserve.core.http.DoorRoutes;
 import dev.vitserve.core.http.ErrorResponses;
 import dev.vitserve.core.protocol.ModelLookup;
 import dev.vitserve.core.registry.ModelEntry;
+import dev.vitserve.core.registry.ServingModel;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -116,11 +118,15 @@ public final class OipRestEndpoints implements Door {
     public void modelMetadata(RoutingContext ctx) {
         try {
             ModelEntry entry = models.require(model(ctx));
-            ModelMetadata metadata = ModelMetadata.of(entry.name(), entry.answering());
+            ServingModel serving = entry.answering();
+            ModelMetadata metadata = ModelMetadata.of(entry.name(), serving);
+            NetworkBuild build = serving.backend().build();
             JsonObject body = new JsonObject().put("name", metadata.name())
                     .put("versions", new JsonArray(metadata.versions())).put("platform", metadata.platform())
                     .put("architecture", metadata.architecture()).put("processor", metadata.processor())
                     .put("precision", metadata.precision())
+                    .put("cpu_features", build.cpuFeatures().isEmpty() ? new JsonArray()
+                            : new JsonArray(List.of(build.cpuFeatures().split(" "))))
                     .put("inputs", tensors(metadata.inputs())).put("outputs", tensors(metadata.outputs()));
             json(ctx, 200, body);
         } catch (RuntimeException e) {

@@ -141,10 +141,16 @@ public final class InfoHandlers {
                         .put("image_std", pre.doNormalize() ? floats(pre.imageStd()) : null));
     }
 
-    /** What the backend built: which layers are int8 and how, which stay float32, load and quantization time. */
+    /**
+     * What the backend built: which layers are int8 (or bf16, fp16) and how, which stay float32, the CPU features its
+     * kernels use, why auto chose it, load and quantization time.
+     */
     private static JsonObject build(NetworkBuild build) {
         return new JsonObject()
                 .put("precision", build.precision().id())
+                .put("cpu_features", build.cpuFeatures().isEmpty() ? new JsonArray()
+                        : new JsonArray(java.util.List.of(build.cpuFeatures().split(" "))))
+                .put("chosen_because", build.chosenBecause().isEmpty() ? null : build.chosenBecause())
                 .put("quantized_layers", build.quantizedLayers())
                 .put("float32_layers", build.floatLayers())
                 .put("operators", build.operators().isEmpty() ? null : build.operators())
